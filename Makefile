@@ -1,0 +1,53 @@
+# Two commands: `make demo` and `make test`. Both set up everything first and are safe to run twice.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := pcscd vsmartcard-vpcd libpcsclite-dev gcc
+STATE_DIR ?= $(CURDIR)/.state
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench setup system-packages venv pcscd clean
+
+demo: setup
+	$(VENV)/bin/kiosk-sim --state-dir $(STATE_DIR)/sim
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m bench
+
+setup: system-packages venv pcscd
+
+# Installs only what is missing; `apt-get update` first because a fresh machine has no lists.
+system-packages:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
+	if ! $(PYTHON) -c 'import os, sysconfig; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' >/dev/null 2>&1; then missing="$$missing python3-dev"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+# pcscd carries the virtual card reader (vsmartcard-vpcd); started when it is not running.
+pcscd:
+	@if ! pgrep -x pcscd >/dev/null; then \
+	  echo "Starting pcscd"; \
+	  $(SUDO) /usr/sbin/pcscd; \
+	  for i in $$(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done; \
+	fi
+
+clean:
+	rm -rf $(VENV) $(STATE_DIR) .pytest_cache .hypothesis build *.egg-info

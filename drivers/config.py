@@ -1,0 +1,53 @@
+"""Typed, validated driver config built from plain mappings (TOML sections)."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from drivers.errors import DriverConfigError
+
+T = TypeVar("T")
+
+
+def build_config(cls: type[T], values: Mapping[str, Any], section: str) -> T:
+    """Build dataclass `cls` from `values`; unknown keys and wrong types are errors."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise DriverConfigError(f"[{section}] unknown key(s): {', '.join(unknown)}")
+    hints = typing.get_type_hints(cls)
+    for name, value in values.items():
+        _check_type(section, name, value, hints[name])
+    try:
+        return cls(**values)
+    except (TypeError, DriverConfigError) as exc:
+        raise DriverConfigError(f"[{section}] {exc}") from None
+
+
+def require_range(name: str, value: float, low: float, high: float) -> None:
+    """Raise DriverConfigError unless low <= value <= high (call it in __post_init__)."""
+    if not low <= value <= high:
+        raise DriverConfigError(f"{name} = {value!r} is out of range {low}..{high}")
+
+
+def _check_type(section: str, name: str, value: Any, hint: Any) -> None:
+    allowed = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, _UnionType) else (hint,)
+    allowed = tuple(typing.get_origin(a) or a for a in allowed)
+    if float in allowed and isinstance(value, int) and not isinstance(value, bool):
+        return
+    if bool not in allowed and isinstance(value, bool):
+        raise DriverConfigError(f"[{section}] {name} must be {_names(allowed)}, not a boolean")
+    if not isinstance(value, allowed):
+        raise DriverConfigError(
+            f"[{section}] {name} must be {_names(allowed)}, not {type(value).__name__}"
+        )
+
+
+def _names(types: tuple[type, ...]) -> str:
+    return " or ".join("none" if t is type(None) else t.__name__ for t in types)
+
+
+_UnionType = type(int | None)
