@@ -1,0 +1,125 @@
+"""Fixed-field layouts of the SIP2 2.00 messages, and the variable-field identifiers."""
+
+from __future__ import annotations
+
+DATE_LENGTH = 18  # YYYYMMDDZZZZHHMMSS
+
+# Fixed fields of each message, in order: (name, length). Variable fields follow them.
+LAYOUTS: dict[str, tuple[tuple[str, int], ...]] = {
+    "93": (("uid_algorithm", 1), ("pwd_algorithm", 1)),
+    "94": (("ok", 1),),
+    "99": (("status_code", 1), ("max_print_width", 3), ("protocol_version", 4)),
+    "98": (
+        ("online_status", 1), ("checkin_ok", 1), ("checkout_ok", 1),
+        ("renewal_policy", 1), ("status_update_ok", 1), ("offline_ok", 1),
+        ("timeout_period", 3), ("retries_allowed", 3),
+        ("date_time_sync", DATE_LENGTH), ("protocol_version", 4),
+    ),
+    "23": (("language", 3), ("transaction_date", DATE_LENGTH)),
+    "24": (("patron_status", 14), ("language", 3), ("transaction_date", DATE_LENGTH)),
+    "63": (("language", 3), ("transaction_date", DATE_LENGTH), ("summary", 10)),
+    "64": (
+        ("patron_status", 14), ("language", 3), ("transaction_date", DATE_LENGTH),
+        ("hold_items_count", 4), ("overdue_items_count", 4), ("charged_items_count", 4),
+        ("fine_items_count", 4), ("recall_items_count", 4), ("unavailable_holds_count", 4),
+    ),
+    "11": (
+        ("renewal_policy", 1), ("no_block", 1),
+        ("transaction_date", DATE_LENGTH), ("nb_due_date", DATE_LENGTH),
+    ),
+    "12": (
+        ("ok", 1), ("renewal_ok", 1), ("magnetic_media", 1), ("desensitize", 1),
+        ("transaction_date", DATE_LENGTH),
+    ),
+    "09": (("no_block", 1), ("transaction_date", DATE_LENGTH), ("return_date", DATE_LENGTH)),
+    "10": (
+        ("ok", 1), ("resensitize", 1), ("magnetic_media", 1), ("alert", 1),
+        ("transaction_date", DATE_LENGTH),
+    ),
+    "29": (
+        ("third_party_allowed", 1), ("no_block", 1),
+        ("transaction_date", DATE_LENGTH), ("nb_due_date", DATE_LENGTH),
+    ),
+    "30": (
+        ("ok", 1), ("renewal_ok", 1), ("magnetic_media", 1), ("desensitize", 1),
+        ("transaction_date", DATE_LENGTH),
+    ),
+    "17": (("transaction_date", DATE_LENGTH),),
+    "18": (
+        ("circulation_status", 2), ("security_marker", 2), ("fee_type", 2),
+        ("transaction_date", DATE_LENGTH),
+    ),
+    "15": (("hold_mode", 1), ("transaction_date", DATE_LENGTH)),
+    "16": (("ok", 1), ("available", 1), ("transaction_date", DATE_LENGTH)),
+    "35": (("transaction_date", DATE_LENGTH),),
+    "36": (("end_session", 1), ("transaction_date", DATE_LENGTH)),
+    "96": (),
+    "97": (),
+}
+
+# Variable fields used by the kiosk (two-character identifiers of SIP2 2.00).
+PATRON_ID = "AA"
+ITEM_ID = "AB"
+TERMINAL_PASSWORD = "AC"
+PATRON_PASSWORD = "AD"
+PERSONAL_NAME = "AE"
+SCREEN_MESSAGE = "AF"
+DUE_DATE = "AH"
+TITLE = "AJ"
+INSTITUTION = "AO"
+PERMANENT_LOCATION = "AQ"
+HOLD_ITEMS = "AS"
+OVERDUE_ITEMS = "AT"
+CHARGED_ITEMS = "AU"
+OWNER = "BG"
+VALID_PATRON = "BL"
+PICKUP_LOCATION = "BS"
+QUEUE_POSITION = "BR"
+EXPIRATION_DATE = "BW"
+SUPPORTED_MESSAGES = "BX"
+HOLD_ITEMS_LIMIT = "BZ"
+CHARGED_ITEMS_LIMIT = "CB"
+UNAVAILABLE_HOLD_ITEMS = "CD"
+HOLD_QUEUE_LENGTH = "CF"
+HOLD_PICKUP_DATE = "CM"
+LOGIN_USER = "CN"
+LOGIN_PASSWORD = "CO"
+LOCATION_CODE = "CP"
+VALID_PATRON_PASSWORD = "CQ"
+LIBRARY_NAME = "AM"
+CURRENT_LOCATION = "AP"
+TRANSACTION_ID = "BK"
+
+# Extensions of this project (a standard ACS ignores unknown fields; the kiosk reads them
+# when present and falls back to the standard fields otherwise).
+X_TRANSACTION_ID = "XT"  # request: UUID that makes the transaction idempotent
+X_REASON = "XR"  # response: reason code of a refusal or of a recorded conflict
+X_DUPLICATE = "XD"  # response: Y when the transaction id had been seen before
+X_HOME_LIBRARY = "XH"  # patron's home library (ISIL)
+X_EXPIRES = "XE"  # patron card expiry, YYYYMMDD
+X_BLOCKED_UNTIL = "XU"  # first date a suspended patron may borrow again, YYYYMMDD
+X_AUTHORS = "XA"  # item: authors
+X_ISBN = "XI"  # item: ISBN-13
+X_HOLD_PATRON = "XP"  # item waiting on the hold shelf: for whom
+X_LATE_DAYS = "XL"  # checkin response: whole days the return was late
+
+# Circulation status values of message 18.
+CIRCULATION_OTHER = "01"
+CIRCULATION_AVAILABLE = "03"
+CIRCULATION_CHARGED = "04"
+CIRCULATION_ON_HOLD_SHELF = "08"
+
+# Positions in the 14-character patron status field (Y = denied / true).
+STATUS_CHARGE_DENIED = 0
+STATUS_RENEWAL_DENIED = 1
+STATUS_HOLD_DENIED = 3
+STATUS_CARD_LOST = 4
+STATUS_TOO_MANY_CHARGED = 5
+STATUS_TOO_MANY_OVERDUE = 6
+
+
+def response_code(request_code: str) -> str:
+    """The code of the ACS response to an SC request (93 -> 94, 09 -> 10, 99 -> 98)."""
+    if request_code == "99":
+        return "98"
+    return f"{int(request_code) + 1:02d}"

@@ -1,0 +1,58 @@
+"""Connectors to the library system: one interface, HTTP/JSON and SIP2 implementations."""
+
+from kiosk.connectors.base import (
+    ConnectorError,
+    EventKind,
+    EventResult,
+    HoldResult,
+    ItemInfo,
+    ItemStatus,
+    JournalEvent,
+    LibraryAuthError,
+    LibraryConnector,
+    LibraryInfo,
+    LibraryProtocolError,
+    LibraryTimeout,
+    LibraryUnavailable,
+    Loan,
+    LoanResult,
+    Outcome,
+    Patron,
+    PatronStatus,
+    PickupHold,
+    Reason,
+    Refusal,
+    ReturnResult,
+)
+from kiosk.connectors.config import HttpConnectorConfig, Sip2ConnectorConfig
+from kiosk.connectors.http import HttpConnector
+from kiosk.connectors.sip2 import Sip2Connector
+
+__all__ = [
+    "ConnectorError",
+    "EventKind",
+    "EventResult",
+    "HoldResult",
+    "HttpConnector",
+    "HttpConnectorConfig",
+    "ItemInfo",
+    "ItemStatus",
+    "JournalEvent",
+    "LibraryAuthError",
+    "LibraryConnector",
+    "LibraryInfo",
+    "LibraryProtocolError",
+    "LibraryTimeout",
+    "LibraryUnavailable",
+    "Loan",
+    "LoanResult",
+    "Outcome",
+    "Patron",
+    "PatronStatus",
+    "PickupHold",
+    "Reason",
+    "Refusal",
+    "ReturnResult",
+    "Sip2Connector",
+    "Sip2ConnectorConfig",
+]

@@ -1,0 +1,85 @@
+"""LibrarySim: the library-system emulator (HTTP + SIP2 over one SQLite) on a running loop."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from sim.collection import FOREIGN_ISIL, OWNER_ISIL, DemoBook
+from sim.library import demo, world
+from sim.library.admin_api import AdminApi
+from sim.library.clock import LibraryClock
+from sim.library.core import Library
+from sim.library.db import open_db
+from sim.library.faults import Faults
+from sim.library.http_api import KioskApi, auth_middleware, error_middleware, fault_middleware
+from sim.library.sip2_handlers import Sip2Handlers
+from sim.library.sip2_server import Sip2Server
+
+DEMO_TOKEN = "demo-library-token"  # bearer token (HTTP) and SIP2 login password of the demo
+log = logging.getLogger(__name__)
+
+
+class LibrarySim:
+    """The library system of the simulator: rules, database, HTTP and SIP2 servers."""
+
+    def __init__(self, db_path: Path, *, machine_id: str = "kiosk-1",
+                 home_isil: str = OWNER_ISIL, token: str = DEMO_TOKEN,
+                 timezone: str = "Asia/Seoul", sip2_encoding: str = "utf-8") -> None:
+        self.machine_id = machine_id
+        self.token = token
+        self.faults = Faults()
+        self.library = Library(open_db(Path(db_path)), LibraryClock(timezone), home_isil)
+        with self.library.atomic():
+            for isil, name in demo.LIBRARY_NAMES.items():
+                world.ensure_library(self.library, isil, name)
+            world.ensure_library(self.library, home_isil, demo.LIBRARY_NAMES.get(
+                home_isil, f"Library {home_isil}"))
+            world.ensure_machine(self.library, machine_id, home_isil)
+        self._sip2 = Sip2Server(Sip2Handlers(self.library, token), self.faults, sip2_encoding)
+        self._runner: web.AppRunner | None = None
+        self._http_port = 0
+        self._sip2_port = 0
+        self._host = "127.0.0.1"
+
+    def load_demo(self, collection: list[DemoBook]) -> None:
+        """Titles and copies homed to this machine (owned by OWNER_ISIL), and demo patrons."""
+        demo.load_demo(self.library, collection, self.machine_id)
+
+    def web_app(self) -> web.Application:
+        """The aiohttp application: kiosk-facing API and admin API."""
+        app = web.Application(middlewares=[
+            error_middleware(), auth_middleware(self.token), fault_middleware(self.faults)])
+        app.add_routes(KioskApi(self.library).routes())
+        app.add_routes(AdminApi(self.library, self.faults).routes())
+        return app
+
+    async def start(self, host: str = "127.0.0.1", http_port: int = 0,
+                    sip2_port: int = 0) -> None:
+        """Start both servers on the running loop (port 0: any free port); returns at once."""
+        self._host = host
+        self._runner = web.AppRunner(self.web_app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, http_port).start()
+        self._http_port = self._runner.addresses[0][1]  # the port 0 resolved to
+        self._sip2_port = await self._sip2.start(host, sip2_port)
+        log.info("library emulator: %s, SIP2 %s:%d", self.endpoint()["url"], host,
+                 self._sip2_port)
+
+    def endpoint(self) -> dict[str, object]:
+        """Where the kiosk finds the library system (for endpoints.json)."""
+        return {"url": f"http://{self._host}:{self._http_port}", "sip2_host": self._host,
+                "sip2_port": self._sip2_port}
+
+    async def stop(self) -> None:
+        """Stop both servers and close the database."""
+        await self._sip2.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self.library.conn.close()
+
+
+__all__ = ["DEMO_TOKEN", "FOREIGN_ISIL", "LibrarySim"]

@@ -1,0 +1,146 @@
+"""Checkout, checkin and renewal: the rules, idempotent by transaction id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sim.library import holds, items, patrons
+from sim.library.core import Library, Result
+from sim.library.db import from_db, to_db
+from sim.library.rules import (
+    MAX_RENEWALS,
+    Refused,
+    due_at,
+    is_overdue,
+    late_days,
+    renewed_due_at,
+    suspension_end,
+)
+
+
+def checkout(lib: Library, tx: str | None, machine_id: str, member_number: str, item_id: str,
+             at: datetime, no_block: bool) -> Result:
+    """Lend a copy of this machine; a no-block checkout is recorded despite a block."""
+    return lib.once(tx, ("checkout", item_id, member_number), machine_id,
+                    lambda: _checkout(lib, machine_id, member_number, item_id, at, no_block))
+
+
+def _checkout(lib: Library, machine_id: str, member_number: str, item_id: str,
+              at: datetime, no_block: bool) -> Result:
+    patron = patrons.require(lib, member_number)
+    item = items.require(lib, item_id)
+    if item["home_machine"] != machine_id:
+        raise Refused("wrong_location", item_id)
+    loan = _open_loan(lib, item_id)
+    if loan is not None:
+        same = loan["member_number"] == member_number
+        raise Refused("already_on_loan" if same else "item_not_available", item_id)
+    conflict = patrons.block_reason(lib, patron, machine_id, at) or _held_for_other(
+        lib, item_id, member_number)
+    if conflict is not None and not no_block:
+        raise Refused(conflict)
+    due = due_at(at, lib.tz)
+    lib.run("INSERT INTO loans (item_id, member_number, machine_id, loaned_at, due_at, conflict) "
+            "VALUES (?, ?, ?, ?, ?, ?)", item_id, member_number, machine_id, to_db(at),
+            to_db(due), conflict)
+    holds.fulfil(lib, item_id, member_number)
+    holds.unready(lib, item_id)
+    return {"item_id": item_id, "patron": member_number, "due_at": lib.iso(due),
+            "conflict": conflict}
+
+
+def checkin(lib: Library, tx: str | None, machine_id: str, item_id: str, at: datetime,
+            no_block: bool) -> Result:
+    """Take back a copy of this machine; lateness suspends the borrower."""
+    return lib.once(tx, ("checkin", item_id, None), machine_id,
+                    lambda: _checkin(lib, machine_id, item_id, at, no_block))
+
+
+def _checkin(lib: Library, machine_id: str, item_id: str, at: datetime,
+             no_block: bool) -> Result:
+    item = items.require(lib, item_id)
+    loan = _open_loan(lib, item_id)
+    if loan is None:
+        raise Refused("not_on_loan", item_id)
+    conflict = None if item["home_machine"] == machine_id else "wrong_location"
+    if conflict is not None and not no_block:
+        raise Refused(conflict, item_id)
+    days = return_loan(lib, loan, at)
+    return {"item_id": item_id, "patron": loan["member_number"], "late_days": days,
+            "hold_waiting": holds.promote(lib, item_id, at), "conflict": conflict}
+
+
+def return_loan(lib: Library, loan, at: datetime) -> int:
+    """Close a loan at `at`; suspend the borrower as many days as it was late."""
+    days = late_days(from_db(loan["due_at"]), at, lib.tz)
+    lib.run("UPDATE loans SET returned_at = ?, late_days = ? WHERE loan_id = ?",
+            to_db(at), days, loan["loan_id"])
+    patrons.extend_suspension(lib, loan["member_number"], suspension_end(at, days, lib.tz))
+    return days
+
+
+def renew(lib: Library, tx: str | None, machine_id: str, member_number: str, item_id: str,
+          at: datetime, no_block: bool) -> Result:
+    """Extend a loan once by 7 days from its due date, unless overdue or held by another."""
+    return lib.once(tx, ("renew", item_id, member_number), machine_id,
+                    lambda: _renew(lib, machine_id, member_number, item_id, at, no_block))
+
+
+def _renew(lib: Library, machine_id: str, member_number: str, item_id: str, at: datetime,
+           no_block: bool) -> Result:
+    patron = patrons.require(lib, member_number)
+    items.require(lib, item_id)
+    loan = _open_loan(lib, item_id)
+    if loan is None:
+        raise Refused("not_on_loan", item_id)
+    if loan["member_number"] != member_number:
+        raise Refused("not_loaned_to_patron", item_id)
+    conflict = _renewal_block(lib, loan, at) or patrons.block_reason(
+        lib, patron, machine_id, at, ignore_limit=True)
+    if conflict is not None and not no_block:
+        raise Refused(conflict, item_id)
+    due = renewed_due_at(from_db(loan["due_at"]))
+    lib.run("UPDATE loans SET due_at = ?, renewals = renewals + 1 WHERE loan_id = ?",
+            to_db(due), loan["loan_id"])
+    return {"item_id": item_id, "patron": member_number, "due_at": lib.iso(due),
+            "conflict": conflict}
+
+
+def _renewal_block(lib: Library, loan, at: datetime) -> str | None:
+    if is_overdue(from_db(loan["due_at"]), at):
+        return "overdue"
+    if loan["renewals"] >= MAX_RENEWALS:
+        return "renewal_limit"
+    if holds.queue_length(lib, loan["item_id"]):
+        return "held_for_other"
+    return None
+
+
+def _held_for_other(lib: Library, item_id: str, member_number: str) -> str | None:
+    ready = holds.ready_hold(lib, item_id)
+    if ready is not None and ready["member_number"] != member_number:
+        return "held_for_other"
+    return None
+
+
+def _open_loan(lib: Library, item_id: str):
+    return lib.one("SELECT * FROM loans WHERE item_id = ? AND returned_at IS NULL", item_id)
+
+
+def place_hold(lib: Library, tx: str | None, machine_id: str, member_number: str,
+               item_id: str, at: datetime) -> Result:
+    """Hold a copy that is out, for pickup at its machine; idempotent by transaction id."""
+    def action() -> Result:
+        patron = patrons.require(lib, member_number)
+        block = patrons.block_reason(lib, patron, machine_id, at, ignore_limit=True)
+        return holds.place(lib, machine_id, member_number, item_id, at, block)
+    return lib.once(tx, ("hold_placed", item_id, member_number), machine_id, action)
+
+
+def cancel_hold(lib: Library, tx: str | None, machine_id: str, member_number: str,
+                item_id: str, at: datetime) -> Result:
+    """Cancel a hold; idempotent by transaction id."""
+    def action() -> Result:
+        patrons.require(lib, member_number)
+        return holds.cancel(lib, member_number, item_id, at)
+    return lib.once(tx, ("hold_cancelled", item_id, member_number), machine_id, action)

@@ -1,0 +1,72 @@
+"""Fault injection for the kiosk-facing transports: errors, latency, drops, garbage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sim.library.validate import BadRequest, number, text
+
+TRANSPORTS = ("http", "sip2")
+KINDS = {
+    "http": ("status", "latency", "drop", "drop_after", "garbage", "nonsense"),
+    "sip2": ("latency", "drop", "drop_after", "garbage", "nonsense", "bad_checksum"),
+}
+
+
+@dataclass
+class Fault:
+    """One injected fault: what, how many more requests (None: until cleared), parameters."""
+
+    kind: str
+    remaining: int | None = None
+    status: int = 503
+    seconds: float = 1.0
+    hits: int = 0
+
+
+class Faults:
+    """The active fault of each transport; every affected request takes one."""
+
+    def __init__(self) -> None:
+        self._active: dict[str, Fault] = {}
+
+    def inject(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Set the fault of a transport from an admin spec; returns the new state."""
+        transport = text(spec, "transport")
+        if transport not in TRANSPORTS:
+            raise BadRequest(f"transport must be one of {TRANSPORTS}")
+        kind = text(spec, "kind")
+        if kind not in KINDS[transport]:
+            raise BadRequest(f"kind must be one of {KINDS[transport]}")
+        count = spec.get("count")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                                  or count < 1):
+            raise BadRequest("count must be a positive integer or null")
+        status = int(number(spec, "status", default=503, low=500, high=599))
+        seconds = number(spec, "seconds", default=1.0, low=0.0, high=60.0)
+        self._active[transport] = Fault(kind, count, status, seconds)
+        return self.describe()
+
+    def clear(self) -> None:
+        """Remove every fault."""
+        self._active.clear()
+
+    def take(self, transport: str, kind: str | None = None) -> Fault | None:
+        """The fault to apply to one request of `transport` (of `kind`, if given), counted."""
+        fault = self._active.get(transport)
+        if fault is None or kind not in (None, fault.kind):
+            return None
+        fault.hits += 1
+        if fault.remaining is not None:
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                del self._active[transport]
+        return fault
+
+    def describe(self) -> dict[str, Any]:
+        """The active faults, by transport."""
+        return {transport: asdict(fault) for transport, fault in self._active.items()}
+
+
+GARBAGE = b"\x00\xff<html>502 Bad Gateway</html>\x07"

@@ -1,0 +1,258 @@
+"""The connector contract, run against the emulator over real HTTP and real SIP2 sockets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from library_fixtures import (  # noqa: F401 - fixtures
+    MACHINE, admin, background_loop, connector, item, library, tx,
+)
+
+from kiosk.connectors import ItemStatus, LoanResult, Patron, Reason, Refusal
+from sim.collection import FOREIGN_ISIL, OWNER_ISIL, demo_collection
+from sim.library import DEMO_PATRONS
+
+
+SEOUL = ZoneInfo("Asia/Seoul")  # the emulator's default timezone
+
+
+def library_today(connector) -> date:
+    """The library's calendar date (its clock may have been moved)."""
+    return connector.info().now.astimezone(SEOUL).date()
+
+
+def end_of(day: date) -> datetime:
+    """The last second of `day` in the library's timezone: when loans and holds fall due."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=SEOUL)
+
+
+def test_info_names_the_library(connector):
+    info = connector.info()
+    assert info.library == OWNER_ISIL
+    assert info.now.tzinfo is not None
+
+
+def test_lookup_by_card_uid_and_member_number(connector):
+    kim = DEMO_PATRONS[0]
+    by_card = connector.lookup_card(kim.card_uid)
+    by_number = connector.lookup_member(kim.member_number)
+    assert by_card == by_number
+    assert isinstance(by_card, Patron)
+    assert (by_card.member_number, by_card.name, by_card.home_library) == (
+        kim.member_number, kim.name, OWNER_ISIL)
+
+
+def test_unknown_card_is_refused(connector):
+    assert connector.lookup_card("DEADBEEF") == Refusal(Reason.UNKNOWN_PATRON)
+    assert connector.lookup_member("no-such-member") == Refusal(Reason.UNKNOWN_PATRON)
+
+
+def test_pin_is_required_checked_and_accepted(connector):
+    lee = next(p for p in DEMO_PATRONS if p.pin)
+    assert connector.lookup_card(lee.card_uid) == Refusal(Reason.PIN_REQUIRED)
+    assert connector.lookup_card(lee.card_uid, "0000") == Refusal(Reason.BAD_PIN)
+    assert connector.lookup_member(lee.member_number, lee.pin).member_number == lee.member_number
+
+
+def test_good_member_may_borrow_two(connector, admin):
+    member = admin.patron()
+    status = connector.patron_status(member)
+    assert (status.may_borrow, status.reason, status.loan_limit, status.remaining) == (
+        True, None, 2, 2)
+    assert status.loans == () and status.holds_ready == ()
+
+
+def test_unknown_member_status_is_refused(connector):
+    assert connector.patron_status("nobody") == Refusal(Reason.UNKNOWN_PATRON)
+
+
+def test_federated_member_without_check_in_is_refused_with_that_reason(connector, admin):
+    member = admin.patron(home_library=FOREIGN_ISIL)
+    status = connector.patron_status(member)
+    assert (status.may_borrow, status.reason) == (False, Reason.NOT_CHECKED_IN)
+    assert connector.checkout(member, item(1), tx()) == Refusal(Reason.NOT_CHECKED_IN)
+    admin.call("POST", f"/admin/patrons/{member}/checkins", {"library": OWNER_ISIL})
+    assert connector.patron_status(member).may_borrow
+    assert isinstance(connector.checkout(member, item(1), tx()), LoanResult)
+
+
+def test_federated_member_checked_in_here_may_borrow(connector, admin):
+    member = admin.patron(home_library=FOREIGN_ISIL, checked_in=[OWNER_ISIL])
+    assert connector.patron_status(member).may_borrow
+
+
+def test_overdue_loan_at_another_library_blocks_borrowing_here(connector, admin):
+    member = admin.patron()
+    lent = admin.call("POST", f"/admin/patrons/{member}/loans-elsewhere",
+                      {"library": FOREIGN_ISIL, "days_overdue": 2}, expect=201)
+    status = connector.patron_status(member)
+    assert (status.may_borrow, status.reason) == (False, Reason.OVERDUE)
+    assert [(loan.item_id, loan.overdue, loan.here) for loan in status.loans] == [
+        (lent["item_id"], True, False)]
+    assert connector.checkout(member, item(1), tx()) == Refusal(Reason.OVERDUE)
+
+
+def test_expired_and_blocked_cards_are_refused(connector, admin):
+    expired = admin.patron(expires_on=str(library_today(connector) - timedelta(days=1)))
+    blocked = admin.patron(blocked=True)
+    assert connector.patron_status(expired).reason == Reason.CARD_EXPIRED
+    assert connector.patron_status(blocked).reason == Reason.PATRON_BLOCKED
+    assert connector.checkout(expired, item(1), tx()) == Refusal(Reason.CARD_EXPIRED)
+
+
+def test_checkout_is_due_in_fifteen_days_and_listed(connector, admin):
+    member = admin.patron()
+    result = connector.checkout(member, item(1), tx())
+    today = library_today(connector)
+    assert isinstance(result, LoanResult)
+    assert (result.patron, result.duplicate, result.conflict) == (member, False, None)
+    assert result.due_at == end_of(today + timedelta(days=15))
+    status = connector.patron_status(member)
+    assert [(loan.item_id, loan.due_at, loan.here) for loan in status.loans] == [
+        (item(1), result.due_at, True)]
+    assert status.remaining == 1
+
+
+def test_third_book_from_the_machine_is_refused(connector, admin):
+    member = admin.patron()
+    assert isinstance(connector.checkout(member, item(1), tx()), LoanResult)
+    assert isinstance(connector.checkout(member, item(2), tx()), LoanResult)
+    assert connector.checkout(member, item(3), tx()) == Refusal(Reason.LIMIT_REACHED)
+    status = connector.patron_status(member)
+    assert (status.may_borrow, status.reason, status.remaining) == (
+        False, Reason.LIMIT_REACHED, 0)
+
+
+def test_copy_on_loan_cannot_be_lent_again(connector, admin):
+    first, second = admin.patron(), admin.patron()
+    connector.checkout(first, item(1), tx())
+    assert connector.checkout(second, item(1), tx()) == Refusal(Reason.ITEM_NOT_AVAILABLE)
+    assert connector.checkout(first, item(1), tx()) == Refusal(Reason.ALREADY_ON_LOAN)
+
+
+def test_item_information_follows_the_copy(connector, admin):
+    book = demo_collection(1)[0]
+    info = connector.item_info(book.item_id)
+    assert (info.title, info.isbn13, info.owner, info.home_machine, info.status) == (
+        book.title.title, book.title.isbn13, OWNER_ISIL, MACHINE, ItemStatus.AVAILABLE)
+    loan = connector.checkout(admin.patron(), book.item_id, tx())
+    info = connector.item_info(book.item_id)
+    assert (info.status, info.due_at) == (ItemStatus.ON_LOAN, loan.due_at)
+    assert connector.item_info("EM99999999") == Refusal(Reason.UNKNOWN_ITEM)
+
+
+def test_checkin_ends_the_loan(connector, admin):
+    member = admin.patron()
+    connector.checkout(member, item(1), tx())
+    result = connector.checkin(item(1), tx())
+    assert (result.patron, result.late_days, result.hold_waiting, result.conflict) == (
+        member, 0, False, None)
+    assert connector.item_info(item(1)).status == ItemStatus.AVAILABLE
+    assert connector.patron_status(member).loans == ()
+    assert connector.checkin(item(1), tx()) == Refusal(Reason.NOT_ON_LOAN)
+
+
+def test_suspension_lasts_as_many_days_as_the_book_was_late(connector, admin):
+    member = admin.patron()
+    connector.checkout(member, item(1), tx())
+    admin.advance(15 + 3)
+    assert connector.patron_status(member).reason == Reason.OVERDUE
+    assert connector.checkin(item(1), tx()).late_days == 3
+    status = connector.patron_status(member)
+    assert (status.reason, status.blocked_until) == (
+        Reason.SUSPENDED, library_today(connector) + timedelta(days=3))
+    admin.advance(2)
+    assert connector.checkout(member, item(2), tx()) == Refusal(Reason.SUSPENDED)
+    admin.advance(1)
+    assert connector.patron_status(member).may_borrow
+
+
+def test_one_renewal_of_seven_days_from_the_due_date(connector, admin):
+    member = admin.patron()
+    loan = connector.checkout(member, item(1), tx())
+    renewed = connector.renew(member, item(1), tx())
+    assert renewed.due_at == loan.due_at + timedelta(days=7)
+    assert connector.renew(member, item(1), tx()) == Refusal(Reason.RENEWAL_LIMIT)
+    assert connector.renew(admin.patron(), item(1), tx()) == Refusal(
+        Reason.NOT_LOANED_TO_PATRON)
+
+
+def test_overdue_loan_cannot_be_renewed(connector, admin):
+    member = admin.patron()
+    connector.checkout(member, item(1), tx())
+    admin.advance(16)
+    assert connector.renew(member, item(1), tx()) == Refusal(Reason.OVERDUE)
+
+
+def test_loan_held_by_someone_else_cannot_be_renewed(connector, admin):
+    member, other = admin.patron(), admin.patron()
+    connector.checkout(member, item(1), tx())
+    assert connector.place_hold(other, item(1), tx()).state == "waiting"
+    assert connector.renew(member, item(1), tx()) == Refusal(Reason.HELD_FOR_OTHER)
+
+
+def test_hold_is_ready_on_return_and_kept_for_its_holder(connector, admin):
+    borrower, holder, other = admin.patron(), admin.patron(), admin.patron()
+    assert connector.place_hold(holder, item(1), tx()) == Refusal(Reason.ITEM_AVAILABLE)
+    connector.checkout(borrower, item(1), tx())
+    assert connector.place_hold(holder, item(1), tx()).state == "waiting"
+    assert connector.place_hold(holder, item(1), tx()) == Refusal(Reason.HOLD_EXISTS)
+    assert connector.checkin(item(1), tx()).hold_waiting
+    expires = end_of(library_today(connector) + timedelta(days=3))
+    [ready] = connector.holds_for_pickup([item(1), item(2)])
+    assert (ready.item_id, ready.patron, ready.expires_at) == (item(1), holder, expires)
+    assert [h.item_id for h in connector.patron_status(holder).holds_ready] == [item(1)]
+    assert connector.checkout(other, item(1), tx()) == Refusal(Reason.HELD_FOR_OTHER)
+    assert isinstance(connector.checkout(holder, item(1), tx()), LoanResult)
+    assert connector.holds_for_pickup([item(1)]) == ()
+
+
+def test_hold_not_picked_up_in_three_days_expires(connector, admin):
+    borrower, holder, other = admin.patron(), admin.patron(), admin.patron()
+    connector.checkout(borrower, item(1), tx())
+    connector.place_hold(holder, item(1), tx())
+    connector.checkin(item(1), tx())
+    admin.advance(3)
+    assert len(connector.holds_for_pickup([item(1)])) == 1
+    admin.advance(1)
+    assert connector.holds_for_pickup([item(1)]) == ()
+    assert connector.patron_status(holder).holds_ready == ()
+    assert isinstance(connector.checkout(other, item(1), tx()), LoanResult)
+
+
+def test_cancelled_hold_is_gone(connector, admin):
+    borrower, holder = admin.patron(), admin.patron()
+    connector.checkout(borrower, item(1), tx())
+    connector.place_hold(holder, item(1), tx())
+    assert connector.cancel_hold(holder, item(1), tx()).state == "cancelled"
+    assert connector.cancel_hold(holder, item(1), tx()) == Refusal(Reason.HOLD_NOT_FOUND)
+    assert not connector.checkin(item(1), tx()).hold_waiting
+
+
+def test_only_copies_of_this_machine_are_taken_back(connector, admin):
+    member = admin.patron()
+    lent = admin.call("POST", f"/admin/patrons/{member}/loans-elsewhere", {}, expect=201)
+    assert connector.checkin(lent["item_id"], tx()) == Refusal(Reason.WRONG_LOCATION)
+    assert connector.item_info(lent["item_id"]).home_machine is None
+
+
+def test_end_of_a_patron_session_is_acknowledged(connector, admin):
+    assert connector.end_session(admin.patron()) is None
+
+
+def test_catalogue_lists_the_machines_copies(connector):
+    books = demo_collection(3)
+    wanted = [b.item_id for b in books] + ["EM99999999"]
+    catalogue = connector.catalogue(wanted)
+    assert [(i.item_id, i.title, i.authors) for i in catalogue] == [
+        (b.item_id, b.title.title, b.title.authors) for b in books]
+
+
+def test_demo_patrons_show_their_rule(connector):
+    expected = {"111002000004": Reason.NOT_CHECKED_IN, "111001000005": Reason.OVERDUE,
+                "111001000006": Reason.SUSPENDED, "111001000007": Reason.CARD_EXPIRED,
+                "111001000008": Reason.PATRON_BLOCKED}
+    for patron in DEMO_PATRONS:
+        status = connector.patron_status(patron.member_number)
+        assert status.reason == expected.get(patron.member_number), patron.name

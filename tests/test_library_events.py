@@ -1,0 +1,135 @@
+"""Idempotency and the event batch, for both connectors: replays change nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from library_fixtures import (  # noqa: F401 - fixtures
+    MACHINE, admin, background_loop, connector, item, library, tx,
+)
+
+from kiosk.connectors import EventKind, JournalEvent, LoanResult, Outcome, Reason, Refusal
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def event(kind: EventKind, item_id: str, patron: str | None, at: datetime,
+          event_id=None) -> JournalEvent:
+    """A journal event of this machine."""
+    return JournalEvent(event_id or tx(), kind, at, item_id, patron, MACHINE)
+
+
+def outcomes(results) -> list[tuple[Outcome, Reason | None]]:
+    return [(r.outcome, r.reason) for r in results]
+
+
+def open_loans(admin, item_id: str) -> list[dict]:
+    return [loan for loan in admin.item(item_id)["loans"] if loan["returned_at"] is None]
+
+
+def test_same_checkout_twice_is_applied_once(connector, admin):
+    member, t = admin.patron(), tx()
+    first = connector.checkout(member, item(1), t)
+    again = connector.checkout(member, item(1), t)
+    assert (first.duplicate, again.duplicate, again.due_at) == (False, True, first.due_at)
+    assert len(admin.item(item(1))["loans"]) == 1
+
+
+def test_transaction_sent_directly_then_in_a_batch_is_a_duplicate(connector, admin):
+    member, t = admin.patron(), tx()
+    connector.checkout(member, item(1), t)
+    now = connector.info().now
+    [result] = connector.deliver_events([event(EventKind.CHECKOUT, item(1), member, now, t)])
+    assert (result.event_id, result.outcome) == (t, Outcome.DUPLICATE)
+    assert len(admin.item(item(1))["loans"]) == 1
+
+
+def test_reused_transaction_id_for_another_item_is_refused(connector, admin):
+    member, t = admin.patron(), tx()
+    connector.checkout(member, item(1), t)
+    assert connector.checkout(member, item(2), t) == Refusal(Reason.TRANSACTION_REUSED)
+    assert open_loans(admin, item(2)) == []
+
+
+def test_offline_batch_is_applied_and_a_replay_changes_nothing(connector, admin):
+    first, second = admin.patron(), admin.patron()
+    now = connector.info().now
+    batch = [event(EventKind.CHECKOUT, item(1), first, now - timedelta(hours=3)),
+             event(EventKind.CHECKIN, item(1), None, now - timedelta(hours=2)),
+             event(EventKind.CHECKOUT, item(1), second, now - timedelta(hours=1)),
+             event(EventKind.RENEW, item(1), second, now - timedelta(minutes=30))]
+    assert outcomes(connector.deliver_events(batch)) == [(Outcome.APPLIED, None)] * 4
+    before = admin.item(item(1))
+    replay = connector.deliver_events(batch)
+    assert [r.outcome for r in replay] == [Outcome.DUPLICATE] * 4
+    assert admin.item(item(1)) == before
+    assert [(loan["patron"], loan["renewals"]) for loan in open_loans(admin, item(1))] == [
+        (second, 1)]
+
+
+def test_offline_checkout_keeps_its_own_date(connector, admin):
+    member = admin.patron()
+    when = connector.info().now - timedelta(days=2)
+    [result] = connector.deliver_events([event(EventKind.CHECKOUT, item(1), member, when)])
+    due_day = when.astimezone(SEOUL).date() + timedelta(days=15)
+    assert result.outcome == Outcome.APPLIED
+    assert connector.item_info(item(1)).due_at == datetime.combine(
+        due_day, time(23, 59, 59), tzinfo=SEOUL)
+
+
+def test_offline_checkout_for_a_blocked_patron_is_recorded_as_a_conflict(connector, admin):
+    member = admin.patron()
+    admin.call("POST", f"/admin/patrons/{member}/loans-elsewhere", {"days_overdue": 1},
+               expect=201)
+    now = connector.info().now
+    [result] = connector.deliver_events([event(EventKind.CHECKOUT, item(1), member, now)])
+    assert (result.outcome, result.reason) == (Outcome.CONFLICT, Reason.OVERDUE)
+    [loan] = open_loans(admin, item(1))
+    assert (loan["patron"], loan["conflict"]) == (member, "overdue")
+
+
+def test_no_block_checkout_answers_with_the_conflict(connector, admin):
+    member = admin.patron(blocked=True)
+    result = connector.checkout(member, item(1), tx(), connector.info().now, no_block=True)
+    assert isinstance(result, LoanResult)
+    assert result.conflict == Reason.PATRON_BLOCKED
+
+
+def test_offline_late_return_suspends_from_its_own_date(connector, admin):
+    member = admin.patron()
+    connector.checkout(member, item(1), tx())
+    admin.advance(20)
+    now = connector.info().now
+    returned = now - timedelta(days=1)  # 15 + 4: four days late, one day ago
+    [result] = connector.deliver_events([event(EventKind.CHECKIN, item(1), None, returned)])
+    assert result.outcome == Outcome.APPLIED
+    assert admin.item(item(1))["loans"][0]["late_days"] == 4
+    status = connector.patron_status(member)
+    assert (status.reason, status.blocked_until) == (
+        Reason.SUSPENDED, returned.astimezone(SEOUL).date() + timedelta(days=4))
+
+
+def test_event_for_an_unknown_item_is_a_conflict_and_stays_one(connector, admin):
+    member = admin.patron()
+    bad = event(EventKind.CHECKOUT, "EM99999999", member, connector.info().now)
+    assert outcomes(connector.deliver_events([bad])) == [(Outcome.CONFLICT, Reason.UNKNOWN_ITEM)]
+    assert outcomes(connector.deliver_events([bad])) == [
+        (Outcome.DUPLICATE, Reason.UNKNOWN_ITEM)]
+
+
+def test_hold_events_are_applied_once(connector, admin):
+    borrower, holder = admin.patron(), admin.patron()
+    connector.checkout(borrower, item(1), tx())
+    now = connector.info().now
+    placed = event(EventKind.HOLD_PLACED, item(1), holder, now)
+    cancelled = event(EventKind.HOLD_CANCELLED, item(1), holder, now + timedelta(seconds=1))
+    assert [r.outcome for r in connector.deliver_events([placed, cancelled])] == [
+        Outcome.APPLIED] * 2
+    assert [r.outcome for r in connector.deliver_events([placed, cancelled])] == [
+        Outcome.DUPLICATE] * 2
+    assert [h["state"] for h in admin.item(item(1))["holds"]] == ["cancelled"]
+
+
+def test_empty_batch_has_no_results(connector):
+    assert connector.deliver_events([]) == ()

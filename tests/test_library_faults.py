@@ -1,0 +1,130 @@
+"""Fault cases: timeouts, 5xx, drops, garbage, bad checksums each end in a defined error."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from library_fixtures import (  # noqa: F401 - fixtures
+    admin, background_loop, item, library, make_connector, tx,
+)
+
+from drivers.errors import DriverConfigError
+from kiosk.connectors import (
+    HttpConnector, HttpConnectorConfig, LibraryAuthError, LibraryProtocolError, LibraryTimeout,
+    LibraryUnavailable, LoanResult, Patron, Sip2Connector, Sip2ConnectorConfig,
+)
+from sim.library import DEMO_PATRONS
+
+KIM = DEMO_PATRONS[0]
+
+FAULTS = [  # transport, fault, its parameters, the error, whether the library applied it
+    ("http", "status", {}, LibraryUnavailable, False),
+    ("http", "drop", {}, LibraryUnavailable, False),
+    ("http", "latency", {"seconds": 1.0}, LibraryTimeout, None),
+    ("http", "garbage", {}, LibraryProtocolError, False),
+    ("http", "nonsense", {}, LibraryProtocolError, False),
+    ("sip2", "drop", {}, LibraryUnavailable, False),
+    ("sip2", "latency", {"seconds": 1.0}, LibraryTimeout, None),
+    ("sip2", "garbage", {}, LibraryProtocolError, False),
+    ("sip2", "nonsense", {}, LibraryProtocolError, False),
+    ("sip2", "bad_checksum", {}, LibraryProtocolError, True),
+]
+FAST = {"http": {"read_timeout": 0.2, "retries": 1}, "sip2": {"timeout": 0.2}}
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(("transport", "kind", "params", "error", "applied"), FAULTS,
+                         ids=[f"{case[0]}-{case[1]}" for case in FAULTS])
+def test_fault_ends_in_a_defined_connector_error(library, tmp_path, transport, kind, params,
+                                                 error, applied):
+    conn = make_connector(transport, library.endpoint, tmp_path, **FAST[transport])
+    t = tx()
+    try:
+        assert isinstance(conn.lookup_card(KIM.card_uid), Patron)  # connected and logged in
+        library.admin.fault(transport, kind, **params)
+        with pytest.raises(error):
+            conn.checkout(KIM.member_number, item(1), t)
+        if applied is False:
+            assert library.admin.item(item(1))["loans"] == []  # nothing invented
+        library.admin.call("DELETE", "/admin/faults")
+        again = conn.checkout(KIM.member_number, item(1), t)  # it recovers, applied once
+        assert isinstance(again, LoanResult)
+        assert again.duplicate is bool(applied) or applied is None
+        assert len(library.admin.item(item(1))["loans"]) == 1
+    finally:
+        conn.close()
+
+
+def test_http_retries_a_passing_5xx(library, tmp_path):
+    conn = make_connector("http", library.endpoint, tmp_path, retries=2)
+    library.admin.fault("http", "status", count=1, status=503)
+    assert isinstance(conn.lookup_card(KIM.card_uid), Patron)
+    assert library.admin.call("GET", "/admin/faults") == {}  # the 503 was answered once
+
+
+def test_http_retry_after_a_lost_answer_is_applied_once(library, tmp_path):
+    conn = make_connector("http", library.endpoint, tmp_path, retries=2)
+    library.admin.fault("http", "drop_after", count=1)
+    result = conn.checkout(KIM.member_number, item(1), tx())
+    assert isinstance(result, LoanResult) and result.duplicate
+    assert len(library.admin.item(item(1))["loans"]) == 1
+
+
+def test_sip2_resends_after_a_bad_checksum(library, tmp_path):
+    conn = make_connector("sip2", library.endpoint, tmp_path)
+    assert isinstance(conn.lookup_card(KIM.card_uid), Patron)
+    library.admin.fault("sip2", "bad_checksum", count=1)
+    assert isinstance(conn.checkout(KIM.member_number, item(1), tx()), LoanResult)
+    assert library.admin.call("GET", "/admin/faults") == {}
+    conn.close()
+
+
+def test_sip2_lost_answer_is_a_duplicate_when_replayed(library, tmp_path):
+    conn = make_connector("sip2", library.endpoint, tmp_path)
+    conn.lookup_card(KIM.card_uid)
+    library.admin.fault("sip2", "drop_after", count=1)
+    t = tx()
+    with pytest.raises(LibraryUnavailable):
+        conn.checkout(KIM.member_number, item(1), t)
+    again = conn.checkout(KIM.member_number, item(1), t)
+    assert again.duplicate and len(library.admin.item(item(1))["loans"]) == 1
+    conn.close()
+
+
+@pytest.mark.parametrize("transport", ["http", "sip2"])
+def test_nobody_listening_is_unavailable(tmp_path, transport):
+    port = free_port()
+    endpoint = {"url": f"http://127.0.0.1:{port}", "sip2_host": "127.0.0.1", "sip2_port": port}
+    conn = make_connector(transport, endpoint, tmp_path, **({"retries": 0}
+                                                             if transport == "http" else {}))
+    with pytest.raises(LibraryUnavailable):
+        conn.info()
+
+
+@pytest.mark.parametrize("transport", ["http", "sip2"])
+def test_wrong_credentials_are_an_auth_error(library, tmp_path, transport):
+    secret = tmp_path / "secret"
+    secret.write_text("wrong-token" if transport == "http" else "kiosk-1:wrong")
+    endpoint = library.endpoint
+    if transport == "http":
+        conn = HttpConnector(HttpConnectorConfig(endpoint["url"], "kiosk-1", str(secret)))
+    else:
+        conn = Sip2Connector(Sip2ConnectorConfig(endpoint["sip2_host"], endpoint["sip2_port"],
+                                                 "kiosk-1", "111001", str(secret)))
+    with pytest.raises(LibraryAuthError):
+        conn.info()
+
+
+def test_unknown_config_key_and_missing_credentials_are_config_errors(tmp_path):
+    with pytest.raises(DriverConfigError, match="unknown key"):
+        HttpConnectorConfig.from_mapping({"base_url": "http://x", "machine_id": "k",
+                                          "credentials_file": "f", "timeout": 1})
+    with pytest.raises(DriverConfigError, match="credentials"):
+        HttpConnector(HttpConnectorConfig("http://127.0.0.1:1", "k", str(tmp_path / "none")))
