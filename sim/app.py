@@ -1,0 +1,118 @@
+"""The simulator: every device on its real transport, one asyncio loop, one ground truth."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from sim.barcode_device import BarcodeSim
+from sim.clock import SimClock
+from sim.collection import demo_collection
+from sim.library import LibrarySim
+from sim.plc import PlcSim
+from sim.rfid_device import RfidSim
+from sim.vcard import VirtualCard
+from sim.world import World
+from sim.world_api import make_app
+
+log = logging.getLogger(__name__)
+
+VPCD_PORT = 35963  # vsmartcard-vpcd's first reader, "Virtual PCD 00 00"
+
+
+@dataclass(frozen=True)
+class SimOptions:
+    """How to run the simulator."""
+
+    state_dir: Path
+    speed: float = 1.0
+    empty: bool = False
+    host: str = "127.0.0.1"
+    modbus_port: int = 0
+    world_port: int = 0
+    vpcd_port: int = VPCD_PORT
+
+
+class Simulator:
+    """Owns the world and every device component; starts and stops them together."""
+
+    def __init__(self, options: SimOptions):
+        self.options = options
+        options.state_dir.mkdir(parents=True, exist_ok=True)
+        self.clock = SimClock(options.speed)
+        self.world = World()
+        collection = [] if options.empty else demo_collection(geometry=self.world.geometry)
+        self.world.load(collection)
+        self.plc = PlcSim(self.world, self.clock)
+        self.rfid = RfidSim(self.world)
+        self.scanner = BarcodeSim()
+        self.card = VirtualCard(host="127.0.0.1", port=options.vpcd_port)
+        self.library = LibrarySim(options.state_dir / "library.db")
+        self.library.load_demo(collection)
+        self.endpoints: dict = {}
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> dict:
+        """Start every component and write endpoints.json; returns the endpoints."""
+        host = self.options.host
+        modbus_host, modbus_port = await self.plc.start_tcp(host=host, port=self.options.modbus_port)
+        rtu_path = await self.plc.start_rtu()
+        rfid_path = self.rfid.start()
+        barcode_path = self.scanner.start()
+        await self.library.start(host=host)
+        world_url = await self._start_world_api(host)
+        self.endpoints = {
+            "modbus": {"host": modbus_host, "port": modbus_port},
+            "modbus_rtu": {"path": rtu_path},
+            "rfid": {"path": rfid_path},
+            "barcode": {"path": barcode_path},
+            "card": {"reader": self.card.reader_name},
+            "world": {"url": world_url},
+            "library": self.library.endpoint(),
+            "speed": self.options.speed,
+            "pid": os.getpid(),
+        }
+        write_json_atomically(self.options.state_dir / "endpoints.json", self.endpoints)
+        return self.endpoints
+
+    async def stop(self) -> None:
+        """Stop every component; endpoints.json is removed."""
+        (self.options.state_dir / "endpoints.json").unlink(missing_ok=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.card.close()
+        await self.library.stop()
+        self.scanner.stop()
+        self.rfid.stop()
+        await self.plc.stop()
+
+    def world_state(self) -> dict:
+        """The ground truth plus the PLC's registers and the card in the field."""
+        present = self.card.present
+        return {
+            **self.world.snapshot(),
+            "plc": self.plc.snapshot(),
+            "card": {"reader": self.card.reader_name,
+                     "present": None if present is None else present.hex().upper()},
+        }
+
+    async def _start_world_api(self, host: str) -> str:
+        self._runner = web.AppRunner(make_app(self), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, self.options.world_port)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # aiohttp exposes the bound port only here
+        return f"http://{host}:{port}"
+
+
+def write_json_atomically(path: Path, data: dict) -> None:
+    """Write JSON so that a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

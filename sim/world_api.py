@@ -1,0 +1,272 @@
+"""World-control HTTP API: what a patron, a technician or a test does to the machine."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from sim.world import Place, PlaceKind, WorldError, make_book
+
+if TYPE_CHECKING:
+    from sim.app import Simulator
+
+Handler = Callable[["Simulator", dict], Awaitable[Any]]
+ROUTES: dict[str, Handler] = {}
+_foreign_serial = itertools.count(1)
+
+
+class BadRequest(Exception):
+    """The request is malformed (400)."""
+
+
+class NotFound(Exception):
+    """The request names something that does not exist (404)."""
+
+
+def route(path: str) -> Callable[[Handler], Handler]:
+    """Register a POST handler under `path`."""
+    def register(handler: Handler) -> Handler:
+        ROUTES[path] = handler
+        return handler
+    return register
+
+
+def field(body: dict, name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+    """A typed field of the JSON body; missing or mistyped fields are a BadRequest."""
+    if name not in body:
+        if default is ...:
+            raise BadRequest(f"missing field '{name}'")
+        return default
+    value = body[name]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise BadRequest(f"field '{name}' has the wrong type")
+    return value
+
+
+def parse_hex(text: str, name: str, lengths: tuple[int, ...]) -> bytes:
+    """Bytes from hex; wrong characters or length are a BadRequest."""
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        raise BadRequest(f"field '{name}' is not hex") from None
+    if len(data) not in lengths:
+        raise BadRequest(f"field '{name}' must be {' or '.join(map(str, lengths))} bytes")
+    return data
+
+
+# -- the membership card and the scanner -------------------------------------
+@route("/card/tap")
+async def card_tap(sim: "Simulator", body: dict) -> dict:
+    """A patron holds a card with this UID to the reader."""
+    uid = parse_hex(field(body, "uid", str), "uid", (4, 7, 10))
+    await sim.card.tap(uid)
+    return {"reader": sim.card.reader_name, "uid": uid.hex().upper()}
+
+
+@route("/card/remove")
+async def card_remove(sim: "Simulator", body: dict) -> dict:
+    """The patron takes the card away."""
+    await sim.card.remove()
+    return {}
+
+
+@route("/barcode/scan")
+async def barcode_scan(sim: "Simulator", body: dict) -> dict:
+    """The scanner reads a code (a member QR code or an item barcode)."""
+    data = field(body, "data", str)
+    symbology = field(body, "symbology", (str, type(None)), None)
+    sim.scanner.scan(data, symbology, crlf=field(body, "crlf", bool, False))
+    return {}
+
+
+# -- the patron at the ports ---------------------------------------------------
+@route("/pickup/take")
+async def pickup_take(sim: "Simulator", body: dict) -> dict:
+    """The patron takes the book from the open pickup port."""
+    world = sim.world
+    if world.sensors.pickup_door_closed:
+        raise WorldError("the pickup door is closed")
+    book = world.book_at(Place(PlaceKind.PICKUP_PORT))
+    if book is None:
+        raise WorldError("the pickup port is empty")
+    world.move(book.uid, Place(PlaceKind.OUT))
+    return {"item_id": book.item_id, "uid": book.uid_hex}
+
+
+@route("/return/insert")
+async def return_insert(sim: "Simulator", body: dict) -> dict:
+    """The patron pushes a book into the open return port: one that is out, or a foreign one."""
+    world = sim.world
+    if world.sensors.return_shutter_closed:
+        raise WorldError("the return shutter is closed")
+    book = _book_to_insert(sim, body)
+    world.move(book.uid, Place(PlaceKind.RETURN_PORT))
+    return {"item_id": book.item_id, "uid": book.uid_hex}
+
+
+def _book_to_insert(sim: "Simulator", body: dict):
+    world = sim.world
+    if "foreign" in body:
+        spec = field(body, "foreign", dict)
+        item_id = field(spec, "item_id", str)
+        uid = bytes([0xE0, 0x04, 0x01, 0xF0]) + next(_foreign_serial).to_bytes(4, "big")
+        book = make_book(uid, item_id, isil=field(spec, "isil", str, "999999"))
+        if field(spec, "damaged_tag", bool, False):
+            book.memory[19] ^= 0xFF  # break the tag's CRC: the reader must refuse it
+        world.add(book, Place(PlaceKind.OUT))
+        return book
+    item_id = field(body, "item_id", str)
+    book = world.find_item(item_id)
+    if book is None:
+        raise NotFound(f"no book {item_id}")
+    if world.place_of(book.uid).kind is not PlaceKind.OUT:
+        raise WorldError(f"book {item_id} is inside the machine, not with a patron")
+    return book
+
+
+@route("/return/take-back")
+async def return_take_back(sim: "Simulator", body: dict) -> dict:
+    """The patron takes back a book the machine pushed out of the return slot."""
+    book = sim.world.book_at(Place(PlaceKind.RETURN_OPENING))
+    if book is None:
+        raise WorldError("no book is waiting in the return opening")
+    sim.world.move(book.uid, Place(PlaceKind.OUT))
+    return {"item_id": book.item_id, "uid": book.uid_hex}
+
+
+@route("/hand")
+async def hand(sim: "Simulator", body: dict) -> dict:
+    """A hand enters (present=true) or leaves a door's light curtain."""
+    door = field(body, "door", str)
+    if door not in ("pickup", "return"):
+        raise BadRequest("door must be 'pickup' or 'return'")
+    setattr(sim.world.sensors, f"{door}_hand", field(body, "present", bool))
+    sim.world.changed()
+    return {}
+
+
+# -- the technician and safety -------------------------------------------------
+@route("/service-door")
+async def service_door(sim: "Simulator", body: dict) -> dict:
+    """Open or close the cabinet's service door."""
+    sim.world.sensors.service_door_closed = not field(body, "open", bool)
+    sim.world.changed()
+    return {}
+
+
+@route("/estop")
+async def estop(sim: "Simulator", body: dict) -> dict:
+    """Press or release the emergency stop."""
+    sim.world.sensors.estop_released = not field(body, "pressed", bool)
+    sim.world.changed()
+    return {}
+
+
+# -- fault injection -----------------------------------------------------------
+@route("/faults/jam")
+async def fault_jam(sim: "Simulator", body: dict) -> dict:
+    """The next motion command jams (fault code 1..7, default drum jam)."""
+    code = field(body, "fault_code", int, 1)
+    if not 1 <= code <= 7:
+        raise BadRequest("fault_code must be 1..7")
+    sim.plc.inject_jam(fault_code=code)
+    return {}
+
+
+@route("/faults/door-blocked")
+async def fault_door_blocked(sim: "Simulator", body: dict) -> dict:
+    """The next close of this door is blocked."""
+    door = field(body, "door", str)
+    if door not in ("pickup", "return"):
+        raise BadRequest("door must be 'pickup' or 'return'")
+    sim.plc.inject_door_blocked(door)
+    return {}
+
+
+@route("/faults/plc-power-cycle")
+async def fault_power_cycle(sim: "Simulator", body: dict) -> dict:
+    """The PLC loses power and boots again."""
+    sim.plc.power_cycle()
+    return {}
+
+
+@route("/faults/plc-hang")
+async def fault_hang(sim: "Simulator", body: dict) -> dict:
+    """The PLC hangs (hang=true) or recovers (hang=false)."""
+    sim.plc.set_hang(field(body, "hang", bool))
+    return {}
+
+
+@route("/faults/rfid-errors")
+async def fault_rfid_errors(sim: "Simulator", body: dict) -> dict:
+    """The next `count` tag reads fail."""
+    count = field(body, "count", int)
+    if not 0 <= count <= 1000:
+        raise BadRequest("count must be 0..1000")
+    sim.rfid.inject_read_errors(count)
+    return {}
+
+
+@route("/faults/garbage")
+async def fault_garbage(sim: "Simulator", body: dict) -> dict:
+    """Raw bytes appear on a serial line ('rfid' or 'barcode')."""
+    device = field(body, "device", str)
+    data = parse_hex(field(body, "hex", str), "hex", tuple(range(1, 4097)))
+    if device == "rfid":
+        sim.rfid.inject_garbage(data)
+    elif device == "barcode":
+        sim.scanner.inject_garbage(data)
+    else:
+        raise BadRequest("device must be 'rfid' or 'barcode'")
+    return {}
+
+
+# -- the aiohttp application ------------------------------------------------------
+async def get_world(request: web.Request) -> web.Response:
+    """GET /world: the ground truth, the PLC's registers and the card."""
+    sim: Simulator = request.app["sim"]
+    return web.json_response(sim.world_state())
+
+
+def make_app(sim: "Simulator") -> web.Application:
+    """The world API as an aiohttp application."""
+    app = web.Application()
+    app["sim"] = sim
+    app.router.add_get("/world", get_world)
+    for path, handler in ROUTES.items():
+        app.router.add_post(path, _wrap(handler))
+    return app
+
+
+def _wrap(handler: Handler):
+    async def view(request: web.Request) -> web.Response:
+        try:
+            body = await _json_body(request)
+            return web.json_response({"ok": True, **(await handler(request.app["sim"], body))})
+        except BadRequest as exc:
+            return _error(400, exc)
+        except NotFound as exc:
+            return _error(404, exc)
+        except WorldError as exc:
+            return _error(409, exc)
+    return view
+
+
+async def _json_body(request: web.Request) -> dict:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = json.loads(await request.read() or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("body is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    return body
+
+
+def _error(status: int, exc: Exception) -> web.Response:
+    return web.json_response({"ok": False, "error": str(exc)}, status=status)
