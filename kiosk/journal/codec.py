@@ -1,0 +1,138 @@
+"""Plain-data codec for the journal's dataclasses: JSON payloads and table rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from functools import cache
+from typing import Annotated, Any
+
+from kiosk.journal.errors import PayloadError
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Inclusive range of an int field (Annotated metadata)."""
+
+    low: int
+    high: int | None = None
+
+
+NonNegative = Annotated[int, Bounds(0)]
+PlcSeq = Annotated[int, Bounds(1, 65535)]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What one dataclass field accepts."""
+
+    base: type
+    optional: bool
+    bounds: Bounds | None
+
+
+@cache
+def field_specs(cls: type) -> dict[str, FieldSpec]:
+    """The spec of every field of dataclass `cls`, from its type hints."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    return {f.name: _spec(hints[f.name]) for f in dataclasses.fields(cls)}
+
+
+def _spec(hint: Any) -> FieldSpec:
+    args = typing.get_args(hint)
+    optional = type(None) in args and typing.get_origin(hint) is not Annotated
+    if optional:
+        (hint,) = [a for a in args if a is not type(None)]
+    bounds = None
+    if typing.get_origin(hint) is Annotated:
+        bounds = next((m for m in hint.__metadata__ if isinstance(m, Bounds)), None)
+        hint = typing.get_args(hint)[0]
+    return FieldSpec(hint, optional, bounds)
+
+
+def check_fields(obj: Any) -> None:
+    """Raise PayloadError unless every field of `obj` has its declared type and range."""
+    for name, spec in field_specs(type(obj)).items():
+        problem = _problem(spec, getattr(obj, name))
+        if problem:
+            raise PayloadError(f"{type(obj).__name__}.{name} {problem}")
+
+
+def _problem(spec: FieldSpec, value: Any) -> str | None:
+    if value is None:
+        return None if spec.optional else "is required"
+    if not _is_instance(value, spec.base):
+        return f"must be {spec.base.__name__}, not {type(value).__name__} {value!r}"
+    if spec.base is str and not value.strip():
+        return "must not be empty"
+    low, high = (spec.bounds.low, spec.bounds.high) if spec.bounds else (None, None)
+    if low is not None and value < low or high is not None and value > high:
+        return f"= {value!r} is out of range {low}..{high if high is not None else ''}"
+    return None
+
+
+def _is_instance(value: Any, base: type) -> bool:
+    if base is int and isinstance(value, bool):
+        return False
+    if base is date and isinstance(value, datetime):
+        return False
+    if base is datetime and isinstance(value, datetime):
+        return value.tzinfo is not None
+    return isinstance(value, base)
+
+
+def encode(obj: Any) -> dict[str, Any]:
+    """Dataclass -> plain dict of JSON/SQLite-friendly values."""
+    return {f.name: _encode_value(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def decode(cls: type, data: Mapping[str, Any], *, strict: bool = True) -> Any:
+    """Plain dict -> dataclass `cls`; strict refuses missing or unknown keys."""
+    specs = field_specs(cls)
+    unknown = sorted(set(data) - set(specs))
+    missing = sorted(n for n in specs if n not in data and _required(cls, n))
+    if strict and (unknown or missing):
+        raise PayloadError(f"{cls.__name__}: unknown keys {unknown}, missing keys {missing}")
+    values = {
+        n: _decode_value(f"{cls.__name__}.{n}", specs[n], data[n], strict)
+        for n in specs
+        if n in data
+    }
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise PayloadError(f"{cls.__name__}: {exc}") from None
+
+
+def _required(cls: type, name: str) -> bool:
+    f = next(f for f in dataclasses.fields(cls) if f.name == name)
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def _decode_value(name: str, spec: FieldSpec, value: Any, strict: bool) -> Any:
+    if value is None:
+        return None
+    try:
+        if issubclass(spec.base, Enum):
+            return spec.base(value)
+        if spec.base is datetime and isinstance(value, str):
+            return datetime.fromisoformat(value)
+        if spec.base is date and isinstance(value, str):
+            return date.fromisoformat(value)
+    except ValueError:
+        raise PayloadError(f"{name}: {value!r} is not a valid {spec.base.__name__}") from None
+    if spec.base is bool and not strict and isinstance(value, int):
+        return bool(value)
+    return value

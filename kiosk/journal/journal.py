@@ -1,0 +1,157 @@
+"""The journal: one SQLite file, append-only events and the tables derived from them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid as uuidlib
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from os import PathLike
+
+from sqlite_utils import Database
+
+from kiosk.journal.codec import encode
+from kiosk.journal.enums import Refusal
+from kiosk.journal.errors import JournalRefused, PayloadError
+from kiosk.journal.events import PAYLOADS, Payload
+from kiosk.journal.reads import JournalReader
+from kiosk.journal.records import Event
+from kiosk.journal.reducers import apply_changes, reduce
+from kiosk.journal.rules import Context
+from kiosk.journal.schema import migrate, schema_version
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Journal(JournalReader):
+    """The only writer of loan state; owned by the controller's event loop (one thread)."""
+
+    def __init__(self, db: Database, slot_count: int, clock: Clock = utc_now) -> None:
+        super().__init__(db, slot_count)
+        self._clock = clock
+
+    @classmethod
+    def open(
+        cls, path: str | PathLike[str], *, slot_count: int, clock: Clock = utc_now
+    ) -> Journal:
+        """Open (or create) the journal file: WAL, synchronous=FULL, migrated to the latest."""
+        if slot_count < 1:
+            raise ValueError(f"slot_count must be positive, not {slot_count}")
+        db = Database(sqlite3.connect(str(path)))
+        try:
+            db.enable_wal()
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            migrate(db)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, slot_count, clock)
+
+    def close(self) -> None:
+        """Close the file."""
+        self.db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The number of migrations applied."""
+        return schema_version(self.db)
+
+    def append(self, payload: Payload) -> Event:
+        """Store one event and its effects durably, or raise and store nothing."""
+        return self.append_many([payload])[0]
+
+    def append_many(self, payloads: Sequence[Payload]) -> list[Event]:
+        """Store several events in one transaction: all of them or none."""
+        for payload in payloads:
+            _check_payload(payload)
+        with self.db.atomic():
+            return [self._append_one(payload) for payload in payloads]
+
+    def restore(self, events: Iterable[Event]) -> None:
+        """Append stored events again, same uuid and time (rebuilds derived tables; all or none)."""
+        with self.db.atomic():
+            for event in events:
+                _check_payload(event.payload)
+                self._append_one(event.payload, event.uuid, event.at)
+
+    def _append_one(
+        self, payload: Payload, event_id: str | None = None, at: datetime | None = None
+    ) -> Event:
+        event_id, at = event_id or str(uuidlib.uuid4()), at or self._now()
+        changes = reduce(payload, Context(self, event_id, at))
+        data = json.dumps(encode(payload), sort_keys=True, separators=(",", ":"))
+        cursor = self.db.execute(
+            "INSERT INTO events (uuid, kind, payload, at) VALUES (?, ?, ?, ?)",
+            (event_id, payload.kind.value, data, at.isoformat()),
+        )
+        apply_changes(self.db, changes)
+        if payload.outbox:
+            self.db.execute(
+                "INSERT INTO outbox (uuid, seq, item_id, kind) VALUES (?, ?, ?, ?)",
+                (event_id, cursor.lastrowid, getattr(payload, "item_id"), payload.kind.value),
+            )
+        return Event(cursor.lastrowid, event_id, payload.kind, at, payload)
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the journal's clock must return an aware datetime")
+        return now.astimezone(timezone.utc)
+
+    def mark_delivered(self, uuids: Iterable[str], conflict: str | None = None) -> int:
+        """Record the library's acknowledgement (conflict: its code for a lasting refusal)."""
+        # Per-item order: an event is refused while an earlier one of its item is pending.
+        with self.db.atomic():
+            rows = [self._outbox_row(u) for u in set(uuids)]
+            pending = sorted((r for r in rows if r["delivered_at"] is None), key=lambda r: r["seq"])
+            for row in pending:
+                self._require_in_order(row)
+                self.db["outbox"].update(
+                    row["uuid"], {"delivered_at": self._now().isoformat(), "conflict": conflict}
+                )
+        return len(pending)
+
+    def mark_failed(self, uuids: Iterable[str], error: str) -> None:
+        """A delivery attempt failed; count it and keep the error code for status."""
+        with self.db.atomic():
+            for event_id in set(uuids):
+                row = self._outbox_row(event_id)
+                values = {"attempts": row["attempts"] + 1, "last_error": error}
+                self.db["outbox"].update(event_id, values)
+
+    def _outbox_row(self, event_id: str) -> dict:
+        rows = list(self.db.query("SELECT * FROM outbox WHERE uuid = ?", (event_id,)))
+        if not rows:
+            raise JournalRefused(Refusal.UNKNOWN_EVENT, f"{event_id!r} is not in the outbox")
+        return rows[0]
+
+    def _require_in_order(self, row: dict) -> None:
+        earlier = self.db.execute(
+            """SELECT uuid FROM outbox WHERE item_id = ? AND seq < ?
+               AND delivered_at IS NULL LIMIT 1""",
+            (row["item_id"], row["seq"]),
+        ).fetchone()
+        if earlier is not None:
+            raise JournalRefused(
+                Refusal.OUT_OF_ORDER, f"{earlier[0]!r} of {row['item_id']!r} is not delivered yet"
+            )
+
+
+def _check_payload(payload: object) -> None:
+    """Refuse anything that is not a registered, valid payload."""
+    if not isinstance(payload, Payload) or PAYLOADS.get(payload.kind) is not type(payload):
+        raise PayloadError(f"not a journal payload: {payload!r}")
+    payload.validate()  # again: a frozen dataclass can still be tampered with

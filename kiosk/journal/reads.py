@@ -1,0 +1,154 @@
+"""The journal's read API: what recovery, the state machine and reducers ask."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlite_utils import Database
+
+from kiosk.journal.codec import decode
+from kiosk.journal.enums import Place
+from kiosk.journal.events import EventKind, decode_payload
+from kiosk.journal.records import AuditFlag, Backlog, Event, Hold, Intent, Item, Loan
+
+R = TypeVar("R")
+
+
+class JournalReader:
+    """Read-only queries over the derived tables and the event log."""
+
+    def __init__(self, db: Database, slot_count: int) -> None:
+        self.db = db
+        self.slot_count = slot_count
+
+    def _rows(self, cls: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
+        return [decode(cls, row, strict=False) for row in self.db.query(sql, params)]
+
+    def _one(self, cls: type[R], sql: str, params: Sequence[Any] = ()) -> R | None:
+        rows = self._rows(cls, sql, params)
+        return rows[0] if rows else None
+
+    def item(self, item_id: str) -> Item | None:
+        """The item with this id, wherever it is."""
+        return self._one(Item, "SELECT * FROM items WHERE item_id = ?", (item_id,))
+
+    def item_by_uid(self, uid: str) -> Item | None:
+        """The item whose tag has this UID."""
+        return self._one(Item, "SELECT * FROM items WHERE uid = ?", (uid,))
+
+    def items(self, place: Place | None = None) -> list[Item]:
+        """All items (or those at one place), by id."""
+        if place is None:
+            return self._rows(Item, "SELECT * FROM items ORDER BY item_id")
+        return self._rows(Item, "SELECT * FROM items WHERE place = ? ORDER BY item_id", (place,))
+
+    def item_in_slot(self, slot: int) -> Item | None:
+        """The item the journal has in this slot."""
+        sql = "SELECT items.* FROM slots JOIN items USING (item_id) WHERE slots.slot = ?"
+        return self._one(Item, sql, (slot,))
+
+    def item_at(self, place: Place) -> Item | None:
+        """The item at a one-book place (pickup port, return port, picker)."""
+        return self._one(Item, "SELECT * FROM items WHERE place = ? LIMIT 1", (place,))
+
+    def free_slots(self) -> list[int]:
+        """Slots with no item, no open intent reserving them and no open audit flag."""
+        taken = {row["slot"] for row in self.db.query(_UNUSABLE_SLOTS)}
+        return [slot for slot in range(self.slot_count) if slot not in taken]
+
+    def slot_reserved_by(self, slot: int) -> Intent | None:
+        """The open intent that moves a book out of or into this slot."""
+        sql = "SELECT * FROM intents WHERE outcome IS NULL AND (slot = ? OR to_slot = ?)"
+        return self._one(Intent, sql, (slot, slot))
+
+    def slot_flagged(self, slot: int) -> bool:
+        """True while an open audit flag names this slot."""
+        sql = "SELECT 1 FROM audit_flags WHERE slot = ? AND cleared_at IS NULL"
+        return self.db.execute(sql, (slot,)).fetchone() is not None
+
+    def open_intents(self) -> list[Intent]:
+        """Intents without an outcome, oldest first: what recovery must reconcile."""
+        sql = "SELECT * FROM intents WHERE outcome IS NULL ORDER BY opened_at, rowid"
+        return self._rows(Intent, sql)
+
+    def intent(self, intent_id: str) -> Intent | None:
+        """One intent, open or closed."""
+        return self._one(Intent, "SELECT * FROM intents WHERE intent_id = ?", (intent_id,))
+
+    def open_intent_for(self, item_id: str) -> Intent | None:
+        """The open intent moving this item, if any."""
+        sql = "SELECT * FROM intents WHERE item_id = ? AND outcome IS NULL"
+        return self._one(Intent, sql, (item_id,))
+
+    def open_loan(self, item_id: str) -> Loan | None:
+        """The loan of this item that has not been returned."""
+        sql = "SELECT * FROM loans WHERE item_id = ? AND returned_at IS NULL"
+        return self._one(Loan, sql, (item_id,))
+
+    def open_loans(self, patron_id: str | None = None) -> list[Loan]:
+        """Loans not yet returned (of one patron, or all), oldest first."""
+        if patron_id is None:
+            return self._rows(Loan, "SELECT * FROM loans WHERE returned_at IS NULL ORDER BY rowid")
+        sql = "SELECT * FROM loans WHERE patron_id = ? AND returned_at IS NULL ORDER BY rowid"
+        return self._rows(Loan, sql, (patron_id,))
+
+    def active_hold(self, item_id: str) -> Hold | None:
+        """The hold on this item that has not ended."""
+        sql = "SELECT * FROM holds WHERE item_id = ? AND ended_at IS NULL"
+        return self._one(Hold, sql, (item_id,))
+
+    def active_holds(self) -> list[Hold]:
+        """Every hold that has not ended, oldest first."""
+        return self._rows(Hold, "SELECT * FROM holds WHERE ended_at IS NULL ORDER BY rowid")
+
+    def flag(self, flag_id: str) -> AuditFlag | None:
+        """One audit flag, open or cleared."""
+        return self._one(AuditFlag, "SELECT * FROM audit_flags WHERE flag_id = ?", (flag_id,))
+
+    def open_flags(self) -> list[AuditFlag]:
+        """Audit flags not yet cleared, oldest first."""
+        sql = "SELECT * FROM audit_flags WHERE cleared_at IS NULL ORDER BY rowid"
+        return self._rows(AuditFlag, sql)
+
+    def patron_last_good(self, patron_id: str) -> datetime | None:
+        """When the library last said this patron was in good standing."""
+        row = self.db.execute(
+            "SELECT last_good_at FROM patrons WHERE patron_id = ?", (patron_id,)
+        ).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def events(self, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+        """Stored events after `after_seq`, in order."""
+        sql = "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+        return [_event(row) for row in self.db.query(sql, (after_seq, limit))]
+
+    def pending_outbox(self, limit: int = 100) -> list[Event]:
+        """Undelivered events the library must know, in journal order (so in order per item)."""
+        sql = """SELECT events.* FROM outbox JOIN events USING (uuid)
+                 WHERE outbox.delivered_at IS NULL ORDER BY outbox.seq LIMIT ?"""
+        return [_event(row) for row in self.db.query(sql, (limit,))]
+
+    def outbox_backlog(self) -> Backlog:
+        """How many outbox events are undelivered, and when the oldest was written."""
+        row = self.db.execute(
+            """SELECT COUNT(*), MIN(events.at) FROM outbox JOIN events USING (uuid)
+               WHERE outbox.delivered_at IS NULL"""
+        ).fetchone()
+        return Backlog(row[0], datetime.fromisoformat(row[1]) if row[1] else None)
+
+
+_UNUSABLE_SLOTS = """
+    SELECT slot FROM slots
+    UNION SELECT slot FROM intents WHERE outcome IS NULL AND slot IS NOT NULL
+    UNION SELECT to_slot FROM intents WHERE outcome IS NULL AND to_slot IS NOT NULL
+    UNION SELECT slot FROM audit_flags WHERE cleared_at IS NULL AND slot IS NOT NULL
+"""
+
+
+def _event(row: dict[str, Any]) -> Event:
+    kind = EventKind(row["kind"])
+    payload = decode_payload(kind, json.loads(row["payload"]))
+    return Event(row["seq"], row["uuid"], kind, datetime.fromisoformat(row["at"]), payload)

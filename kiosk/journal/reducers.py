@@ -1,0 +1,72 @@
+"""Dispatch: each event kind's reducer, and applying its changes to the derived tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.journal import reduce_moves as moves
+from kiosk.journal import reduce_stock as stock
+from kiosk.journal.events import EventKind, Payload
+from kiosk.journal.rules import Change, Context, Drop, Patch, Put
+
+Reducer = Callable[[Any, Context], list[Change]]
+
+REDUCERS: dict[EventKind, Reducer] = {
+    EventKind.ITEM_STOCKED: stock.item_stocked,
+    EventKind.ITEM_UNSTOCKED: stock.item_unstocked,
+    EventKind.ITEM_LOCATED: stock.item_located,
+    EventKind.VEND_STARTED: moves.vend_started,
+    EventKind.VEND_FETCHED: moves.vend_fetched,
+    EventKind.VEND_PRESENTED: moves.vend_presented,
+    EventKind.VEND_TAKEN: moves.vend_taken,
+    EventKind.VEND_FAILED: moves.vend_failed,
+    EventKind.RETRACT_STARTED: moves.retract_started,
+    EventKind.VEND_RETRACTED: moves.vend_retracted,
+    EventKind.RETRACT_FAILED: moves.retract_failed,
+    EventKind.RETURN_STARTED: moves.return_started,
+    EventKind.RETURN_IDENTIFIED: moves.return_identified,
+    EventKind.RETURN_REJECTED: moves.return_rejected,
+    EventKind.STORE_STARTED: moves.store_started,
+    EventKind.RETURN_SHELVED: moves.return_shelved,
+    EventKind.RETURN_DIVERTED: moves.return_diverted,
+    EventKind.STORE_FAILED: moves.store_failed,
+    EventKind.TRANSFER_STARTED: moves.transfer_started,
+    EventKind.TRANSFERRED: moves.transferred,
+    EventKind.TRANSFER_FAILED: moves.transfer_failed,
+    EventKind.AUDIT_FLAGGED: stock.audit_flagged,
+    EventKind.AUDIT_CLEARED: stock.audit_cleared,
+    EventKind.RENEWED: stock.renewed,
+    EventKind.HOLD_PLACED: stock.hold_placed,
+    EventKind.HOLD_CANCELLED: stock.hold_cancelled,
+    EventKind.PATRON_VERIFIED: stock.patron_verified,
+}
+
+PRIMARY_KEYS = {
+    "items": "item_id",
+    "slots": "slot",
+    "intents": "intent_id",
+    "loans": "loan_id",
+    "audit_flags": "flag_id",
+    "holds": "hold_id",
+    "patrons": "patron_id",
+}
+
+
+def reduce(payload: Payload, ctx: Context) -> list[Change]:
+    """The changes an event makes to the derived tables; JournalRefused if it invents state."""
+    return REDUCERS[payload.kind](payload, ctx)
+
+
+def apply_changes(db: Database, changes: Iterable[Change]) -> None:
+    """Write the changes, in order, inside the caller's transaction."""
+    for change in changes:
+        pk = PRIMARY_KEYS[change.table]
+        if isinstance(change, Put):
+            db[change.table].upsert(change.row, pk=pk)
+        elif isinstance(change, Patch):
+            db[change.table].update(change.key, change.values)
+        elif isinstance(change, Drop):
+            db[change.table].delete(change.key)

@@ -1,0 +1,141 @@
+"""Named forward migrations; `PRAGMA user_version` is the number applied."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlite_utils import Database
+
+from kiosk.journal.errors import MigrationError
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: its name and the statements it runs in one transaction."""
+
+    name: str
+    statements: tuple[str, ...]
+
+
+CORE = Migration(
+    "core",
+    (
+        """CREATE TABLE schema_migrations (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)""",
+        """CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL, payload TEXT NOT NULL, at TEXT NOT NULL)""",
+        """CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+        """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+        """CREATE TABLE items (
+            item_id TEXT PRIMARY KEY, uid TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
+            authors TEXT, place TEXT NOT NULL, slot INTEGER UNIQUE,
+            CHECK ((place = 'slot') = (slot IS NOT NULL)))""",
+        """CREATE TABLE slots (
+            slot INTEGER PRIMARY KEY,
+            item_id TEXT NOT NULL UNIQUE REFERENCES items(item_id))""",
+        """CREATE TABLE intents (
+            intent_id TEXT PRIMARY KEY, kind TEXT NOT NULL, stage TEXT NOT NULL,
+            item_id TEXT REFERENCES items(item_id), slot INTEGER, to_slot INTEGER,
+            patron_id TEXT, session_id TEXT, plc_seq INTEGER,
+            opened_at TEXT NOT NULL, closed_at TEXT, outcome TEXT)""",
+        """CREATE UNIQUE INDEX intents_one_open_per_item ON intents(item_id)
+            WHERE outcome IS NULL AND item_id IS NOT NULL""",
+        "CREATE INDEX intents_open ON intents(outcome) WHERE outcome IS NULL",
+        """CREATE TABLE loans (
+            loan_id TEXT PRIMARY KEY, item_id TEXT NOT NULL REFERENCES items(item_id),
+            patron_id TEXT NOT NULL, taken_at TEXT NOT NULL, due TEXT NOT NULL,
+            renewals INTEGER NOT NULL DEFAULT 0, offline INTEGER NOT NULL DEFAULT 0,
+            returned_at TEXT, days_late INTEGER)""",
+        """CREATE UNIQUE INDEX loans_one_open_per_item ON loans(item_id)
+            WHERE returned_at IS NULL""",
+        "CREATE INDEX loans_by_patron ON loans(patron_id, returned_at)",
+        """CREATE TABLE audit_flags (
+            flag_id TEXT PRIMARY KEY, reason TEXT NOT NULL, item_id TEXT, slot INTEGER,
+            place TEXT, intent_id TEXT, raised_at TEXT NOT NULL,
+            cleared_by TEXT, cleared_at TEXT)""",
+    ),
+)
+
+OUTBOX = Migration(
+    "outbox",
+    (
+        """CREATE TABLE outbox (
+            uuid TEXT PRIMARY KEY REFERENCES events(uuid), seq INTEGER NOT NULL UNIQUE,
+            item_id TEXT NOT NULL, kind TEXT NOT NULL, delivered_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, conflict TEXT)""",
+        "CREATE INDEX outbox_pending ON outbox(seq) WHERE delivered_at IS NULL",
+        # Events written before the outbox existed are owed to the library too.
+        """INSERT INTO outbox (uuid, seq, item_id, kind)
+            SELECT uuid, seq, json_extract(payload, '$.item_id'), kind FROM events
+            WHERE kind IN ('vend_taken', 'return_identified', 'renewed') ORDER BY seq""",
+    ),
+)
+
+HOLDS_AND_PATRONS = Migration(
+    "holds_and_patrons",
+    (
+        """CREATE TABLE holds (
+            hold_id TEXT PRIMARY KEY, item_id TEXT NOT NULL REFERENCES items(item_id),
+            patron_id TEXT NOT NULL, placed_at TEXT NOT NULL, ready_at TEXT,
+            ended_at TEXT, end_reason TEXT)""",
+        "CREATE UNIQUE INDEX holds_one_active_per_item ON holds(item_id) WHERE ended_at IS NULL",
+        """CREATE TABLE patrons (
+            patron_id TEXT PRIMARY KEY, last_verified_at TEXT NOT NULL, last_good_at TEXT)""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (CORE, OUTBOX, HOLDS_AND_PATRONS)
+LATEST = len(MIGRATIONS)
+
+
+def schema_version(db: Database) -> int:
+    """The number of migrations applied to this file."""
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(
+    db: Database, migrations: Sequence[Migration] = MIGRATIONS, target: int | None = None
+) -> int:
+    """Apply the missing migrations up to `target` (default: all), each in its own transaction."""
+    target = len(migrations) if target is None else target
+    current = schema_version(db)
+    if current > len(migrations):
+        raise MigrationError(
+            f"schema version {current} is newer than this code's {len(migrations)}"
+        )
+    _check_names(db, migrations[:current])
+    for version in range(current + 1, target + 1):
+        _apply(db, version, migrations[version - 1])
+    return schema_version(db)
+
+
+def _apply(db: Database, version: int, migration: Migration) -> None:
+    try:
+        with db.atomic():
+            for statement in migration.statements:
+                db.execute(statement)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, migration.name, datetime.now(timezone.utc).isoformat()),
+            )
+            db.execute(f"PRAGMA user_version = {version:d}")
+    except Exception as exc:
+        raise MigrationError(f"migration {version} ({migration.name}) failed: {exc}") from exc
+
+
+def _check_names(db: Database, applied: Sequence[Migration]) -> None:
+    if not applied:
+        return
+    rows = db.execute("SELECT version, name FROM schema_migrations ORDER BY version")
+    found = {version: name for version, name in rows.fetchall()}
+    for version, migration in enumerate(applied, start=1):
+        if found.get(version) != migration.name:
+            raise MigrationError(
+                f"schema version {version} is {found.get(version)!r}, "
+                f"this code expects {migration.name!r}"
+            )
