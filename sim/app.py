@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -12,7 +13,7 @@ from aiohttp import web
 
 from sim.barcode_device import BarcodeSim
 from sim.clock import SimClock
-from sim.collection import demo_collection
+from sim.collection import DemoBook, demo_collection
 from sim.library import LibrarySim
 from sim.plc import PlcSim
 from sim.rfid_device import RfidSim
@@ -48,6 +49,7 @@ class Simulator:
         self.world = World()
         collection = [] if options.empty else demo_collection(geometry=self.world.geometry)
         self.world.load(collection)
+        self.collection = collection
         self.plc = PlcSim(self.world, self.clock)
         self.rfid = RfidSim(self.world)
         self.scanner = BarcodeSim()
@@ -77,6 +79,7 @@ class Simulator:
             "speed": self.options.speed,
             "pid": os.getpid(),
         }
+        write_loading_list(self.options.state_dir / "loading-list.csv", self.collection)
         write_json_atomically(self.options.state_dir / "endpoints.json", self.endpoints)
         return self.endpoints
 
@@ -108,6 +111,18 @@ class Simulator:
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # aiohttp exposes the bound port only here
         return f"http://{host}:{port}"
+
+
+def write_loading_list(path: Path, collection: list[DemoBook]) -> None:
+    """The loading list that comes with the books: item, tag UID, slot, title, authors."""
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["item_id", "uid", "slot", "title", "authors"])
+        for book in collection:
+            writer.writerow([book.item_id, book.uid.hex().upper(), book.slot, book.title.title,
+                             book.title.authors])
+    os.replace(tmp, path)
 
 
 def write_json_atomically(path: Path, data: dict) -> None:

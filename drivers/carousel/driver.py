@@ -104,6 +104,12 @@ class Carousel:
         await self._write_command(words)
         return await self._await_outcome(command, words, before.boot_id)
 
+    async def reserve_seq(self) -> int:
+        """The SEQ the next command will use, so the caller can journal it before sending."""
+        seq = self._allocate_seq(await self.read_status())
+        self._last_seq = seq
+        return seq
+
     async def last_command(self, seq: int | None = None) -> CommandRecord:
         """What became of `seq` (default: the PLC's ACK_SEQ), for reconciliation after a restart."""
         status = await self.read_status()

@@ -234,6 +234,9 @@ class Mechanics:
             self.world.changed()
 
     def _hand_in(self, door: str) -> bool:
+        """A hand, or a book pushed out and not yet taken, breaks the door's curtain."""
+        if door == "return" and self.world.book_at(RETURN_OPENING) is not None:
+            return True
         return bool(getattr(self.world.sensors, HAND_SENSORS[door]))
 
     def _set_door(self, door: str, closed: bool) -> None:

@@ -28,7 +28,7 @@ from drivers.carousel.registers import (
 from sim.clock import SimClock
 from sim.plc.acceptance import check_command
 from sim.plc.heartbeat import Heartbeat, new_boot_id
-from sim.plc.mechanics import PICKER, PICKUP_PORT, RETURN_PORT, Jammed, Mechanics
+from sim.plc.mechanics import RETURN_OPENING, PICKER, PICKUP_PORT, RETURN_PORT, Jammed, Mechanics
 from sim.plc.server import ModbusFrontend
 from sim.world import World
 
@@ -150,7 +150,7 @@ class PlcSim:
             overflow_bin_full=w.bin_full(),
             picker_loaded=w.book_at(PICKER) is not None,
             pickup_curtain_clear=not s.pickup_hand,
-            return_curtain_clear=not s.return_hand,
+            return_curtain_clear=not (s.return_hand or w.book_at(RETURN_OPENING) is not None),
         )
 
     def _holding_words(self) -> list[int]:

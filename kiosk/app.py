@@ -1,0 +1,75 @@
+"""The controller process: the controller, its patron API and control socket, systemd."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+from pathlib import Path
+
+from kiosk import control, notify, patron_api
+from kiosk.config import KioskConfig
+from kiosk.controller import Controller
+
+log = logging.getLogger(__name__)
+
+
+def control_socket(config: KioskConfig) -> Path:
+    """The control socket's path (relative paths are under the state directory)."""
+    path = Path(config.control.socket)
+    return path if path.is_absolute() else Path(config.machine.state_dir) / path
+
+
+async def run(config: KioskConfig) -> None:
+    """Run the controller until SIGTERM or SIGINT."""
+    controller = Controller(config)
+    started = asyncio.Event()
+    main = asyncio.create_task(controller.run(started), name="controller")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    waiters = [asyncio.create_task(started.wait()), main]
+    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    if main.done():
+        main.result()  # start-up failed: raise its error
+    runner, url = await patron_api.start(controller, config.ui.host, config.ui.port)
+    server = await control.serve(controller, control_socket(config))
+    _write_endpoints(config, url)
+    notify.notify("READY=1", f"STATUS=serving {url}")
+    watchdog = asyncio.create_task(_watchdog(controller))
+    try:
+        await asyncio.wait([asyncio.create_task(stop.wait()), main],
+                           return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        notify.notify("STOPPING=1")
+        watchdog.cancel()
+        server.close()
+        await runner.cleanup()
+        main.cancel()
+        try:
+            await main
+        except asyncio.CancelledError:
+            pass
+        (Path(config.machine.state_dir) / "kiosk.json").unlink(missing_ok=True)
+
+
+async def _watchdog(controller: Controller) -> None:
+    """Tell systemd the loop is alive, as long as it turns."""
+    interval = notify.watchdog_interval()
+    if interval is None:
+        return
+    while True:
+        notify.notify("WATCHDOG=1", f"STATUS=state {controller.state.value}")
+        await asyncio.sleep(interval)
+
+
+def _write_endpoints(config: KioskConfig, url: str) -> None:
+    path = Path(config.machine.state_dir) / "kiosk.json"
+    data = {"ui": {"url": url}, "control": {"socket": str(control_socket(config))},
+            "pid": os.getpid()}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,245 @@
+"""The controller's TOML config: every section validated at start, with file, key and reason."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tomllib
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from drivers.barcode import BarcodeConfig
+from drivers.card import CardConfig
+from drivers.carousel import CarouselConfig
+from drivers.config import build_config, require_range
+from drivers.errors import DriverConfigError
+from drivers.rfid import RfidConfig
+from kiosk.connectors import HttpConnectorConfig, Sip2ConnectorConfig
+from kiosk.connectors.config import read_login, read_token
+from kiosk.policy import PolicyConfig
+
+
+class ConfigError(Exception):
+    """The config cannot be used: the controller refuses to start."""
+
+
+@dataclass(frozen=True)
+class MachineConfig:
+    """Who this machine is and where it keeps its state."""
+
+    id: str = "kiosk-1"
+    state_dir: str = "/var/lib/kiosk"
+    endpoints_file: str | None = None  # a simulator's endpoints.json fills in device addresses
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Patron-facing timeouts (seconds) and session rules."""
+
+    idle_timeout: float = 60.0
+    pickup_timeout: float = 60.0
+    insert_timeout: float = 30.0
+    pin_required: bool = False
+    returns_when_closed: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("idle_timeout", "pickup_timeout", "insert_timeout"):
+            require_range(name, getattr(self, name), 1.0, 3600.0)
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    """The patron API / touchscreen server (127.0.0.1 only)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+    def __post_init__(self) -> None:
+        require_range("port", self.port, 0, 65535)
+        if self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise DriverConfigError(f"host = {self.host!r}: the patron API listens on loopback only")
+
+
+@dataclass(frozen=True)
+class ControlConfig:
+    """The technician's control socket."""
+
+    socket: str = "/run/kiosk/control.sock"
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """Delivery of journal events to the library system."""
+
+    batch_size: int = 50
+    retry_initial: float = 1.0
+    retry_max: float = 300.0
+    offline_after_failures: int = 1
+
+    def __post_init__(self) -> None:
+        require_range("batch_size", self.batch_size, 1, 1000)
+        require_range("retry_initial", self.retry_initial, 0.01, 3600)
+        require_range("retry_max", self.retry_max, self.retry_initial, 86400)
+        require_range("offline_after_failures", self.offline_after_failures, 1, 100)
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    """The whole, validated config."""
+
+    path: Path
+    machine: MachineConfig
+    carousel: CarouselConfig
+    rfid: RfidConfig
+    barcode: BarcodeConfig
+    card: CardConfig
+    library: HttpConnectorConfig | Sip2ConnectorConfig
+    policy: PolicyConfig
+    session: SessionConfig
+    ui: UiConfig
+    control: ControlConfig
+    sync: SyncConfig
+
+    @property
+    def journal_path(self) -> Path:
+        """The SQLite journal."""
+        return Path(self.machine.state_dir) / "journal.db"
+
+
+SECTIONS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "machine": lambda v: build_config(MachineConfig, v, "machine"),
+    "carousel": lambda v: build_config(CarouselConfig, v, "carousel"),
+    "rfid": lambda v: build_config(RfidConfig, v, "rfid"),
+    "barcode": lambda v: build_config(BarcodeConfig, v, "barcode"),
+    "card": lambda v: build_config(CardConfig, v, "card"),
+    "library": lambda v: _library_config(v),
+    "policy": lambda v: build_config(PolicyConfig, v, "policy"),
+    "session": lambda v: build_config(SessionConfig, v, "session"),
+    "ui": lambda v: build_config(UiConfig, v, "ui"),
+    "control": lambda v: build_config(ControlConfig, v, "control"),
+    "sync": lambda v: build_config(SyncConfig, v, "sync"),
+}
+REQUIRED = ("carousel", "rfid", "barcode", "card", "library")
+
+
+def load_config(path: Path) -> KioskConfig:
+    """Read and validate a config file; any problem is a ConfigError naming file, key, reason."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return _build(path, raw)
+    except DriverConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _build(path: Path, raw: dict[str, Any]) -> KioskConfig:
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise DriverConfigError(f"unknown section(s): {', '.join(unknown)}")
+    for name, value in raw.items():
+        if not isinstance(value, dict):
+            raise DriverConfigError(f"{name} must be a [section], not a single value")
+    base = Path(os.path.abspath(path)).parent
+    sections = {name: dict(raw.get(name, {})) for name in SECTIONS}
+    machine = SECTIONS["machine"](sections["machine"])
+    if machine.endpoints_file:
+        _fill_from_endpoints(_resolve(base, machine.endpoints_file), machine.endpoints_file, sections)
+    for name in REQUIRED:
+        if not sections[name]:
+            raise DriverConfigError(f"[{name}] is missing")
+    library = sections["library"]
+    library.setdefault("machine_id", machine.id)
+    for section, key in PATH_KEYS:
+        if isinstance(sections[section].get(key), str):
+            sections[section][key] = _resolve(base, sections[section][key])
+    _require_keys(sections)
+    built = {name: SECTIONS[name](values) for name, values in sections.items()}
+    _check_credentials(built["library"], raw.get("library", {}).get("credentials_file"))
+    return KioskConfig(path=path, **built)
+
+
+# Paths in the config are relative to the config file's folder (device paths are absolute).
+PATH_KEYS = (("machine", "state_dir"), ("machine", "endpoints_file"), ("control", "socket"),
+             ("library", "credentials_file"), ("library", "ca_file"))
+
+
+def _resolve(base: Path, value: str) -> str:
+    """`value` as an absolute path, relative ones taken from the config file's folder."""
+    return os.path.normpath(base / os.path.expanduser(value))
+
+
+def _require_keys(sections: Mapping[str, Mapping[str, Any]]) -> None:
+    """Name the keys without a default that a section lacks."""
+    classes = typing.get_type_hints(KioskConfig)
+    for name, values in sections.items():
+        cls = classes[name]
+        if name == "library":
+            kind = values.get("kind", "http")
+            cls = {"http": HttpConnectorConfig, "sip2": Sip2ConnectorConfig}.get(kind)
+            if cls is None:
+                continue  # _library_config names the bad kind
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in values
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise DriverConfigError(f"[{name}] {', '.join(missing)}: required, has no default")
+
+
+def _check_credentials(library: HttpConnectorConfig | Sip2ConnectorConfig, given: Any) -> None:
+    """The credentials file must exist and hold a token (http) or user:password (sip2)."""
+    try:
+        if isinstance(library, HttpConnectorConfig):
+            read_token(library.credentials_file)
+        else:
+            read_login(library.credentials_file)
+    except DriverConfigError as exc:
+        raise DriverConfigError(f"[library] credentials_file = {given!r}: {exc}") from None
+
+
+def _library_config(values: Mapping[str, Any]) -> HttpConnectorConfig | Sip2ConnectorConfig:
+    values = dict(values)
+    kind = values.pop("kind", "http")
+    if kind == "http":
+        return HttpConnectorConfig.from_mapping(values, "library")
+    if kind == "sip2":
+        return Sip2ConnectorConfig.from_mapping(values, "library")
+    raise DriverConfigError(f"[library] kind = {kind!r}: must be 'http' or 'sip2'")
+
+
+def _fill_from_endpoints(endpoints_path: str, given: str, sections: dict[str, dict]) -> None:
+    """Device addresses a simulator wrote; keys already in the config win."""
+    where = f"[machine] endpoints_file = {given!r}"
+    try:
+        endpoints = json.loads(Path(endpoints_path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DriverConfigError(f"{where}: {endpoints_path} does not exist "
+                                "(the simulator writes it while it runs: make demo)") from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DriverConfigError(f"{where}: cannot read {endpoints_path}: {exc}") from None
+    try:
+        addresses = {
+            "carousel": {"host": endpoints["modbus"]["host"], "port": endpoints["modbus"]["port"]},
+            "rfid": {"port": endpoints["rfid"]["path"]},
+            "barcode": {"port": endpoints["barcode"]["path"]},
+            "card": {"reader": endpoints["card"]["reader"]},
+        }
+        library = endpoints["library"]
+        url, sip2_host, sip2_port = library["url"], library["sip2_host"], library["sip2_port"]
+    except (KeyError, TypeError) as exc:
+        raise DriverConfigError(f"{where}: {endpoints_path} lacks {exc}") from None
+    for name, values in addresses.items():
+        for key, value in values.items():
+            sections[name].setdefault(key, value)
+    library = sections["library"]
+    if library.get("kind", "http") == "http":
+        library.setdefault("base_url", url)
+    else:
+        library.setdefault("host", sip2_host)
+        library.setdefault("port", sip2_port)

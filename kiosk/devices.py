@@ -1,0 +1,90 @@
+"""The machine's devices as the controller sees them: drivers built from config, events on the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from drivers.barcode import BarcodeScanner
+from drivers.card import CardReader
+from drivers.carousel import Carousel
+from drivers.rfid import RfidReader
+from kiosk.config import KioskConfig
+from kiosk.connectors import HttpConnector, HttpConnectorConfig, LibraryConnector, Sip2Connector
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Worker:
+    """One thread for one blocking library: calls run in order, the loop awaits them."""
+
+    def __init__(self, name: str):
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` in the worker's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def shutdown(self) -> None:
+        """Let queued calls finish; take no more."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Devices:
+    """Owns the drivers. Thread events reach `post` on the loop; nothing else crosses threads."""
+
+    def __init__(self, config: KioskConfig, post: Callable[[object], None]):
+        loop = asyncio.get_running_loop()
+
+        def from_thread(event: object) -> None:
+            loop.call_soon_threadsafe(post, event)
+
+        self.carousel = Carousel(config.carousel, post)  # asyncio-native: events on the loop
+        self.rfid = RfidReader(config.rfid)
+        self.scanner = BarcodeScanner(config.barcode, from_thread)
+        self.card = CardReader(config.card, from_thread)
+        self.rfid_worker = Worker("rfid")
+
+    async def start(self) -> None:
+        """Open every device; the carousel must answer, readers report their own trouble."""
+        await self.rfid_worker.run(self.rfid.open)
+        self.scanner.start()
+        self.card.start()
+        await self.carousel.connect()
+
+    async def rfid_call(self, method: str, *args: Any) -> Any:
+        """Call an RfidReader method in the RFID thread."""
+        return await self.rfid_worker.run(getattr(self.rfid, method), *args)
+
+    async def stop(self) -> None:
+        """Close every device."""
+        await self.carousel.close()
+        self.card.stop()
+        self.scanner.stop()
+        await self.rfid_worker.run(self.rfid.close)
+        self.rfid_worker.shutdown()
+
+
+class Library:
+    """The library connector on its own thread; every call is awaited on the loop."""
+
+    def __init__(self, config: KioskConfig):
+        library = config.library
+        self.connector: LibraryConnector = (
+            HttpConnector(library) if isinstance(library, HttpConnectorConfig) else Sip2Connector(library)
+        )
+        self._worker = Worker("library")
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a connector method in the library thread."""
+        fn = getattr(self.connector, method)
+        return await self._worker.run(lambda: fn(*args, **kwargs))
+
+    async def close(self) -> None:
+        """Close the connector and its thread."""
+        await self._worker.run(self.connector.close)
+        self._worker.shutdown()

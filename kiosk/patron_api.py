@@ -1,0 +1,137 @@
+"""The touchscreen's API: HTTP JSON and server-sent events, on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from kiosk import patron
+from kiosk.patron import Refused
+
+if TYPE_CHECKING:
+    from kiosk.controller import Controller
+
+SSE_KEEPALIVE_SECONDS = 15.0
+
+
+def make_app(ctl: "Controller") -> web.Application:
+    """The patron API as an aiohttp application."""
+    app = web.Application(client_max_size=16 * 1024)
+    app["ctl"] = ctl
+    app.router.add_get("/api/state", get_state)
+    app.router.add_get("/api/events", get_events)
+    app.router.add_get("/api/books", get_books)
+    app.router.add_get("/api/loans", _query(lambda ctl, body: patron.my_loans(ctl)))
+    posts: dict[str, Callable[["Controller", dict], Awaitable[Any]]] = {
+        "/api/pin": lambda ctl, body: patron.enter_pin(ctl, _text(body, "pin")),
+        "/api/cart/add": lambda ctl, body: patron.add_to_cart(ctl, _text(body, "item_id")),
+        "/api/cart/remove": lambda ctl, body: patron.remove_from_cart(ctl, _text(body, "item_id")),
+        "/api/cart/confirm": lambda ctl, body: patron.confirm_cart(ctl),
+        "/api/session/end": lambda ctl, body: patron.end_session(ctl),
+        "/api/return": lambda ctl, body: patron.start_return(ctl),
+        "/api/renew": lambda ctl, body: patron.renew(ctl, _text(body, "item_id")),
+        "/api/hold": lambda ctl, body: patron.place_hold(ctl, _text(body, "item_id")),
+    }
+    for path, handler in posts.items():
+        app.router.add_post(path, _command(handler))
+    return app
+
+
+async def get_state(request: web.Request) -> web.Response:
+    """GET /api/state: what the screen shows now."""
+    return web.json_response(request.app["ctl"].snapshot())
+
+
+async def get_books(request: web.Request) -> web.Response:
+    """GET /api/books?q=: the books a patron may take now."""
+    ctl = request.app["ctl"]
+    query = request.query.get("q", "")[:100]
+    return web.json_response({"books": await ctl.request(patron.shelf, query)})
+
+
+async def get_events(request: web.Request) -> web.StreamResponse:
+    """GET /api/events: a snapshot now and after every change (server-sent events)."""
+    ctl = request.app["ctl"]
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
+                                           "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    queue = ctl.subscribe()
+    try:
+        await _send_event(response, ctl.snapshot())
+        while True:
+            try:
+                snapshot = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_SECONDS)
+            except asyncio.TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            await _send_event(response, snapshot)
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        ctl.unsubscribe(queue)
+    return response
+
+
+async def _send_event(response: web.StreamResponse, snapshot: dict) -> None:
+    await response.write(f"event: state\ndata: {json.dumps(snapshot)}\n\n".encode())
+
+
+class BadRequest(Exception):
+    """A malformed request body."""
+
+
+def _text(body: dict, name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value or len(value) > 64:
+        raise BadRequest(f"field '{name}' must be a short string")
+    return value
+
+
+def _command(handler: Callable[["Controller", dict], Awaitable[Any]]):
+    async def view(request: web.Request) -> web.Response:
+        try:
+            body = await _body(request)
+            ctl = request.app["ctl"]
+            result = await ctl.request(lambda c: handler(c, body))
+        except BadRequest as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        except Refused as exc:
+            return web.json_response({"ok": False, "refusal": exc.code}, status=409)
+        return web.json_response({"ok": True, "result": result})
+    return view
+
+
+def _query(handler: Callable[["Controller", dict], Awaitable[Any]]):
+    async def view(request: web.Request) -> web.Response:
+        try:
+            result = await request.app["ctl"].request(lambda c: handler(c, {}))
+        except Refused as exc:
+            return web.json_response({"ok": False, "refusal": exc.code}, status=409)
+        return web.json_response({"ok": True, "result": result})
+    return view
+
+
+async def _body(request: web.Request) -> dict:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("body is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    return body
+
+
+async def start(ctl: "Controller", host: str, port: int) -> tuple[web.AppRunner, str]:
+    """Serve the API; returns the runner and its base URL."""
+    runner = web.AppRunner(make_app(ctl), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked for
+    return runner, f"http://{host}:{bound}"

@@ -1,0 +1,94 @@
+"""A patron's session: who they are, what they may borrow, their cart."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from kiosk import policy
+from kiosk.connectors import PatronStatus, Reason
+
+
+@dataclass
+class Session:
+    """One patron at the touchscreen, from card (or QR) to the end of the session."""
+
+    member: str
+    name: str
+    remaining: int
+    offline: bool
+    credential: str  # card UID or member number, kept for a PIN retry
+    by_card: bool
+    session_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    cart: list[str] = field(default_factory=list)
+    to_vend: list[str] = field(default_factory=list)
+    vended: list[str] = field(default_factory=list)
+    due: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def masked_name(self) -> str:
+        """The name as the screen may show it: first letter and last letter only."""
+        return mask_name(self.name)
+
+    def public(self) -> dict:
+        """What the screen may show."""
+        return {"name": self.masked_name, "remaining": self.remaining, "offline": self.offline,
+                "cart": list(self.cart), "vended": list(self.vended), "due": dict(self.due)}
+
+
+def mask_name(name: str) -> str:
+    """'Kim Minji' -> 'K*******i'; short names keep only their first letter."""
+    name = name.strip()
+    if len(name) <= 2:
+        return name[:1] + "*" * (len(name) - 1)
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def patron_facts(status: PatronStatus, loans_here: int, now: datetime) -> policy.PatronFacts:
+    """What the policy needs, from what the library said."""
+    reason = status.reason
+    return policy.PatronFacts(
+        member=True,
+        expired=reason is Reason.CARD_EXPIRED,
+        federated=reason is Reason.NOT_CHECKED_IN,
+        checked_in_here=reason is not Reason.NOT_CHECKED_IN,
+        overdue_count=max(sum(1 for loan in status.loans if loan.overdue),
+                          1 if reason is Reason.OVERDUE else 0),
+        suspended_until=status.blocked_until if reason is Reason.SUSPENDED else None,
+        loans_here=loans_here,
+        last_good_standing=now if status.may_borrow else None,
+    )
+
+
+def library_refusal(status: PatronStatus) -> str | None:
+    """The library's own 'no' that the policy has no rule for (blocked card, unknown machine)."""
+    if status.may_borrow or status.reason in (Reason.CARD_EXPIRED, Reason.NOT_CHECKED_IN,
+                                              Reason.OVERDUE, Reason.SUSPENDED):
+        return None
+    return (status.reason or Reason.UNSPECIFIED).value
+
+
+class PatronCache:
+    """Credential -> member, name, for identifying recent patrons while the library is away."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self._entries: dict[str, dict] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._entries = {}
+
+    def remember(self, credential: str, member: str, name: str) -> None:
+        """Note who holds a credential (written at once, atomically)."""
+        self._entries[credential] = {"member": member, "name": name}
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self._entries), encoding="utf-8")
+        tmp.replace(self.path)
+
+    def lookup(self, credential: str) -> tuple[str, str] | None:
+        """(member, name) of a credential seen before, or None."""
+        entry = self._entries.get(credential)
+        return None if entry is None else (entry["member"], entry["name"])
