@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := pcscd vsmartcard-vpcd libpcsclite-dev gcc
+APT_PACKAGES := pcscd vsmartcard-vpcd libpcsclite-dev gcc systemd
 STATE_DIR ?= $(CURDIR)/.state
 PYTEST_ARGS ?=
 

@@ -153,7 +153,7 @@ def _build(path: Path, raw: dict[str, Any]) -> KioskConfig:
     if machine.endpoints_file:
         _fill_from_endpoints(_resolve(base, machine.endpoints_file), machine.endpoints_file, sections)
     for name in REQUIRED:
-        if not sections[name]:
+        if name not in raw and not sections[name]:
             raise DriverConfigError(f"[{name}] is missing")
     library = sections["library"]
     library.setdefault("machine_id", machine.id)
@@ -180,12 +180,13 @@ def _require_keys(sections: Mapping[str, Mapping[str, Any]]) -> None:
     """Name the keys without a default that a section lacks."""
     classes = typing.get_type_hints(KioskConfig)
     for name, values in sections.items():
-        cls = classes[name]
+        cls, extra = classes[name], set()
         if name == "library":
-            kind = values.get("kind", "http")
-            cls = {"http": HttpConnectorConfig, "sip2": Sip2ConnectorConfig}.get(kind)
-            if cls is None:
-                continue  # _library_config names the bad kind
+            kind, extra = values.get("kind", "http"), {"kind"}
+            kinds = {"http": HttpConnectorConfig, "sip2": Sip2ConnectorConfig}
+            cls = kinds.get(kind) if isinstance(kind, str) else None
+        if cls is None or set(values) - {f.name for f in dataclasses.fields(cls)} - extra:
+            continue  # a bad kind or an unknown key: building the section names it
         missing = [f.name for f in dataclasses.fields(cls) if f.name not in values
                    and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
         if missing:
