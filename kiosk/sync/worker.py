@@ -1,0 +1,207 @@
+"""The outbox worker: delivers journal events to the library system from the controller's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from kiosk.config import SyncConfig
+from kiosk.connectors import ConnectorError, EventResult, LibraryProtocolError, Outcome, Reason
+from kiosk.journal import Event, Journal, JournalRefused, decode_payload, utc_now
+from kiosk.journal import EventKind as JournalKind
+from kiosk.policy import PolicyConfig
+from kiosk.sync.model import (
+    SyncConflict, SyncError, SyncStatus, backoff_delay, error_kind, library_event, settle,
+)
+
+log = logging.getLogger(__name__)
+UNREACHABLE = (SyncError.UNAVAILABLE, SyncError.TIMEOUT)
+_CONFLICTS = """SELECT events.*, outbox.conflict FROM outbox JOIN events USING (uuid)
+                WHERE outbox.conflict IS NOT NULL ORDER BY outbox.seq"""
+
+
+class LibraryCaller(Protocol):
+    """kiosk.devices.Library: a connector method run in the library thread, awaited."""
+
+    async def call(self, method: str, *args: Any) -> Any:
+        """Call a connector method."""
+
+
+class Sync:
+    """Delivers the outbox in batches, in order per item; knows whether the library answers.
+
+    Runs on the controller's loop and touches the journal only there; only the connector
+    call goes to the library thread.
+    """
+
+    def __init__(self, journal: Journal, library: LibraryCaller, config: SyncConfig,
+                 machine_id: str, on_change: Callable[[SyncStatus], None] | None = None, *,
+                 policy: PolicyConfig | None = None,
+                 clock: Callable[[], datetime] = utc_now,
+                 rng: random.Random | None = None) -> None:
+        self.journal = journal
+        self.library = library
+        self.config = config
+        self.machine_id = machine_id
+        self.policy = policy or PolicyConfig()
+        self._on_change = on_change
+        self._clock = clock
+        self._random = rng or random.Random()
+        self._online = True
+        self._verified = False  # the library has answered at least once
+        self._failures = 0  # consecutive failed attempts of any kind
+        self._unreachable = 0  # consecutive attempts that could not reach the library
+        self._last_error: SyncError | None = None
+        self._last_delivery_at: datetime | None = None
+        self._wake = asyncio.Event()
+        self._notified: SyncStatus | None = None
+        self._running = False
+
+    @property
+    def status(self) -> SyncStatus:
+        """Online, backlog, oldest pending age, last error, failures, conflicts, last delivery."""
+        backlog = self.journal.outbox_backlog()
+        return SyncStatus(
+            online=self._online, backlog=backlog.count,
+            oldest_pending_age=backlog.oldest_age_seconds(self._clock()),
+            last_error=self._last_error, consecutive_failures=self._failures,
+            conflicts=self._conflict_count(), last_delivery_at=self._last_delivery_at)
+
+    def kick(self) -> None:
+        """Deliver now (the controller just appended an outbox event); no effect on a backoff."""
+        self._wake.set()
+        self._notify()
+
+    async def run(self) -> None:
+        """Deliver until cancelled."""
+        if self._running:
+            raise RuntimeError("Sync.run is already running")
+        self._running = True
+        try:
+            while True:
+                await self._pause(await self.step())
+        finally:
+            self._running = False
+
+    async def step(self) -> float | None:
+        """One attempt (a batch, or a probe while unsure); seconds to wait, None: until kicked."""
+        self._wake.clear()
+        batch = self.journal.pending_outbox(self.config.batch_size)
+        if not batch and self._online and self._verified:
+            return None
+        ok = await self._attempt(self._deliver(batch) if batch else self._probe())
+        self._notify()
+        if not ok:
+            return backoff_delay(self._failures, self.config, self._random.random())
+        return 0.0 if batch else None
+
+    def conflicts(self) -> list[SyncConflict]:
+        """Events the library recorded with an objection, oldest first (for the technician)."""
+        return [self._conflict(row) for row in self.journal.db.query(_CONFLICTS)]
+
+    def recently_good(self, patron_id: str, now: datetime) -> bool:
+        """Whether the library vouched for the patron within offline_recent_hours of `now`."""
+        seen = self.journal.patron_last_good(patron_id)
+        window = timedelta(hours=self.policy.offline_recent_hours)
+        return seen is not None and timedelta(0) <= now - seen <= window
+
+    async def _pause(self, delay: float | None) -> None:
+        if delay is None:
+            with suppress(TimeoutError):  # a slow safety poll in case a kick was missed
+                await asyncio.wait_for(self._wake.wait(), self.config.retry_max)
+        else:
+            await asyncio.sleep(delay)
+
+    async def _attempt(self, work: Awaitable[None]) -> bool:
+        try:
+            await work
+        except ConnectorError as exc:
+            self._failed(error_kind(exc), exc)
+            return False
+        except JournalRefused as exc:
+            self._failed(SyncError.JOURNAL, exc)
+            return False
+        self._succeeded()
+        return True
+
+    async def _probe(self) -> None:
+        await self.library.call("info")
+
+    async def _deliver(self, batch: Sequence[Event]) -> None:
+        events = [library_event(event, self.machine_id) for event in batch]
+        try:
+            results = await self.library.call("deliver_events", events)
+        except ConnectorError as exc:
+            self.journal.mark_failed([e.uuid for e in batch], error_kind(exc).value)
+            raise
+        unanswered = self._settle(batch, results)
+        if unanswered:
+            self.journal.mark_failed(unanswered, SyncError.PROTOCOL.value)
+            raise LibraryProtocolError(f"{len(unanswered)} of {len(batch)} events unanswered")
+
+    def _settle(self, batch: Sequence[Event], results: Sequence[EventResult]) -> list[str]:
+        """Mark what the library answered, in journal order; return the uuids left pending."""
+        runs, unanswered = settle(batch, results)
+        for uuids, conflict in runs:
+            self.journal.mark_delivered(uuids, conflict)
+        if runs:
+            self._last_delivery_at = self._clock()
+        for result in results:
+            if result.outcome is Outcome.CONFLICT:
+                log.warning("library conflict on event %s: %s", result.event_id, result.reason)
+        return unanswered
+
+    def _failed(self, kind: SyncError, exc: Exception) -> None:
+        self._failures += 1
+        self._last_error = kind
+        self._unreachable = self._unreachable + 1 if kind in UNREACHABLE else 0
+        if self._unreachable >= self.config.offline_after_failures:
+            self._online = False
+        log.warning("sync attempt %d failed (%s): %s", self._failures, kind, exc)
+
+    def _succeeded(self) -> None:
+        if not self._online:
+            log.info("library system reachable again")
+        self._online, self._verified = True, True
+        self._failures = self._unreachable = 0
+        self._last_error = None
+
+    def _notify(self) -> None:
+        if self._on_change is None:
+            return
+        status = self.status
+        seen = dataclasses.replace(status, oldest_pending_age=0.0)  # age alone is no change
+        if seen == self._notified:
+            return
+        self._notified = seen
+        try:
+            self._on_change(status)
+        except Exception:  # a listener's bug must not stop delivery
+            log.exception("sync on_change listener failed")
+
+    def _conflict_count(self) -> int:
+        sql = "SELECT COUNT(*) FROM outbox WHERE conflict IS NOT NULL"
+        return self.journal.db.execute(sql).fetchone()[0]
+
+    def _conflict(self, row: dict[str, Any]) -> SyncConflict:
+        kind = JournalKind(row["kind"])
+        payload = decode_payload(kind, json.loads(row["payload"]))
+        event = Event(row["seq"], row["uuid"], kind, datetime.fromisoformat(row["at"]), payload)
+        sent = library_event(event, self.machine_id)
+        return SyncConflict(row["uuid"], sent.kind, sent.item_id, sent.patron, sent.occurred_at,
+                            _reason(row["conflict"]))
+
+
+def _reason(code: str) -> Reason:
+    """The Reason of a stored conflict code (UNSPECIFIED for a code this version lacks)."""
+    try:
+        return Reason(code)
+    except ValueError:
+        return Reason.UNSPECIFIED

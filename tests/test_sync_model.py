@@ -1,0 +1,96 @@
+"""The pure parts of sync: event mapping, settling a (partial) answer, backoff with jitter."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+from uuid import UUID
+
+import pytest
+
+from kiosk.config import SyncConfig
+from kiosk.connectors import EventKind, EventResult, JournalEvent, Outcome, Reason
+from kiosk.journal import (
+    Event, HoldCancelled, HoldEnd, HoldPlaced, Payload, Renewed, ReturnIdentified, VendFetched,
+    VendTaken,
+)
+from kiosk.sync import backoff_delay, library_event, settle
+
+AT = datetime(2030, 1, 1, 3, 0, tzinfo=timezone.utc)
+DUE = date(2030, 1, 16)
+
+
+def event(payload: Payload, seq: int = 1) -> Event:
+    """A stored journal event with a fresh uuid."""
+    return Event(seq, str(uuid.uuid4()), payload.kind, AT, payload)
+
+
+MAPPING = [  # journal payload, connector kind, patron sent
+    (VendTaken("B1", "P1", DUE, offline=True), EventKind.CHECKOUT, "P1"),
+    (ReturnIdentified("I1", "B1", 2), EventKind.CHECKIN, None),
+    (Renewed("B1", "P1", DUE), EventKind.RENEW, "P1"),
+    (HoldPlaced("B1", "P2"), EventKind.HOLD_PLACED, "P2"),
+    (HoldCancelled("B1", "P2", HoldEnd.EXPIRED), EventKind.HOLD_CANCELLED, "P2"),
+]
+
+
+@pytest.mark.parametrize(("payload", "kind", "patron"), MAPPING,
+                         ids=[m[1].value for m in MAPPING])
+def test_each_outbox_event_maps_to_its_library_event(payload, kind, patron):
+    stored = event(payload)
+    assert library_event(stored, "kiosk-7") == JournalEvent(
+        UUID(stored.uuid), kind, AT, "B1", patron, "kiosk-7")
+
+
+def test_an_event_the_library_need_not_know_is_refused():
+    with pytest.raises(ValueError):
+        library_event(event(VendFetched("B1")), "kiosk-7")
+
+
+def _batch(*items: str) -> list[Event]:
+    return [event(Renewed(item_id, "P1", DUE), seq) for seq, item_id in enumerate(items, 1)]
+
+
+def _answer(e: Event, outcome: Outcome = Outcome.APPLIED,
+            reason: Reason | None = None) -> EventResult:
+    return EventResult(UUID(e.uuid), outcome, reason)
+
+
+def test_a_full_answer_is_settled_in_journal_order_by_conflict_runs():
+    a1, b1, a2, c1 = batch = _batch("A", "B", "A", "C")
+    results = [_answer(a1), _answer(b1, Outcome.DUPLICATE),
+               _answer(a2, Outcome.CONFLICT, Reason.PATRON_BLOCKED), _answer(c1)]
+    runs, unanswered = settle(batch, results)
+    assert runs == [([a1.uuid, b1.uuid], None), ([a2.uuid], "patron_blocked"), ([c1.uuid], None)]
+    assert unanswered == []
+
+
+def test_a_conflict_without_a_reason_is_recorded_as_unspecified():
+    [a1] = batch = _batch("A")
+    runs, _ = settle(batch, [_answer(a1, Outcome.CONFLICT)])
+    assert runs == [([a1.uuid], "unspecified")]
+
+
+def test_an_unanswered_event_holds_back_the_later_events_of_its_item_only():
+    a1, b1, a2, b2, c1 = batch = _batch("A", "B", "A", "B", "C")
+    results = [_answer(a1), _answer(a2), _answer(b2), _answer(c1)]  # no answer for b1
+    runs, unanswered = settle(batch, results)
+    assert runs == [([a1.uuid, a2.uuid, c1.uuid], None)]
+    assert unanswered == [b1.uuid, b2.uuid]
+
+
+CONFIG = SyncConfig(retry_initial=1.0, retry_max=60.0)
+
+
+def test_backoff_doubles_from_retry_initial_up_to_retry_max():
+    ceilings = [backoff_delay(n, CONFIG, 0.9999999) for n in range(1, 10)]
+    assert [round(c) for c in ceilings] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert backoff_delay(10**6, CONFIG, 0.9999999) == pytest.approx(60.0)
+
+
+@pytest.mark.parametrize("failures", [1, 3, 50])
+def test_backoff_jitter_stays_between_half_and_the_whole_step(failures):
+    step = min(CONFIG.retry_max, CONFIG.retry_initial * 2 ** (failures - 1))
+    delays = [backoff_delay(failures, CONFIG, j / 10) for j in range(10)]
+    assert delays[0] == step / 2 and all(step / 2 <= d < step for d in delays)
+    assert len(set(delays)) == 10  # the jitter spreads machines that failed together
