@@ -69,6 +69,7 @@ class Controller:
         self.fault: dict | None = None
         self.notice: dict | None = None
         self.step: dict | None = None
+        self.identifications = 0  # answers to cards and QR codes so far: a screen sees a new one
         self._subscribers: set[asyncio.Queue] = set()
         self._task: asyncio.Task | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
@@ -291,6 +292,7 @@ class Controller:
             "state": self.state.value,
             "session": self.session.public() if self.session else None,
             "pin_needed": self.pending is not None,
+            "identifications": self.identifications,
             "progress": self.step,
             "notice": self.notice,
             "fault": self.fault,

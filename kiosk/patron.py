@@ -49,6 +49,7 @@ async def identify(ctl: "Controller", credential: dict, pin: str | None = None) 
 def _lookup_refused(ctl: "Controller", reason: Reason, credential: dict) -> Step:
     if reason is Reason.PIN_REQUIRED or (reason is Reason.BAD_PIN and ctl.pending is not None):
         ctl.pending = dict(credential)
+        ctl.identifications += 1
         ctl.notice = {"code": reason.value} if reason is Reason.BAD_PIN else None
         event = "patron_found" if ctl.state is KioskState.IDENTIFYING else None
         return Step(event) if event else Step("noop")
@@ -92,6 +93,7 @@ def _identify_offline(ctl: "Controller", credential: str, by_card: bool) -> Step
 
 def _found(ctl: "Controller") -> Step:
     ctl.notice = None
+    ctl.identifications += 1
     if ctl.state is KioskState.PIN_ENTRY:
         ctl.pending = None
         return Step("pin_accepted")
@@ -100,6 +102,7 @@ def _found(ctl: "Controller") -> Step:
 
 def _refuse(ctl: "Controller", code: str) -> Step:
     ctl.notice = {"code": code}
+    ctl.identifications += 1
     ctl.pending = None
     return Step("patron_refused", {"reason": code})
 
@@ -114,6 +117,7 @@ async def enter_pin(ctl: "Controller", pin: str) -> dict:
     step = await identify(ctl, ctl.pending or {}, pin)
     if step.event != "noop":
         ctl.post(step)
+    ctl.publish()
     return {}
 
 

@@ -26,6 +26,7 @@ from kiosk.steps import Fault, Step
 if TYPE_CHECKING:
     from kiosk.controller import Controller
 
+TAKE_BACK_PATIENCE = 10  # insert timeouts to wait for a handed-back book to be taken
 SHELVE_ATTEMPTS = 3  # other free slots tried when a slot turns out to be occupied
 TAG_PROBLEMS = {
     "no_tag": ReturnRejection.UNREADABLE_TAG,
@@ -134,7 +135,9 @@ async def hand_back(ctl: "Controller") -> Step:
     if result is not Result.OK:
         raise Fault("eject_failed", result.name.lower())
     ctl.progress("take_back_your_book", None)
-    await ctl.mech.wait_for(lambda s: s.return_curtain_clear, ctl.config.session.insert_timeout)
+    patience = ctl.config.session.insert_timeout * TAKE_BACK_PATIENCE
+    if not await ctl.mech.wait_for(lambda s: s.return_curtain_clear, patience):
+        raise Fault("book_not_taken_back")
     await ctl.mech.close_door(Command.CLOSE_RETURN)
     return _done(ctl)
 

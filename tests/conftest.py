@@ -109,3 +109,27 @@ def make_sim(tmp_path: Path) -> Iterator[Callable[..., SimHandle]]:
 def sim(make_sim: Callable[..., SimHandle]) -> SimHandle:
     """A fresh simulator with the demo collection at speed 20."""
     return make_sim("--speed", "20")
+
+
+@pytest.fixture
+def make_kiosk(make_sim: Callable[..., SimHandle], tmp_path: Path):
+    """Factory: a simulator and a real controller on it, stocked; stopped at teardown."""
+    from kiosk_rig import make_rig
+
+    rigs = []
+
+    def factory(*sim_args: str, **options):
+        sim = make_sim("--speed", "20", *sim_args)
+        rig = make_rig(sim, tmp_path / f"kiosk{len(rigs)}", **options)
+        rigs.append(rig)
+        return rig
+
+    yield factory
+    for rig in rigs:
+        rig.stop()
+
+
+@pytest.fixture
+def kiosk(make_kiosk):
+    """The whole machine at speed 20, the demo collection stocked, always open."""
+    return make_kiosk()

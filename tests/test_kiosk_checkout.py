@@ -1,0 +1,116 @@
+"""End to end: a patron borrows and returns through the real controller on the simulator."""
+
+from __future__ import annotations
+
+from conftest import wait_for
+from kiosk_rig import GOOD_MEMBER
+
+AFI_ON_LOAN = 0xC2
+AFI_SECURED = 0x07
+
+
+def out_items(world: dict) -> dict[str, dict]:
+    """Books outside the machine, by item id."""
+    return {entry["item_id"]: entry for entry in world["out"]}
+
+
+def library_item(rig, item_id: str) -> dict:
+    return rig.library("GET", f"/admin/items/{item_id}")
+
+
+def test_two_books_out_and_one_back_with_the_library_agreeing(kiosk):
+    session = kiosk.start_session()
+    assert session["session"]["name"] == "K*******i"  # only the masked name is shown
+    first, second = [b["item_id"] for b in kiosk.books()[:2]]
+
+    state = kiosk.borrow([first, second])
+    assert sorted(state["session"]["vended"]) == sorted([first, second])
+    world = kiosk.sim.world_get()
+    assert {first, second} <= set(out_items(world))
+    assert all(out_items(world)[i]["afi"] == AFI_ON_LOAN for i in (first, second))
+    assert kiosk.control("status")["on_loan"] == 2
+
+    kiosk.api("/api/session/end")
+    kiosk.wait_state("ready")
+    state = kiosk.return_book({"item_id": first})
+    assert state["notice"] == {"code": "return_accepted", "item_id": first, "days_late": 0}
+    world = kiosk.sim.world_get()
+    shelved = [s for s, e in world["slots"].items() if e["item_id"] == first]
+    assert len(shelved) == 1 and world["slots"][shelved[0]]["afi"] == AFI_SECURED
+
+    wait_for(lambda: kiosk.control("status")["sync"]["backlog"] == 0, 30, message="sync")
+    patron = kiosk.library("GET", f"/admin/patrons/{GOOD_MEMBER}")
+    open_loans = {loan["item_id"] for loan in patron["loans"] if not loan.get("returned_at")}
+    assert open_loans == {second}
+    assert library_item(kiosk, first)["status"] == "available"
+    assert library_item(kiosk, second)["status"] == "on_loan"
+
+
+def test_the_cart_stops_at_the_patrons_limit(kiosk):
+    kiosk.start_session()
+    books = [b["item_id"] for b in kiosk.books()[:3]]
+    kiosk.api("/api/cart/add", {"item_id": books[0]})
+    kiosk.api("/api/cart/add", {"item_id": books[1]})
+    refused = kiosk.api("/api/cart/add", {"item_id": books[2]}, expect=409)
+    assert refused["refusal"] == "limit_reached"
+
+
+def take_back(rig) -> dict:
+    """The patron takes the pushed-out book; the kiosk closes the shutter."""
+    wait_for(lambda: rig.sim.world_get()["return_opening"] is not None, 30,
+             message="the book to be pushed out")
+    taken = rig.sim.world_post("/return/take-back")
+    rig.wait_state("ready")
+    return taken
+
+
+def test_a_foreign_book_is_handed_back_with_the_reason(kiosk):
+    kiosk.return_book({"foreign": {"item_id": "OTHER-123", "isil": "999999"}})
+    assert kiosk.state()["notice"]["reason"] == "not_from_this_machine"
+    assert take_back(kiosk)["item_id"] == "OTHER-123"
+    world = kiosk.sim.world_get()
+    assert "OTHER-123" in out_items(world)
+    assert all(e["item_id"] != "OTHER-123" for e in world["slots"].values())
+    assert world["sensors"]["return_shutter_closed"]
+
+
+def test_a_book_with_a_broken_tag_is_handed_back_as_unreadable(kiosk):
+    kiosk.return_book({"foreign": {"item_id": "EM99999999", "damaged_tag": True}})
+    assert kiosk.state()["notice"]["reason"] == "unreadable_tag"
+    assert take_back(kiosk)["item_id"] == "EM99999999"
+
+
+def test_an_untaken_book_goes_back_to_its_slot_and_no_loan_remains(make_kiosk):
+    rig = make_kiosk(pickup_timeout=1.0)
+    rig.start_session()
+    item = rig.books()[0]["item_id"]
+    slot_before = next(s for s, e in rig.sim.world_get()["slots"].items() if e["item_id"] == item)
+    rig.api("/api/cart/add", {"item_id": item})
+    rig.api("/api/cart/confirm")
+    rig.wait_state("retracting", timeout=60)
+    rig.wait_state(lambda s: s["state"] in ("browsing", "ready"))
+    world = rig.sim.world_get()
+    assert world["slots"][slot_before]["item_id"] == item
+    assert world["slots"][slot_before]["afi"] == AFI_SECURED
+    assert world["pickup_port"] is None
+    assert rig.control("status")["on_loan"] == 0
+    wait_for(lambda: rig.control("status")["sync"]["backlog"] == 0, 30, message="sync")
+    assert library_item(rig, item)["status"] == "available"
+
+
+def test_a_jam_mid_vend_leaves_the_machine_safe_with_no_loan_and_an_audit_flag(kiosk):
+    kiosk.start_session()
+    item = kiosk.books()[0]["item_id"]
+    kiosk.api("/api/cart/add", {"item_id": item})
+    kiosk.sim.world_post("/faults/jam", {"fault_code": 1})
+    kiosk.api("/api/cart/confirm")
+    state = kiosk.wait_state("out_of_service")
+    assert state["fault"]["code"] == "device"
+    assert state["session"] is None
+    status = kiosk.control("status")
+    assert status["on_loan"] == 0
+    flags = kiosk.control("flags")
+    assert any(f["item_id"] == item for f in flags)
+    assert item not in out_items(kiosk.sim.world_get())
+    refused = kiosk.api("/api/return", expect=409)
+    assert refused["refusal"] == "busy"

@@ -1,0 +1,76 @@
+"""End to end: who may borrow, as the library and the policy decide, seen at the touchscreen."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.library.demo import DEMO_PATRONS
+
+PATRONS = {p.member_number: p for p in DEMO_PATRONS}
+
+
+def card_of(note_word: str) -> str:
+    """The demo card whose note names this case."""
+    return next(p.card_uid for p in DEMO_PATRONS if note_word in p.note)
+
+
+@pytest.mark.parametrize("note_word, reason", [
+    ("never checked in", "checkin_required"),
+    ("overdue", "overdue"),
+    ("suspended", "suspended"),
+    ("expired", "membership_expired"),
+    ("blocked", "patron_blocked"),
+])
+def test_a_patron_who_may_not_borrow_is_refused_with_the_reason(kiosk, note_word, reason):
+    kiosk.tap_card(card_of(note_word))
+    state = kiosk.wait_state("ready")
+    assert state["notice"] == {"code": reason}
+    assert state["session"] is None
+
+
+def test_an_unknown_card_is_refused(kiosk):
+    kiosk.tap_card("DEADBEEF")
+    assert kiosk.wait_state("ready")["notice"] == {"code": "unknown_patron"}
+
+
+def test_a_federated_member_checked_in_here_may_borrow(kiosk):
+    state = kiosk.start_session(card_of("checked in here once"))
+    assert state["session"]["remaining"] == 2
+
+
+def test_a_pin_is_asked_for_and_checked(kiosk):
+    kiosk.tap_card(card_of("has a PIN"))
+    assert kiosk.wait_state("pin_entry")["pin_needed"]
+    kiosk.api("/api/pin", {"pin": "9999"})
+    state = kiosk.state()
+    assert state["notice"] == {"code": "bad_pin"} and state["state"] == "pin_entry"
+    kiosk.api("/api/pin", {"pin": "1234"})
+    assert kiosk.wait_state("browsing")["session"]["name"] == "L******o"
+
+
+def test_a_member_qr_code_starts_a_session_like_a_card(kiosk):
+    member = next(p.member_number for p in DEMO_PATRONS if p.card_uid == "04A1B2C3")
+    kiosk.sim.world_post("/barcode/scan", {"data": member, "symbology": "]Q1"})
+    assert kiosk.wait_state("browsing")["session"]["remaining"] == 2
+
+
+def test_the_session_ends_when_the_patron_says_so(kiosk):
+    kiosk.start_session()
+    kiosk.api("/api/session/end")
+    assert kiosk.wait_state("ready")["session"] is None
+
+
+def test_outside_opening_hours_the_kiosk_is_closed_to_lending(make_kiosk):
+    closed_all_week = "\n".join(f'{day} = "closed"' for day in (
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+    rig = make_kiosk(policy=closed_all_week)
+    assert rig.state()["state"] == "closed"
+    rig.sim.world_post("/card/tap", {"uid": "04A1B2C3"})
+    try:
+        refused = rig.api("/api/cart/add", {"item_id": "EM00000001"}, expect=409)
+        assert refused["refusal"] == "not_now"
+        assert rig.state()["state"] == "closed"
+    finally:
+        rig.sim.world_post("/card/remove")
+    rig.api("/api/return")  # returns are still taken while closed
+    rig.wait_state("awaiting_insert")
