@@ -8,10 +8,14 @@ APT_PACKAGES := pcscd vsmartcard-vpcd libpcsclite-dev gcc systemd
 STATE_DIR ?= $(CURDIR)/.state
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench setup system-packages venv pcscd clean
+.PHONY: demo demo-patron test bench setup system-packages venv pcscd clean
 
 demo: setup
-	$(VENV)/bin/kiosk-sim --state-dir $(STATE_DIR)/sim
+	$(PY) scripts/demo.py $(DEMO_ARGS)
+
+# Against a running `make demo` (another terminal): borrow two books, return one.
+demo-patron:
+	$(PY) scripts/scripted_patron.py
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

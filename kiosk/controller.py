@@ -89,7 +89,7 @@ class Controller:
     async def run(self, started: asyncio.Event | None = None) -> None:
         """Run until cancelled: start-up, then one event at a time."""
         await self.open()
-        sync_task = asyncio.create_task(self.sync.run(), name="sync")
+        sync_task = asyncio.create_task(self._supervise_sync(), name="sync")
         hours_task = asyncio.create_task(self._watch_hours(), name="hours")
         try:
             await self.machine.activate_initial_state()
@@ -102,6 +102,17 @@ class Controller:
                 if task is not None:
                     task.cancel()
             await self.close()
+
+    async def _supervise_sync(self) -> None:
+        """Keep the outbox worker running: an unexpected error is logged and it starts again."""
+        while True:
+            try:
+                await self.sync.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sync worker failed; restarting it")
+                await asyncio.sleep(1.0)
 
     async def close(self) -> None:
         """Release every device, the connector and the journal."""

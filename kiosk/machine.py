@@ -175,3 +175,17 @@ class Guards(Protocol):
 def mermaid() -> str:
     """The state diagram in Mermaid syntax."""
     return format(KioskMachine, "mermaid")
+
+
+def diagram_document() -> str:
+    """docs/state-machine.md, generated from the transition table."""
+    return (
+        "# The kiosk's state machine\n\n"
+        "Generated from `kiosk/machine.py` by `python -m kiosk.machine > docs/state-machine.md`;\n"
+        "a test fails when this file and the transition table disagree.\n\n"
+        "```mermaid\n" + mermaid().strip() + "\n```\n"
+    )
+
+
+if __name__ == "__main__":
+    print(diagram_document(), end="")
