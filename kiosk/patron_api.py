@@ -16,12 +16,13 @@ if TYPE_CHECKING:
     from kiosk.controller import Controller
 
 SSE_KEEPALIVE_SECONDS = 15.0
+CTL: web.AppKey = web.AppKey("ctl", object)
 
 
 def make_app(ctl: "Controller") -> web.Application:
     """The patron API as an aiohttp application."""
     app = web.Application(client_max_size=16 * 1024)
-    app["ctl"] = ctl
+    app[CTL] = ctl
     app.router.add_get("/api/state", get_state)
     app.router.add_get("/api/events", get_events)
     app.router.add_get("/api/books", get_books)
@@ -43,19 +44,19 @@ def make_app(ctl: "Controller") -> web.Application:
 
 async def get_state(request: web.Request) -> web.Response:
     """GET /api/state: what the screen shows now."""
-    return web.json_response(request.app["ctl"].snapshot())
+    return web.json_response(request.app[CTL].snapshot())
 
 
 async def get_books(request: web.Request) -> web.Response:
     """GET /api/books?q=: the books a patron may take now."""
-    ctl = request.app["ctl"]
+    ctl = request.app[CTL]
     query = request.query.get("q", "")[:100]
     return web.json_response({"books": await ctl.request(patron.shelf, query)})
 
 
 async def get_events(request: web.Request) -> web.StreamResponse:
     """GET /api/events: a snapshot now and after every change (server-sent events)."""
-    ctl = request.app["ctl"]
+    ctl = request.app[CTL]
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
                                            "Cache-Control": "no-cache"})
     await response.prepare(request)
@@ -95,7 +96,7 @@ def _command(handler: Callable[["Controller", dict], Awaitable[Any]]):
     async def view(request: web.Request) -> web.Response:
         try:
             body = await _body(request)
-            ctl = request.app["ctl"]
+            ctl = request.app[CTL]
             result = await ctl.request(lambda c: handler(c, body))
         except BadRequest as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=400)
@@ -108,7 +109,7 @@ def _command(handler: Callable[["Controller", dict], Awaitable[Any]]):
 def _query(handler: Callable[["Controller", dict], Awaitable[Any]]):
     async def view(request: web.Request) -> web.Response:
         try:
-            result = await request.app["ctl"].request(lambda c: handler(c, {}))
+            result = await request.app[CTL].request(lambda c: handler(c, {}))
         except Refused as exc:
             return web.json_response({"ok": False, "refusal": exc.code}, status=409)
         return web.json_response({"ok": True, "result": result})

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 Handler = Callable[["Simulator", dict], Awaitable[Any]]
 ROUTES: dict[str, Handler] = {}
 _foreign_serial = itertools.count(1)
+SIM: web.AppKey = web.AppKey("sim", object)
 
 
 class BadRequest(Exception):
@@ -228,14 +229,14 @@ async def fault_garbage(sim: "Simulator", body: dict) -> dict:
 # -- the aiohttp application ------------------------------------------------------
 async def get_world(request: web.Request) -> web.Response:
     """GET /world: the ground truth, the PLC's registers and the card."""
-    sim: Simulator = request.app["sim"]
+    sim: Simulator = request.app[SIM]
     return web.json_response(sim.world_state())
 
 
 def make_app(sim: "Simulator") -> web.Application:
     """The world API as an aiohttp application."""
     app = web.Application()
-    app["sim"] = sim
+    app[SIM] = sim
     app.router.add_get("/world", get_world)
     for path, handler in ROUTES.items():
         app.router.add_post(path, _wrap(handler))
@@ -246,7 +247,7 @@ def _wrap(handler: Handler):
     async def view(request: web.Request) -> web.Response:
         try:
             body = await _json_body(request)
-            return web.json_response({"ok": True, **(await handler(request.app["sim"], body))})
+            return web.json_response({"ok": True, **(await handler(request.app[SIM], body))})
         except BadRequest as exc:
             return _error(400, exc)
         except NotFound as exc:
