@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.barcode import Scanned
-from drivers.card import CardPresented
+from drivers.card import CardPresented, CardUnreadable
 from drivers.carousel import (
     ConnectionLost,
     FaultLatched,
@@ -146,6 +146,11 @@ class Controller:
             await self._answer(item)
         elif isinstance(item, CardPresented):
             await self._identify_from({"card": item.uid.hex().upper()})
+        elif isinstance(item, CardUnreadable):
+            if self.state is KioskState.READY:
+                self.notice = {"code": "card_unreadable"}
+                self.identifications += 1
+                self.publish()
         elif isinstance(item, Scanned):
             await self._identify_from({"member": item.data})
         elif isinstance(item, DEVICE_FAULTS):

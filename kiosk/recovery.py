@@ -62,15 +62,25 @@ async def reconcile_before_homing(ctl: "Controller") -> None:
 
 
 async def reconcile(ctl: "Controller") -> None:
-    """Settle every open intent (the carousel is homed), then put stray books away."""
+    """Shut the doors, settle every open intent (the carousel is homed), put stray books away."""
     records: dict[str, CommandRecord] = getattr(ctl, "recovery_records", {})
     ctl.recovery_records = {}
+    await _shut_doors(ctl)
     for intent in ctl.journal.open_intents():
         log.warning("recovering open %s intent %s (%s)", intent.kind.value, intent.intent_id,
                     intent.stage.value)
         handler = HANDLERS.get(intent.kind, _flag_unproven)
         await handler(ctl, intent, records.get(intent.intent_id))
     await _put_away_strays(ctl)
+
+
+async def _shut_doors(ctl: "Controller") -> None:
+    """A door left open (a crash, a fault) is closed before anything is read behind it."""
+    sensors = await ctl.mech.sensors()
+    if not sensors.pickup_door_closed:
+        await ctl.mech.close_door(Command.CLOSE_PICKUP)
+    if not sensors.return_shutter_closed:
+        await ctl.mech.close_door(Command.CLOSE_RETURN)
 
 
 async def _vend(ctl: "Controller", intent: "Intent", record: CommandRecord | None) -> None:

@@ -41,6 +41,7 @@ async def open_shutter(ctl: "Controller") -> Step:
     ctl.return_intent, ctl.return_item = event.uuid, None
     await ctl.mech.run(Command.OPEN_RETURN)
     await ctl.mech.lamp(Lamp.RETURN_LAMP, True)
+    crash_point("return.after_open")
     ctl.progress("insert_your_book", None)
     return Step("return_opened")
 

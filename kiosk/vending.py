@@ -121,6 +121,7 @@ async def retract(ctl: "Controller", payload: dict) -> Step:
     ctl.journal.append(RetractStarted(item_id=item_id, slot=slot, plc_seq=seq))
     crash_point("vend.before_retract")
     result = await _run_move(ctl, Command.RETRACT, slot, seq, lambda f: RetractFailed(item_id, f))
+    crash_point("vend.after_retract")
     if result is not Result.OK:
         ctl.journal.append(RetractFailed(item_id=item_id, reason=move_failure(result)))
         raise Fault("retract_failed", result.name.lower())

@@ -64,7 +64,10 @@ def parse_hex(text: str, name: str, lengths: tuple[int, ...]) -> bytes:
 async def card_tap(sim: "Simulator", body: dict) -> dict:
     """A patron holds a card with this UID to the reader."""
     uid = parse_hex(field(body, "uid", str), "uid", (4, 7, 10))
-    await sim.card.tap(uid)
+    status_words = field(body, "status_words", int, 0x9000)  # anything else: a faulty card
+    if not 0 <= status_words <= 0xFFFF:
+        raise BadRequest("status_words must be 0..65535")
+    await sim.card.tap(uid, status_words=status_words)
     return {"reader": sim.card.reader_name, "uid": uid.hex().upper()}
 
 

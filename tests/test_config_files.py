@@ -153,9 +153,10 @@ def test_demo_sip2_alternative_logs_in(demo, tmp_path):
 def test_demo_points_where_make_demo_runs_the_simulator():
     demo = blocks((CONFIG / "demo.toml").read_text())[0]
     assert demo.name == "machine"
-    makefile = (ROOT / "Makefile").read_text()
-    assert "STATE_DIR ?= $(CURDIR)/.state" in makefile
-    assert "kiosk-sim --state-dir $(STATE_DIR)/sim" in makefile
+    launcher = (ROOT / "scripts" / "demo.py").read_text()
+    assert 'STATE = ROOT / ".state"' in launcher
+    assert '"--state-dir", str(STATE / "sim")' in launcher
+    assert '"--config", str(ROOT / "config/demo.toml")' in launcher
     assert 'endpoints_file = "../.state/sim/endpoints.json"' in demo.lines
 
 

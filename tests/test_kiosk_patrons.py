@@ -74,3 +74,13 @@ def test_outside_opening_hours_the_kiosk_is_closed_to_lending(make_kiosk):
         rig.sim.world_post("/card/remove")
     rig.api("/api/return")  # returns are still taken while closed
     rig.wait_state("awaiting_insert")
+
+
+def test_a_card_that_cannot_be_read_gets_a_clear_notice(kiosk):
+    before = kiosk.state()["identifications"]
+    kiosk.sim.world_post("/card/tap", {"uid": "04A1B2C3", "status_words": 0x6A81})
+    try:
+        state = kiosk.wait_state(lambda s: s["identifications"] > before)
+    finally:
+        kiosk.sim.world_post("/card/remove")
+    assert state["notice"] == {"code": "card_unreadable"} and state["state"] == "ready"
