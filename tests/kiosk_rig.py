@@ -66,6 +66,7 @@ class KioskRig:
     ui_url: str = ""
     control_socket: Path = field(default_factory=Path)
     env: dict = field(default_factory=dict)
+    clock_ahead_days: int = 0  # run the controller this many days in the future (libfaketime)
 
     # -- process ------------------------------------------------------------
     def start(self, crash_at: str | None = None, wait_ready: bool = True) -> None:
@@ -77,8 +78,12 @@ class KioskRig:
         if crash_at:
             env["KIOSK_CRASH_AT"] = crash_at
         log = open(self.directory / "kiosk.log", "ab")
+        command = [sys.executable, "-m", "kiosk.cli", "--config", str(self.config_path), "run"]
+        if self.clock_ahead_days:
+            env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+            command = ["faketime", "-f", f"+{self.clock_ahead_days}d", *command]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", "--config", str(self.config_path), "run"],
+            command,
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
         wait_for(lambda: endpoints.exists() or self.process.poll() is not None, 30,
                  message="the controller to start")
