@@ -46,6 +46,7 @@ async def run(config: KioskConfig) -> None:
     finally:
         notify.notify("STOPPING=1")
         watchdog.cancel()
+        controller.close_subscribers()
         server.close()
         await runner.cleanup()
         main.cancel()

@@ -33,7 +33,7 @@ from kiosk.sync import Sync
 log = logging.getLogger(__name__)
 
 IDLE_STATES = (KioskState.READY, KioskState.CLOSED)
-SESSION_STATES = (KioskState.PIN_ENTRY, KioskState.BROWSING)
+SESSION_STATES = (KioskState.PIN_ENTRY, KioskState.BROWSING, KioskState.PREFETCHING)
 DEVICE_FAULTS = (PlcRebooted, HeartbeatStalled, FaultLatched, ConnectionLost)
 HOURS_CHECK_SECONDS = 30.0
 
@@ -64,6 +64,7 @@ class Controller:
         self.session: Session | None = None
         self.pending: dict | None = None  # a credential waiting for its PIN
         self.vend_item: str | None = None
+        self.prefetch: dict | None = None  # {"item_id", "keep", "ready"}: fetched while browsing
         self.return_intent: str | None = None
         self.return_item: str | None = None
         self.fault: dict | None = None
@@ -196,6 +197,10 @@ class Controller:
     async def enter(self, state: KioskState, payload: dict) -> None:
         """Called by the machine on every entry; long work runs as a task reporting a Step."""
         action = ACTIONS.get(state)
+        if state in (KioskState.VERIFYING, KioskState.RETRACTING):
+            self.prefetch = None  # a prefetched book is now an ordinary vend (or goes back)
+        if state is KioskState.BROWSING and self.session is not None:
+            self.session.confirmed = False  # back from a vend: the patron may choose again
         if state in IDLE_STATES:
             self._end_session()
         if state is KioskState.OUT_OF_SERVICE:
@@ -233,7 +238,17 @@ class Controller:
         return self.session is not None and bool(self.session.to_vend)
 
     def session_open(self) -> bool:
-        return self.session is not None
+        return self.session is not None and not self.session.ending
+
+    def use_prefetched(self) -> bool:
+        pre, session = self.prefetch, self.session
+        return bool(pre and pre["ready"] and pre["keep"] and session and session.confirmed
+                    and not session.ending)
+
+    def drop_prefetched(self) -> bool:
+        pre, session = self.prefetch, self.session
+        return bool(pre and pre["ready"] and (session is None or session.ending
+                                               or (session.confirmed and not pre["keep"])))
 
     def book_in_port(self) -> bool:
         status = self.mech.last_status if self.mech else None
@@ -245,27 +260,19 @@ class Controller:
     # -- session helpers -------------------------------------------------------
     def require_session(self) -> Session:
         """The session an action needs; a Fault if there is none."""
-        if self.session is None:
-            raise Fault("internal", "no session")
-        return self.session
+        return _required(self.session, "no session")
 
     def require_vend_item(self) -> str:
         """The item being lent."""
-        if self.vend_item is None:
-            raise Fault("internal", "no item being lent")
-        return self.vend_item
+        return _required(self.vend_item, "no item being lent")
 
     def require_return_intent(self) -> str:
         """The open return intent."""
-        if self.return_intent is None:
-            raise Fault("internal", "no return under way")
-        return self.return_intent
+        return _required(self.return_intent, "no return under way")
 
     def require_return_item(self) -> str:
         """The item being taken back."""
-        if self.return_item is None:
-            raise Fault("internal", "no returned item")
-        return self.return_item
+        return _required(self.return_item, "no returned item")
 
     @property
     def offline(self) -> bool:
@@ -287,6 +294,13 @@ class Controller:
     def _idle_expired(self) -> None:
         if self.state in SESSION_STATES:
             self.notice = {"code": "session_timed_out"}
+            self.end_session_soon()
+
+    def end_session_soon(self) -> None:
+        """End the session now, or once a book being prefetched is back in its slot."""
+        if self.session is not None:
+            self.session.ending = True
+        if self.state is not KioskState.PREFETCHING:
             self.post(Step("session_ended"))
 
     def _end_session(self) -> None:
@@ -294,6 +308,7 @@ class Controller:
             self._idle_timer.cancel()
             self._idle_timer = None
         self.session, self.pending, self._offline_session = None, None, False
+        self.prefetch = None
 
     # -- what the screen sees ----------------------------------------------------
     def progress(self, step: str | None, item_id: str | None) -> None:
@@ -327,6 +342,13 @@ class Controller:
         """Stop sending snapshots to `queue`."""
         self._subscribers.discard(queue)
 
+    def close_subscribers(self) -> None:
+        """Tell every event stream to end (shutdown): a None ends it."""
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
+
     def publish(self) -> None:
         """Send the current snapshot to every subscriber (dropping the oldest if one lags)."""
         snapshot = self.snapshot()
@@ -341,6 +363,13 @@ class Controller:
             self.post(Request(_check_hours))
 
 
+def _required(value, missing: str):
+    """`value`, or an internal Fault when an action runs without what it needs."""
+    if value is None:
+        raise Fault("internal", missing)
+    return value
+
+
 async def _check_hours(ctl: Controller) -> None:
     open_now = ctl.is_open()
     if (ctl.state is KioskState.READY and not open_now) or (ctl.state is KioskState.CLOSED and open_now):
@@ -351,6 +380,7 @@ ACTIONS: dict[KioskState, Callable[[Controller, dict], Awaitable[Step | None]]] 
     KioskState.STARTING: lambda ctl, p: startup.start(ctl),
     KioskState.HOMING: lambda ctl, p: startup.home(ctl),
     KioskState.IDENTIFYING: lambda ctl, p: patron.identify(ctl, p),
+    KioskState.PREFETCHING: lambda ctl, p: vending.prefetch(ctl),
     KioskState.FETCHING: lambda ctl, p: vending.fetch(ctl),
     KioskState.VERIFYING: lambda ctl, p: vending.verify(ctl),
     KioskState.PRESENTING: lambda ctl, p: vending.present(ctl),

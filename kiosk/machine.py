@@ -18,6 +18,7 @@ class KioskState(StrEnum):
     IDENTIFYING = "identifying"
     PIN_ENTRY = "pin_entry"
     BROWSING = "browsing"
+    PREFETCHING = "prefetching"  # browsing, while the first chosen book is fetched
     FETCHING = "fetching"
     VERIFYING = "verifying"
     PRESENTING = "presenting"
@@ -56,6 +57,7 @@ class KioskMachine(StateMachine):
     identifying = _state(KioskState.IDENTIFYING)
     pin_entry = _state(KioskState.PIN_ENTRY)
     browsing = _state(KioskState.BROWSING)
+    prefetching = _state(KioskState.PREFETCHING)
     fetching = _state(KioskState.FETCHING)
     verifying = _state(KioskState.VERIFYING)
     presenting = _state(KioskState.PRESENTING)
@@ -82,8 +84,19 @@ class KioskMachine(StateMachine):
     patron_found = identifying.to(pin_entry, cond="needs_pin") | identifying.to(browsing)
     patron_refused = identifying.to(ready) | pin_entry.to(ready)
     pin_accepted = pin_entry.to(browsing)
-    cart_confirmed = browsing.to(fetching)
-    session_ended = (browsing.to(ready) | pin_entry.to(ready) | identifying.to(ready))
+    cart_confirmed = (browsing.to(verifying, cond="use_prefetched")
+                      | browsing.to(retracting, cond="drop_prefetched")
+                      | browsing.to(fetching))
+    session_ended = (browsing.to(retracting, cond="drop_prefetched") | browsing.to(ready)
+                     | pin_entry.to(ready) | identifying.to(ready))
+
+    # the first chosen book is fetched while the patron still browses; it waits behind the door
+    prefetch_started = browsing.to(prefetching)
+    book_prefetched = (prefetching.to(verifying, cond="use_prefetched")
+                       | prefetching.to(retracting, cond="drop_prefetched")
+                       | prefetching.to(browsing))
+    prefetch_missed = (prefetching.to(fetching, cond="more_to_vend")
+                       | prefetching.to(browsing, cond="session_open") | prefetching.to(ready))
 
     # one book out: fetch, check its tag and security bit, show it, wait for the take
     book_fetched = fetching.to(verifying)
@@ -115,7 +128,8 @@ class KioskMachine(StateMachine):
     # faults and the technician
     fault = (homing.to(out_of_service) | ready.to(out_of_service) | closed.to(out_of_service)
              | identifying.to(out_of_service) | pin_entry.to(out_of_service)
-             | browsing.to(out_of_service) | fetching.to(out_of_service)
+             | browsing.to(out_of_service) | prefetching.to(out_of_service)
+             | fetching.to(out_of_service)
              | verifying.to(out_of_service) | presenting.to(out_of_service)
              | awaiting_take.to(out_of_service) | closing_pickup.to(out_of_service)
              | retracting.to(out_of_service) | opening_return.to(out_of_service)
@@ -157,6 +171,12 @@ class KioskMachine(StateMachine):
     def book_in_port(self, **_: Any) -> bool:
         return self.guards.book_in_port()
 
+    def use_prefetched(self, **_: Any) -> bool:
+        return self.guards.use_prefetched()
+
+    def drop_prefetched(self, **_: Any) -> bool:
+        return self.guards.drop_prefetched()
+
     def returns_when_closed(self, **_: Any) -> bool:
         return self.guards.returns_when_closed()
 
@@ -170,6 +190,8 @@ class Guards(Protocol):
     def session_open(self) -> bool: ...
     def book_in_port(self) -> bool: ...
     def returns_when_closed(self) -> bool: ...
+    def use_prefetched(self) -> bool: ...
+    def drop_prefetched(self) -> bool: ...
 
 
 def mermaid() -> str:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from drivers.carousel import CarouselStatus, Command, Lamp, Result, Sensors
-from drivers.errors import DriverError
+from drivers.errors import DeviceTimeout, DriverError
 from drivers.rfid import Antenna, TagData, TagDecodeError
 from kiosk.devices import Devices
 from kiosk.journal import MoveFailure
@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 CRASH_ENV = "KIOSK_CRASH_AT"  # the crash campaign's named points (tests/test_crash.py)
 DOOR_RETRIES = 20  # closes tried while a hand blocks the curtain
 DOOR_RETRY_PAUSE = 0.5
+RFID_TIMEOUT_RETRIES = 2  # reads and AFI writes are idempotent: a late reader is asked again
 
 RESULT_FAILURES = {
     Result.SLOT_EMPTY: MoveFailure.SLOT_EMPTY,
@@ -107,7 +108,7 @@ class Mechanics:
 
     async def tags(self, antenna: Antenna) -> list[str]:
         """UIDs (upper-case hex) in an antenna's field."""
-        found = await self.devices.rfid_call("inventory", int(antenna))
+        found = await self._rfid("inventory", int(antenna))
         return [tag.uid.hex().upper() for tag in found]
 
     async def read_one(self, antenna: Antenna) -> tuple[str, TagData]:
@@ -118,11 +119,20 @@ class Mechanics:
         if len(uids) > 1:
             raise TagProblem("several_tags")
         try:
-            data = await self.devices.rfid_call("read_tag", int(antenna), bytes.fromhex(uids[0]))
+            data = await self._rfid("read_tag", int(antenna), bytes.fromhex(uids[0]))
         except TagDecodeError:
             raise TagProblem("unreadable_tag", uids[0]) from None
         return uids[0], data
 
     async def set_afi(self, antenna: Antenna, uid: str, afi: int) -> None:
         """Write a tag's AFI and check it stuck."""
-        await self.devices.rfid_call("set_afi_verified", int(antenna), bytes.fromhex(uid), afi)
+        await self._rfid("set_afi_verified", int(antenna), bytes.fromhex(uid), afi)
+
+    async def _rfid(self, method: str, *args: object) -> object:
+        for attempt in range(RFID_TIMEOUT_RETRIES + 1):
+            try:
+                return await self.devices.rfid_call(method, *args)
+            except DeviceTimeout:
+                if attempt == RFID_TIMEOUT_RETRIES:
+                    raise
+                log.warning("RFID %s timed out; asking again", method)

@@ -140,48 +140,61 @@ async def shelf(ctl: "Controller", query: str = "") -> list[dict]:
 
 
 async def add_to_cart(ctl: "Controller", item_id: str) -> dict:
-    """Choose a book; refused beyond the patron's limit or for a book not on the shelf."""
-    session = _expect(ctl, KioskState.BROWSING)
+    """Choose a book; the first one starts on its way at once. Refused beyond the limit."""
+    session = _expect_browsing(ctl)
     ctl.touch()
     if item_id in session.cart:
         return session.public()
     if len(session.cart) >= session.remaining:
         raise Refused("limit_reached")
-    if item_id not in {book["item_id"] for book in await shelf(ctl)}:
+    prefetched = ctl.prefetch is not None and ctl.prefetch["item_id"] == item_id
+    if not prefetched and item_id not in {book["item_id"] for book in await shelf(ctl)}:
         raise Refused("not_available")
     session.cart.append(item_id)
+    if prefetched:
+        ctl.prefetch["keep"] = True
+    elif ctl.prefetch is None and ctl.state is KioskState.BROWSING:
+        ctl.prefetch = {"item_id": item_id, "keep": True, "ready": False}
+        ctl.post(Step("prefetch_started"))
     ctl.publish()
     return session.public()
 
 
 async def remove_from_cart(ctl: "Controller", item_id: str) -> dict:
-    """Un-choose a book."""
-    session = _expect(ctl, KioskState.BROWSING)
+    """Un-choose a book (one already fetched goes back to its slot later)."""
+    session = _expect_browsing(ctl)
     ctl.touch()
     if item_id in session.cart:
         session.cart.remove(item_id)
+    if ctl.prefetch is not None and ctl.prefetch["item_id"] == item_id:
+        ctl.prefetch["keep"] = False
     ctl.publish()
     return session.public()
 
 
 async def confirm_cart(ctl: "Controller") -> dict:
-    """Lend the cart: fetch its books in the quickest order."""
-    session = _expect(ctl, KioskState.BROWSING)
+    """Lend the cart: a book already fetched first, the others in the quickest order."""
+    session = _expect_browsing(ctl)
     if not session.cart:
         raise Refused("cart_empty")
-    slots = {ctl.journal.item(i).slot: i for i in session.cart}
+    waiting = ctl.prefetch["item_id"] if ctl.prefetch else None
+    others = {ctl.journal.item(i).slot: i for i in session.cart if i != waiting}
     status = await ctl.mech.status()
-    plan = planner.fetch_order((status.level, status.position), list(slots), status.geometry,
+    plan = planner.fetch_order((status.level, status.position), list(others), status.geometry,
                                ctl.timing)
-    session.to_vend = [slots[s] for s in plan.order]
-    session.cart = []
-    ctl.post(Step("cart_confirmed"))
-    return {"order": session.to_vend, "estimate_seconds": round(plan.seconds, 1)}
+    session.to_vend = [others[s] for s in plan.order]
+    order = ([waiting] if waiting in session.cart else []) + session.to_vend
+    session.cart, session.confirmed = [], True
+    if ctl.state is KioskState.BROWSING:  # while prefetching, its end routes the vend
+        ctl.post(Step("cart_confirmed"))
+    return {"order": order, "estimate_seconds": round(plan.seconds, 1)}
 
 
 async def end_session(ctl: "Controller") -> dict:
-    """The patron is done (or walked away)."""
-    if ctl.state in (KioskState.BROWSING, KioskState.PIN_ENTRY, KioskState.IDENTIFYING):
+    """The patron is done (or walked away); a fetched book goes back first."""
+    if ctl.state in (KioskState.BROWSING, KioskState.PREFETCHING):
+        ctl.end_session_soon()
+    elif ctl.state in (KioskState.PIN_ENTRY, KioskState.IDENTIFYING):
         ctl.post(Step("session_ended"))
     return {}
 
@@ -235,6 +248,14 @@ async def place_hold(ctl: "Controller", item_id: str) -> dict:
     return {"item_id": item_id}
 
 
+def _expect_browsing(ctl: "Controller") -> Session:
+    if ctl.state not in (KioskState.BROWSING, KioskState.PREFETCHING) or ctl.session is None:
+        raise Refused("not_now")
+    if ctl.session.confirmed or ctl.session.ending:
+        raise Refused("not_now")
+    return ctl.session
+
+
 def _expect(ctl: "Controller", state: KioskState) -> Session:
     if ctl.state is not state:
         raise Refused("not_now")
@@ -242,6 +263,6 @@ def _expect(ctl: "Controller", state: KioskState) -> Session:
 
 
 def _session(ctl: "Controller") -> Session:
-    if ctl.session is None or ctl.state not in (KioskState.BROWSING,):
+    if ctl.session is None or ctl.state not in (KioskState.BROWSING, KioskState.PREFETCHING):
         raise Refused("no_session")
     return ctl.session

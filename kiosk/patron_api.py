@@ -69,6 +69,8 @@ async def get_events(request: web.Request) -> web.StreamResponse:
             except asyncio.TimeoutError:
                 await response.write(b": keep-alive\n\n")
                 continue
+            if snapshot is None:  # the controller is stopping
+                break
             await _send_event(response, snapshot)
     except (ConnectionResetError, asyncio.CancelledError):
         pass

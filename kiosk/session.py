@@ -27,6 +27,8 @@ class Session:
     to_vend: list[str] = field(default_factory=list)
     vended: list[str] = field(default_factory=list)
     due: dict[str, str] = field(default_factory=dict)
+    confirmed: bool = False  # the cart was confirmed while a prefetch was under way
+    ending: bool = False  # the session ends once a prefetched book is back in its slot
 
     @property
     def masked_name(self) -> str:

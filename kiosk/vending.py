@@ -31,13 +31,35 @@ if TYPE_CHECKING:
 
 async def fetch(ctl: "Controller") -> Step:
     """FETCH the next book of the cart into the pickup port (door shut)."""
-    session = ctl.require_session()
-    item_id = session.to_vend.pop(0)
+    item_id = ctl.require_session().to_vend.pop(0)
     ctl.vend_item = item_id
+    ctl.progress("fetching", item_id)
+    if await _fetch_item(ctl, item_id) is Result.OK:
+        return Step("book_fetched")
+    return Step("slot_was_empty", {"item_id": item_id})
+
+
+async def prefetch(ctl: "Controller") -> Step:
+    """FETCH the first chosen book while the patron still browses; it waits behind the door."""
+    session = ctl.require_session()
+    item_id = ctl.prefetch["item_id"]
+    if await _fetch_item(ctl, item_id) is Result.OK:
+        ctl.vend_item = item_id
+        ctl.prefetch["ready"] = True
+        return Step("book_prefetched")
+    ctl.prefetch = None
+    if item_id in session.cart:
+        session.cart.remove(item_id)
+    ctl.notice = {"code": "not_available", "item_id": item_id}
+    return Step("prefetch_missed")
+
+
+async def _fetch_item(ctl: "Controller", item_id: str) -> Result:
+    """A journaled FETCH: OK, or SLOT_EMPTY when the book is not there; anything else faults."""
+    session = ctl.require_session()
     item = ctl.journal.item(item_id)
     if item is None or item.place is not Place.SLOT or item.slot is None:
-        return Step("slot_was_empty", {"item_id": item_id})
-    ctl.progress("fetching", item_id)
+        return Result.SLOT_EMPTY
     seq = await ctl.mech.reserve_seq()
     ctl.journal.append(VendStarted(item_id=item_id, slot=item.slot, patron_id=session.member,
                                    session_id=session.session_id, plc_seq=seq))
@@ -46,10 +68,10 @@ async def fetch(ctl: "Controller") -> Step:
     crash_point("vend.after_fetch")
     if result is Result.OK:
         ctl.journal.append(VendFetched(item_id=item_id))
-        return Step("book_fetched")
+        return result
     ctl.journal.append(VendFailed(item_id=item_id, reason=move_failure(result)))
     if result is Result.SLOT_EMPTY:
-        return Step("slot_was_empty", {"item_id": item_id})
+        return result
     raise Fault("fetch_failed", result.name.lower())
 
 

@@ -29,6 +29,9 @@ id = "kiosk-1"
 state_dir = "state"
 endpoints_file = "{endpoints}"
 
+[rfid]
+response_timeout = 2.0
+
 [library]
 kind = "http"
 credentials_file = "token"
@@ -82,9 +85,9 @@ class KioskRig:
         if self.clock_ahead_days:
             env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
             command = ["faketime", "-f", f"+{self.clock_ahead_days}d", *command]
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.process = subprocess.Popen(  # its own group: faketime's child gets the signals too
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True)
         wait_for(lambda: endpoints.exists() or self.process.poll() is not None, 30,
                  message="the controller to start")
         if self.process.poll() is not None:
@@ -97,11 +100,11 @@ class KioskRig:
     def stop(self) -> None:
         """SIGTERM, then SIGKILL."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
     def wait_exit(self, timeout: float = 60) -> int:

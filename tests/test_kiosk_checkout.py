@@ -114,3 +114,24 @@ def test_a_jam_mid_vend_leaves_the_machine_safe_with_no_loan_and_an_audit_flag(k
     assert item not in out_items(kiosk.sim.world_get())
     refused = kiosk.api("/api/return", expect=409)
     assert refused["refusal"] == "busy"
+
+
+def test_the_controller_stops_on_sigterm_while_a_screen_listens_to_events(kiosk):
+    import threading
+
+    import requests
+
+    opened = threading.Event()
+
+    def listen() -> None:
+        with requests.get(f"{kiosk.ui_url}/api/events", stream=True, timeout=60) as response:
+            for _ in response.iter_lines():
+                opened.set()
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert opened.wait(10)
+    kiosk.stop()
+    assert kiosk.process.returncode == 0  # a clean exit, not the SIGKILL that follows a hang
+    listener.join(10)
+    assert not listener.is_alive()  # the stream was ended by the controller

@@ -20,6 +20,7 @@ class Recorder:
         self.entered: list[KioskState] = []
         self.guards = {"is_open": True, "needs_pin": False, "more_to_vend": False,
                        "session_open": True, "book_in_port": True, "returns_when_closed": True,
+                       "use_prefetched": False, "drop_prefetched": False,
                        **guards}
 
     async def enter(self, state: KioskState, payload: dict) -> None:
