@@ -1,0 +1,99 @@
+"""The benchmarks' measuring functions on tiny inputs: sane, consistent numbers, no timing."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import pytest
+
+from bench import journal_writes, pick_order, vend_overhead
+from drivers.carousel.geometry import REFERENCE_GEOMETRY as G
+from drivers.carousel.geometry import REFERENCE_TIMING as T
+from kiosk.planner import fetch_seconds, order_seconds
+
+
+# -- journal_writes ---------------------------------------------------------------
+def test_journal_writes_measures_every_writer(tmp_path: Path) -> None:
+    result = journal_writes.measure(16, tmp_path, rounds=2)
+    assert result.writes == 16
+    assert min(result.journal, result.raw_full, result.raw_normal) > 0
+    assert math.isclose(result.ratio, result.journal / result.raw_full)
+    assert math.isclose(result.ratio_normal, result.journal / result.raw_normal)
+    assert math.isclose(result.per_write_ms(result.journal), 1000 * result.journal / 16)
+    text = journal_writes.report(result, "disk")
+    assert f"{result.ratio:.2f}x" in text and "16 durable writes" in text
+
+
+def test_journal_writes_refuses_a_count_that_splits_a_vend_cycle(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        journal_writes.measure(10, tmp_path, rounds=2)
+
+
+def test_the_vend_cycles_are_four_events_per_stocked_item() -> None:
+    stocked = journal_writes.stocking(3)
+    kinds = [p.kind.value for p in journal_writes.vend_cycles(stocked)]
+    assert kinds == ["vend_started", "vend_fetched", "vend_presented", "vend_taken"] * 3
+
+
+# -- pick_order -----------------------------------------------------------------------
+def test_pick_order_carts_are_consistent() -> None:
+    carts = pick_order.measure_orders(sizes=(2, 3, 8), per_size=2, seed=1)
+    assert [c.size for c in carts] == [2, 2, 3, 3, 8, 8]
+    for cart in carts:
+        assert cart.optimal <= cart.planned + 1e-9 and cart.optimal <= cart.naive + 1e-9
+        assert math.isclose(cart.ratio, cart.planned / cart.optimal)
+        assert math.isclose(cart.naive_ratio, cart.naive / cart.planned)
+        assert cart.plan_ms >= 0
+    summary = pick_order.summarise(carts, "all")
+    assert summary.carts == 6
+    assert 1.0 - 1e-9 <= summary.mean_ratio <= summary.worst_ratio
+    assert summary.worst_ratio == max(c.ratio for c in carts)
+    assert summary.mean_naive <= summary.worst_naive == max(c.naive_ratio for c in carts)
+
+
+def test_the_brute_force_optimum_is_the_best_permutation() -> None:
+    start, slots = (0, 0), [120, 455, 907]
+    assert math.isclose(pick_order.optimal_seconds(start, slots[:1]),
+                        fetch_seconds(start, slots[0], G, T)[0])
+    best = min(order_seconds(start, p, G, T) for p in itertools.permutations(slots))
+    assert math.isclose(pick_order.optimal_seconds(start, slots), best)
+
+
+def test_pick_order_returns_are_consistent() -> None:
+    returns = pick_order.measure_returns(cases=5, seed=1, max_extra=10)
+    assert returns.cases == 5
+    assert 1.0 - 1e-9 <= returns.mean_ratio <= returns.worst_ratio
+    assert returns.mean_naive >= 1.0 - 1e-9
+    assert 40 <= returns.free_min <= returns.free_max <= 50
+
+
+# -- vend_overhead --------------------------------------------------------------------
+def test_the_segment_model_is_doors_around_each_fetch() -> None:
+    start, slots = (0, 0), [82, 20]
+    first, at = fetch_seconds(start, 82, G, T)
+    second, _ = fetch_seconds(at, 20, G, T)
+    assert vend_overhead.segment_seconds(start, slots) == pytest.approx(
+        [first + T.door, T.door + second + T.door])
+
+
+def test_the_overhead_arithmetic_is_consistent() -> None:
+    vends = (vend_overhead.Vend("A", 1, False, 0.7, 6.0),
+             vend_overhead.Vend("B", 2, True, 1.0, 8.0))
+    run = vend_overhead.Overhead(10.0, vends)
+    assert run.mechanics == pytest.approx(1.4) and run.measured == pytest.approx(1.7)
+    assert run.per_vend == pytest.approx(0.15)
+    assert run.ratio == pytest.approx(1.7 / 1.4)
+    assert run.ratio_at_1x == pytest.approx((14.0 + 0.3) / 14.0)
+    assert "150 ms" in vend_overhead.report(run)
+
+
+def test_vend_overhead_measures_one_vend_on_the_real_machine(tmp_path: Path) -> None:
+    run = vend_overhead.measure(tmp_path, members=vend_overhead.MEMBERS[:1], per_session=1,
+                                speed=50.0)
+    assert len(run.vends) == 1
+    vend = run.vends[0]
+    assert vend.item_id == vend_overhead.choose_books(1)[0] and not vend.after_take
+    assert vend.measured > 0 and vend.mechanics > 0
+    assert run.ratio == pytest.approx(run.measured / run.mechanics)
