@@ -14,7 +14,6 @@ from drivers.carousel import (
     ConnectionLost,
     FaultLatched,
     HeartbeatStalled,
-    Lamp,
     PlcRebooted,
     StateChanged,
 )

@@ -23,8 +23,6 @@ from kiosk.journal import (
     RetractFailed,
     RetractStarted,
     ReturnDiverted,
-    ReturnRejected,
-    ReturnRejection,
     ReturnShelved,
     Stage,
     StoreFailed,
@@ -100,8 +98,10 @@ async def _vend(ctl: "Controller", intent: "Intent", record: CommandRecord | Non
     present = await _at(ctl, Antenna.PICKUP, item.uid)
     if present:
         await _retract(ctl, item.item_id, item.uid, intent.slot)
+    elif intent.stage is Stage.PRESENTED and (await ctl.mech.sensors()).pickup_item_present:
+        _flag(ctl, intent, AuditReason.TAKEN_UNCONFIRMED)  # something is there, but not its tag
     elif intent.stage is Stage.PRESENTED:
-        # The door was open and the book is gone: only the patron can have taken it.
+        # The door was open and the port is empty: only the patron can have taken it.
         due = policy.due_date(utc_now(), ctl.config.policy)
         ctl.journal.append(VendTaken(item_id=item.item_id, patron_id=intent.patron_id, due=due))
         ctl.kick_sync()

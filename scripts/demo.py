@@ -79,8 +79,8 @@ def summary(endpoints: dict, ui: dict) -> str:
         f"  Touchscreen API   {ui['ui']['url']}/api/state   (events: /api/events)",
         f"  World control     {endpoints['world']['url']}/world   (docs/simulator.md)",
         f"  Library system    {endpoints['library']['url']}   (docs/library.md)",
-        f"  Technician        .venv/bin/kiosk status | flags | sync | reset",
-        f"  Scripted patron   make demo-patron   (in another terminal)",
+        "  Technician        .venv/bin/kiosk status | flags | sync | reset",
+        "  Scripted patron   make demo-patron   (in another terminal)",
         f"  Logs              {STATE}/sim.log, {STATE}/kiosk.log",
     ])
 

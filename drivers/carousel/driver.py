@@ -71,13 +71,12 @@ class Carousel:
 
     async def close(self) -> None:
         """Stop the monitor and close the link."""
-        if self._monitor is not None:
-            self._monitor.cancel()
-            try:
-                await self._monitor
-            except asyncio.CancelledError:
-                pass
-            self._monitor = None
+        monitor, self._monitor = self._monitor, None
+        while monitor is not None and not monitor.done():
+            # Python 3.11's asyncio.wait_for (ours, and the Modbus library's) drops a cancel
+            # that lands as a request completes (gh-86296): cancel until the monitor has ended.
+            monitor.cancel()
+            await asyncio.wait({monitor}, timeout=1.0)
         self._link.close()
 
     async def read_status(self) -> CarouselStatus:
