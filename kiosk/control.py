@@ -41,18 +41,35 @@ async def status(ctl: "Controller", args: dict) -> dict:
 
 async def stock(ctl: "Controller", args: dict) -> dict:
     """Record books loaded into the machine (a loading list), all or none."""
+    if ctl.state not in (KioskState.READY, KioskState.CLOSED, KioskState.MAINTENANCE):
+        raise ControlError(f"stock only when the machine is still (state {ctl.state.value})")
     items = args.get("items")
     if not isinstance(items, list) or not items:
         raise ControlError("'items' must be a non-empty list")
     try:
-        payloads = [ItemStocked(item_id=str(i["item_id"]), uid=str(i["uid"]).upper(),
-                                title=str(i["title"]), slot=int(i["slot"]),
-                                authors=i.get("authors") or None) for i in items]
+        payloads = [_stocked(number, entry) for number, entry in enumerate(items, 1)]
         ctl.journal.append_many(payloads)
     except (KeyError, TypeError, ValueError, JournalError) as exc:
         raise ControlError(f"loading list refused, nothing recorded: {exc}") from None
     ctl.publish()
     return {"stocked": len(payloads)}
+
+
+def _stocked(number: int, entry: object) -> ItemStocked:
+    """One loading-list row, checked: text fields present, a hex UID, a whole slot number."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"row {number} is not an object")
+    text = {key: str(entry.get(key) or "").strip() for key in ("item_id", "uid", "title", "slot")}
+    missing = [key for key, value in text.items() if not value]
+    if missing:
+        raise ValueError(f"row {number}: missing {', '.join(missing)}")
+    uid = text["uid"].upper()
+    if len(uid) != 16 or any(c not in "0123456789ABCDEF" for c in uid):
+        raise ValueError(f"row {number}: uid {text['uid']!r} is not 8 bytes of hex")
+    if not text["slot"].isdigit():
+        raise ValueError(f"row {number}: slot {text['slot']!r} is not a whole number")
+    return ItemStocked(item_id=text["item_id"], uid=uid, title=text["title"],
+                       slot=int(text["slot"]), authors=str(entry.get("authors") or "").strip() or None)
 
 
 async def flags(ctl: "Controller", args: dict) -> list[dict]:
@@ -81,7 +98,12 @@ async def reset(ctl: "Controller", args: dict) -> dict:
 
 async def maintenance(ctl: "Controller", args: dict) -> dict:
     """Take the machine out of patrons' hands (on) or give it back after homing (off)."""
-    ctl.post(Step("maintenance_started" if args.get("on", True) else "maintenance_ended"))
+    on = args.get("on", True)
+    allowed = ((KioskState.READY, KioskState.CLOSED, KioskState.OUT_OF_SERVICE) if on
+               else (KioskState.MAINTENANCE,))
+    if ctl.state not in allowed:
+        raise ControlError(f"cannot turn maintenance {'on' if on else 'off'} in state {ctl.state.value}")
+    ctl.post(Step("maintenance_started" if on else "maintenance_ended"))
     return {}
 
 
@@ -130,12 +152,17 @@ async def _answer(ctl: "Controller", line: bytes) -> dict:
         message = json.loads(line)
         name, args = message["request"], message.get("args", {})
         handler = REQUESTS[name]
-    except (ValueError, KeyError, TypeError):
+        if not isinstance(args, dict):
+            raise TypeError("args must be an object")
+    except (ValueError, KeyError, TypeError, RecursionError):
         return {"ok": False, "error": f"unknown or malformed request; known: {sorted(REQUESTS)}"}
     try:
         return {"ok": True, "result": await ctl.request(handler, args)}
     except ControlError as exc:
         return {"ok": False, "error": str(exc)}
+    except Exception as exc:  # the technician gets an answer; the controller goes on
+        log.exception("control request %s failed", name)
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
 def ask(path: Path, request: str, args: dict | None = None, timeout: float = 30.0) -> dict:

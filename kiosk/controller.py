@@ -22,7 +22,7 @@ from drivers.errors import DriverError
 from kiosk import patron, policy, returning, startup, vending
 from kiosk.config import KioskConfig
 from kiosk.devices import Devices, Library
-from kiosk.journal import Journal, utc_now
+from kiosk.journal import HoldCancelled, HoldEnd, Journal, utc_now
 from kiosk.machine import KioskMachine, KioskState
 from kiosk.mechanics import Mechanics
 from kiosk.session import PatronCache, Session
@@ -72,6 +72,7 @@ class Controller:
         self.identifications = 0  # answers to cards and QR codes so far: a screen sees a new one
         self._subscribers: set[asyncio.Queue] = set()
         self._task: asyncio.Task | None = None
+        self._generation = 0  # of the current state's action
         self._idle_timer: asyncio.TimerHandle | None = None
         self._offline_session = False
 
@@ -196,6 +197,7 @@ class Controller:
     async def enter(self, state: KioskState, payload: dict) -> None:
         """Called by the machine on every entry; long work runs as a task reporting a Step."""
         action = ACTIONS.get(state)
+        self._cancel_action()
         if state in (KioskState.VERIFYING, KioskState.RETRACTING):
             self.prefetch = None  # a prefetched book is now an ordinary vend (or goes back)
         if state is KioskState.BROWSING and self.session is not None:
@@ -210,20 +212,34 @@ class Controller:
         if state in SESSION_STATES:
             self.touch()
 
+    def _cancel_action(self) -> None:
+        """Stop the previous state's action: its results no longer apply."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._generation += 1
+
     def _spawn(self, work: Awaitable[Step | None]) -> None:
+        generation = self._generation
+
+        def report(item: object) -> None:
+            if generation == self._generation:  # a cancelled or replaced action says nothing
+                self.post(item)
+
         async def run() -> None:
             try:
                 step = await work
+            except asyncio.CancelledError:
+                return
             except Fault as fault:
-                self.post(fault)
+                report(fault)
             except DriverError as exc:
-                self.post(Fault("device", f"{type(exc).__name__}: {exc}"))
+                report(Fault("device", f"{type(exc).__name__}: {exc}"))
             except Exception as exc:
                 log.exception("action failed")
-                self.post(Fault("internal", f"{type(exc).__name__}: {exc}"))
+                report(Fault("internal", f"{type(exc).__name__}: {exc}"))
             else:
                 if step is not None:
-                    self.post(step)
+                    report(step)
         self._task = asyncio.get_running_loop().create_task(run())
 
     # -- guards for the transition table -------------------------------------
@@ -291,7 +307,7 @@ class Controller:
         self._idle_timer = loop.call_later(self.config.session.idle_timeout, self._idle_expired)
 
     def _idle_expired(self) -> None:
-        if self.state in SESSION_STATES:
+        if self.state in SESSION_STATES and not (self.session and self.session.confirmed):
             self.notice = {"code": "session_timed_out"}
             self.end_session_soon()
 
@@ -299,7 +315,8 @@ class Controller:
         """End the session now, or once a book being prefetched is back in its slot."""
         if self.session is not None:
             self.session.ending = True
-        if self.state is not KioskState.PREFETCHING:
+            self.session.to_vend = []  # the patron has gone: fetch nothing more
+        if self.state in (KioskState.BROWSING, KioskState.PIN_ENTRY, KioskState.IDENTIFYING):
             self.post(Step("session_ended"))
 
     def _end_session(self) -> None:
@@ -370,9 +387,21 @@ def _required(value, missing: str):
 
 
 async def _check_hours(ctl: Controller) -> None:
+    _expire_holds(ctl)
     open_now = ctl.is_open()
     if (ctl.state is KioskState.READY and not open_now) or (ctl.state is KioskState.CLOSED and open_now):
         await ctl._send("hours_changed")
+
+
+def _expire_holds(ctl: Controller) -> None:
+    """A ready hold not collected within its days ends; the library is told through the outbox."""
+    now = utc_now()
+    for hold in ctl.journal.active_holds():
+        facts = policy.HoldFacts(hold.item_id, hold.patron_id, hold.ready_at)
+        if policy.hold_expired(facts, now, ctl.config.policy):
+            ctl.journal.append(HoldCancelled(item_id=hold.item_id, patron_id=hold.patron_id,
+                                             reason=HoldEnd.EXPIRED))
+            ctl.kick_sync()
 
 
 ACTIONS: dict[KioskState, Callable[[Controller, dict], Awaitable[Step | None]]] = {

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+PIN_ATTEMPTS = 3  # wrong PINs before the session is refused
+
+
 class Refused(Exception):
     """A patron request the kiosk says no to; `code` is what the screen translates."""
 
@@ -31,13 +34,14 @@ async def identify(ctl: "Controller", credential: dict, pin: str | None = None) 
     """Ask the library who holds this card or member number, and whether they may borrow."""
     by_card = "card" in credential
     value = credential.get("card") or credential.get("member") or ""
+    credential = {k: v for k, v in credential.items() if k in ("card", "member")}
     try:
         found = await ctl.library.call("lookup_card" if by_card else "lookup_member", value, pin)
         if isinstance(found, Refusal):
             return _lookup_refused(ctl, found.reason, credential)
         status = await ctl.library.call("patron_status", found.member_number)
     except LibraryUnavailable:
-        return _identify_offline(ctl, value, by_card)
+        return _identify_offline(ctl, value, by_card, pin_checked=False)
     except ConnectorError as exc:
         log.error("library answered nonsense while identifying: %s", exc)
         return _refuse(ctl, "library_error")
@@ -47,8 +51,12 @@ async def identify(ctl: "Controller", credential: dict, pin: str | None = None) 
 
 
 def _lookup_refused(ctl: "Controller", reason: Reason, credential: dict) -> Step:
+    if reason is Reason.BAD_PIN and ctl.pending is not None:
+        ctl.pending["tries"] = ctl.pending.get("tries", 0) + 1
+        if ctl.pending["tries"] >= PIN_ATTEMPTS:
+            return _refuse(ctl, "too_many_pin_attempts")
     if reason is Reason.PIN_REQUIRED or (reason is Reason.BAD_PIN and ctl.pending is not None):
-        ctl.pending = dict(credential)
+        ctl.pending = {**credential, "tries": (ctl.pending or {}).get("tries", 0)}
         ctl.identifications += 1
         ctl.notice = {"code": reason.value} if reason is Reason.BAD_PIN else None
         event = "patron_found" if ctl.state is KioskState.IDENTIFYING else None
@@ -62,28 +70,33 @@ def _start_session(ctl: "Controller", status, credential: str, by_card: bool) ->
     loans_here = len(ctl.journal.open_loans(member))
     refusal = library_refusal(status)
     decision = policy.may_borrow(patron_facts(status, loans_here, now), now, ctl.config.policy)
-    ctl.journal.append(PatronVerified(patron_id=member, good_standing=status.may_borrow))
-    if refusal is None and decision.refusal is not None:
+    good_standing = status.may_borrow or status.reason is Reason.LIMIT_REACHED
+    ctl.journal.append(PatronVerified(patron_id=member, good_standing=good_standing))
+    if refusal is None and decision.refusal not in (None, policy.PolicyRefusal.LIMIT_REACHED):
         refusal = decision.refusal.value
     if refusal is not None:
         return _refuse(ctl, refusal)
-    ctl.cache.remember(credential, member, status.patron.name)
+    ctl.cache.remember(credential, member, status.patron.name,
+                       pin_required=ctl.state is KioskState.PIN_ENTRY)
     remaining = min(decision.remaining, status.remaining)
     ctl.session = Session(member=member, name=status.patron.name, remaining=remaining,
                           offline=False, credential=credential, by_card=by_card)
     return _found(ctl)
 
 
-def _identify_offline(ctl: "Controller", credential: str, by_card: bool) -> Step:
+def _identify_offline(ctl: "Controller", credential: str, by_card: bool,
+                      pin_checked: bool) -> Step:
     known = ctl.cache.lookup(credential)
     if known is None:
         return _refuse(ctl, "offline_unknown_patron")
-    member, name = known
+    member, name, pin_required = known
+    if pin_required and not pin_checked:
+        return _refuse(ctl, "offline_pin_unavailable")  # the PIN can only be checked online
     now = utc_now()
     facts = policy.PatronFacts(member=True, loans_here=len(ctl.journal.open_loans(member)),
                                last_good_standing=ctl.journal.patron_last_good(member))
     decision = policy.may_borrow(facts, now, ctl.config.policy, offline=True)
-    if decision.refusal is not None:
+    if decision.refusal not in (None, policy.PolicyRefusal.LIMIT_REACHED):
         return _refuse(ctl, decision.refusal.value)
     ctl._offline_session = True
     ctl.session = Session(member=member, name=name, remaining=decision.remaining, offline=True,
@@ -112,7 +125,7 @@ async def enter_pin(ctl: "Controller", pin: str) -> dict:
     """Check the PIN with the library."""
     _expect(ctl, KioskState.PIN_ENTRY)
     ctl.touch()
-    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 8):
         raise Refused("bad_pin_format")
     step = await identify(ctl, ctl.pending or {}, pin)
     if step.event != "noop":
@@ -124,11 +137,15 @@ async def enter_pin(ctl: "Controller", pin: str) -> dict:
 async def shelf(ctl: "Controller", query: str = "") -> list[dict]:
     """Books in the machine a patron may take now (holds shown only to their patron)."""
     member = ctl.session.member if ctl.session else None
-    held = {h.item_id: h.patron_id for h in ctl.journal.active_holds()}
+    holds = [policy.HoldFacts(h.item_id, h.patron_id, h.ready_at) for h in ctl.journal.active_holds()]
+    on_shelf = ctl.journal.items(Place.SLOT)
+    visible = set(policy.visible_items([i.item_id for i in on_shelf], holds, member, utc_now(),
+                                       ctl.config.policy))
+    held = {h.item_id for h in holds if h.patron_id == member}
     needle = query.casefold().strip()
     books = []
-    for item in ctl.journal.items(Place.SLOT):
-        if item.item_id in held and held[item.item_id] != member:
+    for item in on_shelf:
+        if item.item_id not in visible:
             continue
         if item.slot is None or ctl.journal.slot_flagged(item.slot):
             continue
@@ -175,6 +192,7 @@ async def remove_from_cart(ctl: "Controller", item_id: str) -> dict:
 async def confirm_cart(ctl: "Controller") -> dict:
     """Lend the cart: a book already fetched first, the others in the quickest order."""
     session = _expect_browsing(ctl)
+    ctl.touch()
     if not session.cart:
         raise Refused("cart_empty")
     waiting = ctl.prefetch["item_id"] if ctl.prefetch else None
@@ -192,10 +210,8 @@ async def confirm_cart(ctl: "Controller") -> dict:
 
 async def end_session(ctl: "Controller") -> dict:
     """The patron is done (or walked away); a fetched book goes back first."""
-    if ctl.state in (KioskState.BROWSING, KioskState.PREFETCHING):
+    if ctl.session is not None or ctl.state in (KioskState.PIN_ENTRY, KioskState.IDENTIFYING):
         ctl.end_session_soon()
-    elif ctl.state in (KioskState.PIN_ENTRY, KioskState.IDENTIFYING):
-        ctl.post(Step("session_ended"))
     return {}
 
 
@@ -203,6 +219,8 @@ async def start_return(ctl: "Controller") -> dict:
     """Open the return slot."""
     if ctl.state not in (KioskState.READY, KioskState.CLOSED):
         raise Refused("busy")
+    if ctl.state is KioskState.CLOSED and not ctl.config.session.returns_when_closed:
+        raise Refused("closed")
     ctl.post(Step("return_requested"))
     return {}
 
@@ -239,10 +257,17 @@ async def place_hold(ctl: "Controller", item_id: str) -> dict:
     session = _session(ctl)
     ctl.touch()
     item = ctl.journal.item(item_id)
-    if item is None or item.place is not Place.ON_LOAN:
+    if item is None:
         raise Refused("not_on_loan")
-    if ctl.journal.active_hold(item_id) is not None:
-        raise Refused("hold_exists")
+    loan = ctl.journal.open_loan(item_id)
+    decision = policy.may_hold(
+        policy.PatronFacts(member=True, loans_here=len(ctl.journal.open_loans(session.member))),
+        item_on_loan=item.place is Place.ON_LOAN,
+        item_held=ctl.journal.active_hold(item_id) is not None,
+        lent_to_patron=loan is not None and loan.patron_id == session.member,
+        now=utc_now(), config=ctl.config.policy, offline=ctl.offline)
+    if decision is not None:
+        raise Refused(decision.value)
     ctl.journal.append(HoldPlaced(item_id=item_id, patron_id=session.member))
     ctl.kick_sync()
     return {"item_id": item_id}

@@ -123,7 +123,7 @@ async def _body(request: web.Request) -> dict:
         return {}
     try:
         body = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("body is not JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")

@@ -103,7 +103,8 @@ async def _vend(ctl: "Controller", intent: "Intent", record: CommandRecord | Non
     elif intent.stage is Stage.PRESENTED:
         # The door was open and the port is empty: only the patron can have taken it.
         due = policy.due_date(utc_now(), ctl.config.policy)
-        ctl.journal.append(VendTaken(item_id=item.item_id, patron_id=intent.patron_id, due=due))
+        ctl.journal.append(VendTaken(item_id=item.item_id, patron_id=intent.patron_id, due=due,
+                                     offline=ctl.offline))
         ctl.kick_sync()
     else:
         _flag(ctl, intent, AuditReason.ITEM_MISSING)
@@ -114,9 +115,11 @@ async def _retract_intent(ctl: "Controller", intent: "Intent", record: CommandRe
     settled = _settled_by_record(record)
     if settled is Result.OK:
         ctl.journal.append(VendRetracted(item_id=item.item_id))
-    elif settled is not None or await _at(ctl, Antenna.PICKUP, item.uid):
-        ctl.journal.append(RetractFailed(item_id=item.item_id,
-                                         reason=_failure(settled or Result.OK)))
+    elif settled not in (None, Result.BUSY):
+        # The PLC finished it with a finding (slot occupied, port empty): the journal flags it.
+        ctl.journal.append(RetractFailed(item_id=item.item_id, reason=_failure(settled)))
+    elif await _at(ctl, Antenna.PICKUP, item.uid):
+        ctl.journal.append(RetractFailed(item_id=item.item_id, reason=MoveFailure.NOT_STARTED))
         await _retract(ctl, item.item_id, item.uid, intent.slot)
     elif await _in_slot(ctl, intent.slot, item.uid):
         ctl.journal.append(VendRetracted(item_id=item.item_id))

@@ -68,8 +68,9 @@ def patron_facts(status: PatronStatus, loans_here: int, now: datetime) -> policy
 def library_refusal(status: PatronStatus) -> str | None:
     """The library's own 'no' that the policy has no rule for (blocked card, unknown machine)."""
     if status.may_borrow or status.reason in (Reason.CARD_EXPIRED, Reason.NOT_CHECKED_IN,
-                                              Reason.OVERDUE, Reason.SUSPENDED):
-        return None
+                                              Reason.OVERDUE, Reason.SUSPENDED,
+                                              Reason.LIMIT_REACHED):
+        return None  # the policy judges these; at the limit the patron still sees loans
     return (status.reason or Reason.UNSPECIFIED).value
 
 
@@ -83,14 +84,16 @@ class PatronCache:
         except (OSError, ValueError):
             self._entries = {}
 
-    def remember(self, credential: str, member: str, name: str) -> None:
+    def remember(self, credential: str, member: str, name: str, pin_required: bool) -> None:
         """Note who holds a credential (written at once, atomically)."""
-        self._entries[credential] = {"member": member, "name": name}
+        self._entries[credential] = {"member": member, "name": name, "pin": pin_required}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self._entries), encoding="utf-8")
         tmp.replace(self.path)
 
-    def lookup(self, credential: str) -> tuple[str, str] | None:
-        """(member, name) of a credential seen before, or None."""
+    def lookup(self, credential: str) -> tuple[str, str, bool] | None:
+        """(member, name, PIN required) of a credential seen before, or None."""
         entry = self._entries.get(credential)
-        return None if entry is None else (entry["member"], entry["name"])
+        if entry is None:
+            return None
+        return entry["member"], entry["name"], bool(entry.get("pin", True))

@@ -35,6 +35,7 @@ async def home(ctl: "Controller") -> Step:
     status = await ctl.mech.status()
     if status.state is State.FAULT:
         await ctl.mech.run(Command.RESET_FAULT)
+    await recovery.reconcile_before_homing(ctl)
     await _home(ctl)
     await recovery.reconcile(ctl)
     ctl.fault = None

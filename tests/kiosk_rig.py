@@ -144,6 +144,10 @@ class KioskRig:
         assert response.status_code == expect, f"{path}: {response.status_code} {response.text}"
         return response.json()
 
+    def api_get(self, path: str) -> dict:
+        """GET from the patron API."""
+        return requests.get(f"{self.ui_url}{path}", timeout=10).json()
+
     def books(self, query: str = "") -> list[dict]:
         """GET /api/books."""
         return requests.get(f"{self.ui_url}/api/books", params={"q": query}, timeout=10).json()["books"]

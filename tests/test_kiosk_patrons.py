@@ -84,3 +84,49 @@ def test_a_card_that_cannot_be_read_gets_a_clear_notice(kiosk):
     finally:
         kiosk.sim.world_post("/card/remove")
     assert state["notice"] == {"code": "card_unreadable"} and state["state"] == "ready"
+
+
+def test_three_wrong_pins_end_the_attempt(kiosk):
+    kiosk.tap_card(card_of("has a PIN"))
+    kiosk.wait_state("pin_entry")
+    for _ in range(3):
+        kiosk.api("/api/pin", {"pin": "9999"})
+    state = kiosk.wait_state("ready")
+    assert state["notice"] == {"code": "too_many_pin_attempts"} and state["session"] is None
+
+
+def test_a_pin_in_other_digits_is_refused_as_malformed(kiosk):
+    kiosk.tap_card(card_of("has a PIN"))
+    kiosk.wait_state("pin_entry")
+    assert kiosk.api("/api/pin", {"pin": "١٢٣٤"}, expect=409)["refusal"] == "bad_pin_format"
+
+
+def test_a_patron_at_the_limit_still_sees_loans_and_renews(kiosk):
+    kiosk.start_session()
+    first, second = [b["item_id"] for b in kiosk.books()[:2]]
+    kiosk.borrow([first, second])
+    kiosk.api("/api/session/end")
+    kiosk.wait_state("ready")
+    session = kiosk.start_session()["session"]
+    assert session["remaining"] == 0
+    loans = kiosk.api_get("/api/loans")["result"]
+    assert sorted(loan["item_id"] for loan in loans) == sorted([first, second])
+    renewed = kiosk.api("/api/renew", {"item_id": first})["result"]
+    assert renewed["due"] > next(l["due"] for l in loans if l["item_id"] == first)
+    assert kiosk.api("/api/renew", {"item_id": first}, expect=409)["refusal"] == "renewal_limit"
+    assert kiosk.api("/api/cart/add", {"item_id": kiosk.books()[0]["item_id"]},
+                     expect=409)["refusal"] == "limit_reached"
+
+
+def test_ending_the_session_during_a_vend_fetches_nothing_more(kiosk):
+    kiosk.start_session()
+    first, second = [b["item_id"] for b in kiosk.books()[:2]]
+    kiosk.api("/api/cart/add", {"item_id": first})
+    kiosk.api("/api/cart/add", {"item_id": second})
+    kiosk.api("/api/cart/confirm")
+    kiosk.wait_state("awaiting_take")
+    kiosk.api("/api/session/end")
+    kiosk.sim.world_post("/pickup/take")
+    state = kiosk.wait_state("ready")
+    assert state["session"] is None
+    assert kiosk.control("status")["on_loan"] == 1  # the book taken; the second never fetched
