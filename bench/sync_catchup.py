@@ -23,7 +23,7 @@ import requests
 
 from kiosk.config import SyncConfig
 from kiosk.connectors import HttpConnector, HttpConnectorConfig
-from kiosk.devices import Worker
+from kiosk.devices import Library
 from kiosk.journal import (
     Event, ItemStocked, Journal, Payload, ReturnIdentified, ReturnShelved, ReturnStarted,
     StoreStarted, VendFetched, VendPresented, VendStarted, VendTaken,
@@ -56,22 +56,6 @@ class Run:
         """Events delivered per second."""
         return self.events / self.seconds
 
-
-class LibraryThread:
-    """kiosk.devices.Library around a built connector: its calls run in one worker thread."""
-
-    def __init__(self, connector: HttpConnector) -> None:
-        self.connector = connector
-        self._worker = Worker("library")
-
-    async def call(self, method: str, *args: Any) -> Any:
-        """Call a connector method in the library thread."""
-        return await self._worker.run(getattr(self.connector, method), *args)
-
-    def close(self) -> None:
-        """Stop the thread and close the connector."""
-        self._worker.shutdown()
-        self.connector.close()
 
 
 class Emulator:
@@ -141,7 +125,7 @@ def _uid() -> str:
     return str(uuid.uuid4())
 
 
-async def _catch_up(journal: Journal, library: LibraryThread, config: SyncConfig) -> float:
+async def _catch_up(journal: Journal, library: Library, config: SyncConfig) -> float:
     """Seconds for Sync to deliver the whole backlog."""
     done = asyncio.Event()
 
@@ -170,7 +154,7 @@ def measure(label: str, batch_size: int, root: Path) -> Run:
     token = root / "token"
     token.write_text(DEMO_TOKEN + "\n")
     connector = HttpConnector(HttpConnectorConfig(emulator.url, MACHINE, str(token)))
-    library = LibraryThread(connector)
+    library = Library(connector)
     try:
         with Journal.open(root / "journal.db", slot_count=BOOKS) as journal:
             offline_week(journal, EVENTS, datetime.now(timezone.utc))

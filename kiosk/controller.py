@@ -81,7 +81,7 @@ class Controller:
         """Open the journal, the library connector, the devices and the sync worker."""
         self.config.journal_path.parent.mkdir(parents=True, exist_ok=True)
         self.journal = Journal.open(self.config.journal_path, slot_count=1000)
-        self.library = Library(self.config)
+        self.library = Library.from_config(self.config)
         self.devices = Devices(self.config, self.post)
         self.mech = Mechanics(self.devices, self.config.carousel.poll_interval)
         self.sync = Sync(self.journal, self.library, self.config.sync, self.config.machine.id,
@@ -123,7 +123,7 @@ class Controller:
             except DriverError as exc:
                 log.warning("closing devices: %s", exc)
         if self.library is not None:
-            await self.library.close()
+            self.library.close()
         if self.journal is not None:
             self.journal.close()
 

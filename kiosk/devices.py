@@ -70,21 +70,26 @@ class Devices:
 
 
 class Library:
-    """The library connector on its own thread; every call is awaited on the loop."""
+    """A library connector on its own thread; every call is awaited on the loop."""
 
-    def __init__(self, config: KioskConfig):
-        library = config.library
-        self.connector: LibraryConnector = (
-            HttpConnector(library) if isinstance(library, HttpConnectorConfig) else Sip2Connector(library)
-        )
+    def __init__(self, connector: LibraryConnector):
+        self.connector = connector
         self._worker = Worker("library")
+
+    @classmethod
+    def from_config(cls, config: KioskConfig) -> "Library":
+        """The connector the config names (HTTP or SIP2)."""
+        library = config.library
+        if isinstance(library, HttpConnectorConfig):
+            return cls(HttpConnector(library))
+        return cls(Sip2Connector(library))
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call a connector method in the library thread."""
         fn = getattr(self.connector, method)
         return await self._worker.run(lambda: fn(*args, **kwargs))
 
-    async def close(self) -> None:
-        """Close the connector and its thread."""
-        await self._worker.run(self.connector.close)
+    def close(self) -> None:
+        """Let pending calls finish, stop the thread, close the connector."""
         self._worker.shutdown()
+        self.connector.close()

@@ -281,10 +281,9 @@ def _expect_browsing(ctl: "Controller") -> Session:
     return ctl.session
 
 
-def _expect(ctl: "Controller", state: KioskState) -> Session:
+def _expect(ctl: "Controller", state: KioskState) -> None:
     if ctl.state is not state:
         raise Refused("not_now")
-    return ctl.session if state is not KioskState.PIN_ENTRY else None
 
 
 def _session(ctl: "Controller") -> Session:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BUSY_WAIT_SECONDS = 120.0
+NEVER_STARTED = Result.BUSY  # what a rejected SEQ settles as: the PLC refused it, nothing moved
 
 
 async def reconcile_before_homing(ctl: "Controller") -> None:
@@ -115,7 +116,7 @@ async def _retract_intent(ctl: "Controller", intent: "Intent", record: CommandRe
     settled = _settled_by_record(record)
     if settled is Result.OK:
         ctl.journal.append(VendRetracted(item_id=item.item_id))
-    elif settled not in (None, Result.BUSY):
+    elif settled not in (None, NEVER_STARTED):
         # The PLC finished it with a finding (slot occupied, port empty): the journal flags it.
         ctl.journal.append(RetractFailed(item_id=item.item_id, reason=_failure(settled)))
     elif await _at(ctl, Antenna.PICKUP, item.uid):
@@ -149,7 +150,8 @@ async def _store(ctl: "Controller", intent: "Intent", record: CommandRecord | No
         done = ReturnShelved if intent.slot is not None else ReturnDiverted
         ctl.journal.append(done(item_id=item.item_id))
     elif settled is not None or await _at(ctl, Antenna.RETURN, item.uid):
-        ctl.journal.append(StoreFailed(item_id=item.item_id, reason=_failure(settled or Result.OK)))
+        reason = MoveFailure.NOT_STARTED if settled is None else _failure(settled)
+        ctl.journal.append(StoreFailed(item_id=item.item_id, reason=reason))
     else:
         _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
 
@@ -192,16 +194,16 @@ async def _retract(ctl: "Controller", item_id: str, uid: str, slot: int | None) 
 
 
 def _settled_by_record(record: CommandRecord | None) -> Result | None:
-    """The PLC's proof of what a SEQ did: its result, NOT_STARTED as BUSY, or None (no proof)."""
+    """The PLC's proof of what a SEQ did: its result, NEVER_STARTED, or None (no proof)."""
     if record is None or record.fate is CommandFate.NOT_ACCEPTED:
         return None
     if record.fate is CommandFate.REJECTED:
-        return Result.BUSY  # never started
+        return NEVER_STARTED
     return record.code
 
 
 def _failure(result: Result) -> MoveFailure:
-    return MoveFailure.NOT_STARTED if result in (Result.BUSY, Result.OK) else move_failure(result)
+    return MoveFailure.NOT_STARTED if result is NEVER_STARTED else move_failure(result)
 
 
 async def _at(ctl: "Controller", antenna: Antenna, uid: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.rfid_device import PtyLine
+from sim.pty import PtyLine
 
 
 class BarcodeSim:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import queue
-import threading
 
 import pytest
 
@@ -15,23 +13,6 @@ from drivers.errors import DriverConfigError
 from sim.barcode_device import BarcodeSim
 
 EVENT_TIMEOUT = 5.0
-
-
-@pytest.fixture
-def loop():
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield loop
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join()
-    loop.close()
-
-
-def on_loop(loop, fn, *args, **kwargs):
-    async def run():
-        return fn(*args, **kwargs)
-    return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=10)
 
 
 class Events:
@@ -51,9 +32,9 @@ class Events:
             pytest.fail("no event from the scanner driver")
 
 
-def start_sim(loop) -> tuple[BarcodeSim, str]:
+def start_sim(sim_loop) -> tuple[BarcodeSim, str]:
     sim = BarcodeSim()
-    return sim, on_loop(loop, sim.start)
+    return sim, sim_loop.call(sim.start)
 
 
 def make_scanner(port: str, events: Events, **values) -> BarcodeScanner:
@@ -62,10 +43,10 @@ def make_scanner(port: str, events: Events, **values) -> BarcodeScanner:
 
 
 @pytest.fixture
-def device(loop):
-    sim, path = start_sim(loop)
+def device(sim_loop):
+    sim, path = start_sim(sim_loop)
     yield sim, path
-    on_loop(loop, sim.stop)
+    sim_loop.call(sim.stop)
 
 
 @pytest.fixture
@@ -77,8 +58,8 @@ def events(device):
 
 
 @pytest.fixture
-def scan(loop, device):
-    return lambda *args, **kwargs: on_loop(loop, device[0].scan, *args, **kwargs)
+def scan(sim_loop, device):
+    return lambda *args, **kwargs: sim_loop.call(device[0].scan, *args, **kwargs)
 
 
 @pytest.mark.parametrize("symbology", [*Symbology, None])
@@ -107,33 +88,33 @@ def test_an_over_long_line_is_a_misread_and_the_next_line_is_read(events, scan):
     assert events.next() == Scanned("EM00000009", Symbology.CODE128)
 
 
-def test_garbage_ending_in_cr_is_a_misread_then_scans_resume(events, scan, loop, device):
-    on_loop(loop, device[0].inject_garbage, b"\x00\xfe\x13junk\r")
+def test_garbage_ending_in_cr_is_a_misread_then_scans_resume(events, scan, sim_loop, device):
+    sim_loop.call(device[0].inject_garbage, b"\x00\xfe\x13junk\r")
     scan("EM00000010", "]C0")
     assert events.next() == Misread(b"\x00\xfe\x13junk", MisreadReason.NON_PRINTABLE)
     assert events.next() == Scanned("EM00000010", Symbology.CODE128)
 
 
-def test_garbage_without_cr_spoils_only_the_next_line(events, scan, loop, device):
-    on_loop(loop, device[0].inject_garbage, b"\xff\x00")
+def test_garbage_without_cr_spoils_only_the_next_line(events, scan, sim_loop, device):
+    sim_loop.call(device[0].inject_garbage, b"\xff\x00")
     scan("FIRST", "]Q1")
     scan("SECOND", "]Q1")
     assert events.next() == Misread(b"\xff\x00]Q1FIRST", MisreadReason.NON_PRINTABLE)
     assert events.next() == Scanned("SECOND", Symbology.QR)
 
 
-def test_a_vanished_port_is_reported_and_reopened(loop, tmp_path):
+def test_a_vanished_port_is_reported_and_reopened(sim_loop, tmp_path):
     link = tmp_path / "scanner"  # like a udev /dev/serial/by-id link
-    first, first_path = start_sim(loop)
+    first, first_path = start_sim(sim_loop)
     link.symlink_to(first_path)
     events = Events()
     with make_scanner(str(link), events):
         assert events.next() == ScannerConnected(str(link))
-        on_loop(loop, first.stop)
+        sim_loop.call(first.stop)
         lost = events.next()
         assert isinstance(lost, ScannerDisconnected) and lost.problem is PortProblem.PORT_LOST
 
-        second, second_path = start_sim(loop)
+        second, second_path = start_sim(sim_loop)
         link.unlink()
         link.symlink_to(second_path)
         event = events.next()
@@ -141,12 +122,12 @@ def test_a_vanished_port_is_reported_and_reopened(loop, tmp_path):
             assert event.problem is PortProblem.OPEN_FAILED
             event = events.next()
         assert event == ScannerConnected(str(link))
-        on_loop(loop, second.scan, "AGAIN", "]Q1")
+        sim_loop.call(second.scan, "AGAIN", "]Q1")
         assert events.next() == Scanned("AGAIN", Symbology.QR)
-    on_loop(loop, second.stop)
+    sim_loop.call(second.stop)
 
 
-def test_a_missing_port_is_reported_once_and_opened_when_it_appears(loop, tmp_path, device):
+def test_a_missing_port_is_reported_once_and_opened_when_it_appears(sim_loop, tmp_path, device):
     link = tmp_path / "scanner"
     events = Events()
     with make_scanner(str(link), events):

@@ -6,8 +6,6 @@ last test drives the real kiosk-sim process through pymodbus and the world API.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 
 import pytest
 import serial
@@ -49,38 +47,21 @@ def exchange(port: serial.Serial, request: bytes) -> tuple[int, int, bytes]:
 
 
 @pytest.fixture
-def loop():
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield loop
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join()
-    loop.close()
-
-
-def on_loop(loop, fn, *args):
-    async def run():
-        return fn(*args)
-    return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout=10)
-
-
-@pytest.fixture
-def setup(loop):
+def setup(sim_loop):
     world = World()
     device = RfidSim(world)
-    path = on_loop(loop, device.start)
+    path = sim_loop.call(device.start)
     with serial.Serial(path, 115200, timeout=2) as port:
         yield world, port
-    on_loop(loop, device.stop)
+    sim_loop.call(device.stop)
 
 
-def test_inventory_of_the_return_antenna_after_a_book_is_inserted(loop, setup):
+def test_inventory_of_the_return_antenna_after_a_book_is_inserted(sim_loop, setup):
     world, port = setup
     assert exchange(port, frame(0x01, b"\x01")) == (0x01, 0x00, b"\x00")  # nothing there yet
 
     book = make_book(BOOK_UID, "EM00000777", country="KR", isil="111001")
-    on_loop(loop, world.add, book, Place(PlaceKind.RETURN_PORT))
+    sim_loop.call(world.add, book, Place(PlaceKind.RETURN_PORT))
 
     cmd, status, body = exchange(port, frame(0x01, b"\x01"))
     assert (cmd, status, body[0]) == (0x01, 0x00, 1)
@@ -97,12 +78,12 @@ def test_inventory_of_the_return_antenna_after_a_book_is_inserted(loop, setup):
     assert stored_crc == crc_ccitt_false(blocks[:19] + blocks[21:32] + b"\0\0")
 
 
-def test_write_afi_then_inventory_shows_it(loop, setup):
+def test_write_afi_then_inventory_shows_it(sim_loop, setup):
     world, port = setup
-    on_loop(loop, world.add, make_book(BOOK_UID, "EM1"), Place(PlaceKind.PICKUP_PORT))
+    sim_loop.call(world.add, make_book(BOOK_UID, "EM1"), Place(PlaceKind.PICKUP_PORT))
     assert exchange(port, frame(0x04, b"\x00" + BOOK_UID + b"\xc2"))[:2] == (0x04, 0x00)
     assert exchange(port, frame(0x01, b"\x00"))[2][10] == 0xC2
-    assert on_loop(loop, lambda: world.books[BOOK_UID].afi) == 0xC2
+    assert sim_loop.call(lambda: world.books[BOOK_UID].afi) == 0xC2
 
 
 def test_reader_info(setup):

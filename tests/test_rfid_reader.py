@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import os
 import random
@@ -33,33 +32,6 @@ BOOKS = {  # uid -> (item id, place)
     bytes.fromhex("E004015000000005"): ("EM00000005", Place(PlaceKind.SLOT, SLOT + 1)),
 }
 PICKUP_UID, RETURN_UID, PICKER_UID, FACED_UID, OTHER_UID = BOOKS
-
-
-class SimLoop:
-    """An asyncio loop in a background thread, standing in for the simulator's loop."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def call(self, fn, *args):
-        """Run `fn(*args)` on the loop and return its result."""
-        async def run():
-            return fn(*args)
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
-        self.loop.close()
-
-
-@pytest.fixture
-def sim_loop():
-    loop = SimLoop()
-    yield loop
-    loop.close()
 
 
 @pytest.fixture

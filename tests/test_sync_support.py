@@ -17,7 +17,7 @@ from library_fixtures import BOOKS, MACHINE, Admin, item, make_connector
 
 from kiosk.config import SyncConfig
 from kiosk.connectors import LibraryConnector
-from kiosk.devices import Worker
+from kiosk.devices import Library
 from kiosk.journal import (
     ItemStocked, Journal, ReturnIdentified, ReturnShelved, ReturnStarted, StoreStarted,
     VendFetched, VendPresented, VendStarted, VendTaken,
@@ -32,23 +32,17 @@ WAIT = 15.0
 QUICK = {"http": {"retries": 0, "read_timeout": 2.0}, "sip2": {"timeout": 2.0}}
 
 
-class LibraryThread:
-    """kiosk.devices.Library around an already built connector: its calls run in one thread."""
+class LibraryThread(Library):
+    """The controller's Library, noting which connector methods were called."""
 
     def __init__(self, connector: LibraryConnector) -> None:
-        self.connector = connector
-        self._worker = Worker("library")
+        super().__init__(connector)
         self.calls: list[str] = []
 
-    async def call(self, method: str, *args: Any) -> Any:
-        """Call a connector method in the library thread."""
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Note the call, then make it in the library thread."""
         self.calls.append(method)
-        return await self._worker.run(getattr(self.connector, method), *args)
-
-    def close(self) -> None:
-        """Stop the thread and close the connector."""
-        self._worker.shutdown()
-        self.connector.close()
+        return await super().call(method, *args, **kwargs)
 
 
 @pytest.fixture
