@@ -36,6 +36,7 @@ async def run(config: KioskConfig) -> None:
     if main.done():
         main.result()  # start-up failed: raise its error
     runner, url = await patron_api.start(controller, config.ui.host, config.ui.port)
+    controller.ui_url = url
     server = await control.serve(controller, control_socket(config))
     _write_endpoints(config, url)
     notify.notify("READY=1", f"STATUS=serving {url}")

@@ -45,10 +45,12 @@ class SessionConfig:
     insert_timeout: float = 30.0
     pin_required: bool = False
     returns_when_closed: bool = True
+    library_deadline: float = 10.0  # a patron lookup or PIN check slower than this goes offline
 
     def __post_init__(self) -> None:
         for name in ("idle_timeout", "pickup_timeout", "insert_timeout"):
             require_range(name, getattr(self, name), 1.0, 3600.0)
+        require_range("library_deadline", self.library_deadline, 0.5, 120.0)
 
 
 @dataclass(frozen=True)

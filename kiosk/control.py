@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.journal import AuditCleared, ItemStocked, JournalError, Place
-from kiosk.machine import KioskState
-from kiosk.steps import Step
+from kiosk.steps import Event, Refused, Reply
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
@@ -28,31 +27,39 @@ class ControlError(Exception):
 
 
 async def status(ctl: "Controller", args: dict) -> dict:
-    """State, fault, sync backlog, open audit flags, stock counts."""
+    """State, fault, sync backlog, open audit flags, stock counts, the screen's address."""
+    return await ctl.query(_status)
+
+
+def _status(ctl: "Controller") -> dict:
     journal = ctl.journal
-    flags = journal.open_flags()
-    return {**ctl.snapshot(), "open_flags": len(flags),
+    return {**ctl.snapshot(), "open_flags": len(journal.open_flags()),
             "open_intents": len(journal.open_intents()),
             "items_in_slots": len(journal.items(Place.SLOT)),
             "free_slots": len(journal.free_slots()),
             "on_loan": len(journal.open_loans()),
+            "ui_url": ctl.ui_url,
             "sync": _sync_status(ctl)}
 
 
 async def stock(ctl: "Controller", args: dict) -> dict:
     """Record books loaded into the machine (a loading list), all or none."""
-    if ctl.state not in (KioskState.READY, KioskState.CLOSED, KioskState.MAINTENANCE):
-        raise ControlError(f"stock only when the machine is still (state {ctl.state.value})")
     items = args.get("items")
     if not isinstance(items, list) or not items:
         raise ControlError("'items' must be a non-empty list")
     try:
         payloads = [_stocked(number, entry) for number, entry in enumerate(items, 1)]
-        ctl.journal.append_many(payloads)
-    except (KeyError, TypeError, ValueError, JournalError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ControlError(f"loading list refused, nothing recorded: {exc}") from None
-    ctl.publish()
-    return {"stocked": len(payloads)}
+    return await _command(ctl, "stock", Event.STOCK, {"payloads": payloads}, _record_stock)
+
+
+def _record_stock(ctl: "Controller", payload: dict) -> Reply:
+    try:
+        ctl.journal.append_many(payload["payloads"])
+    except JournalError as exc:
+        raise ControlError(f"loading list refused, nothing recorded: {exc}") from None
+    return Reply({"stocked": len(payload["payloads"])})
 
 
 def _stocked(number: int, entry: object) -> ItemStocked:
@@ -74,6 +81,10 @@ def _stocked(number: int, entry: object) -> ItemStocked:
 
 async def flags(ctl: "Controller", args: dict) -> list[dict]:
     """Open audit flags."""
+    return await ctl.query(_flags)
+
+
+def _flags(ctl: "Controller") -> list[dict]:
     return [{"flag_id": f.flag_id, "reason": f.reason.value, "item_id": f.item_id, "slot": f.slot,
              "place": f.place.value if f.place else None, "raised_at": f.raised_at.isoformat()}
             for f in ctl.journal.open_flags()]
@@ -82,35 +93,49 @@ async def flags(ctl: "Controller", args: dict) -> list[dict]:
 async def clear_flag(ctl: "Controller", args: dict) -> dict:
     """Clear an audit flag after checking by hand."""
     try:
-        ctl.journal.append(AuditCleared(flag_id=str(args["flag_id"]), cleared_by=str(args["by"])))
-    except (KeyError, JournalError) as exc:
+        cleared = AuditCleared(flag_id=str(args["flag_id"]), cleared_by=str(args["by"]))
+    except KeyError as exc:
+        raise ControlError(f"cannot clear: missing {exc}") from None
+    return await ctl.query(_clear, cleared)
+
+
+def _clear(ctl: "Controller", cleared: AuditCleared) -> dict:
+    try:
+        ctl.journal.append(cleared)
+    except JournalError as exc:
         raise ControlError(f"cannot clear: {exc}") from None
     return {}
 
 
 async def reset(ctl: "Controller", args: dict) -> dict:
     """After a fault is fixed: reset the PLC, home, reconcile, back in service."""
-    if ctl.state is not KioskState.OUT_OF_SERVICE:
-        raise ControlError(f"not out of service (state {ctl.state.value})")
-    ctl.post(Step("reset"))
-    return {}
+    return await _command(ctl, "reset", Event.RESET)
 
 
 async def maintenance(ctl: "Controller", args: dict) -> dict:
     """Take the machine out of patrons' hands (on) or give it back after homing (off)."""
     on = args.get("on", True)
-    allowed = ((KioskState.READY, KioskState.CLOSED, KioskState.OUT_OF_SERVICE) if on
-               else (KioskState.MAINTENANCE,))
-    if ctl.state not in allowed:
-        raise ControlError(f"cannot turn maintenance {'on' if on else 'off'} in state {ctl.state.value}")
-    ctl.post(Step("maintenance_started" if on else "maintenance_ended"))
-    return {}
+    event = Event.MAINTENANCE_STARTED if on else Event.MAINTENANCE_ENDED
+    return await _command(ctl, f"turn maintenance {'on' if on else 'off'}", event)
 
 
 async def sync_now(ctl: "Controller", args: dict) -> dict:
     """Deliver pending events now."""
+    return await ctl.query(_kick_sync)
+
+
+def _kick_sync(ctl: "Controller") -> dict:
     ctl.kick_sync()
     return _sync_status(ctl)
+
+
+async def _command(ctl: "Controller", what: str, event: Event, payload: dict | None = None,
+                   handler: Callable[["Controller", dict], Reply] | None = None) -> Any:
+    """Send a changing command's event; the table refuses it in a state it does not fit."""
+    try:
+        return await ctl.request(event, payload or {}, handler)
+    except Refused:
+        raise ControlError(f"cannot {what} now: the machine is {ctl.state.value}") from None
 
 
 REQUESTS: dict[str, Callable[["Controller", dict], Awaitable[Any]]] = {
@@ -157,7 +182,7 @@ async def _answer(ctl: "Controller", line: bytes) -> dict:
     except (ValueError, KeyError, TypeError, RecursionError):
         return {"ok": False, "error": f"unknown or malformed request; known: {sorted(REQUESTS)}"}
     try:
-        return {"ok": True, "result": await ctl.request(handler, args)}
+        return {"ok": True, "result": await handler(ctl, args)}
     except ControlError as exc:
         return {"ok": False, "error": str(exc)}
     except Exception as exc:  # the technician gets an answer; the controller goes on

@@ -1,4 +1,11 @@
-"""The controller: one asyncio loop owns the state machine and the journal."""
+"""The controller: one asyncio loop owns the state machine, the flows and the journal.
+
+Everything reaches the loop through one queue: steps reported by actions, requests from the
+patron API and the control socket, driver events from reader threads, timers. Each is sent to
+the transition table, and how a refusal is handled depends only on where the event came from
+(`refused`): an action's step that the table refuses is a fault; a request is answered "not
+now"; a device's or a timer's event is documented as ignored in that state.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+from statemachine.exceptions import TransitionNotAllowed
 
 from drivers.barcode import Scanned
 from drivers.card import CardPresented, CardUnreadable
@@ -15,35 +25,86 @@ from drivers.carousel import (
     FaultLatched,
     HeartbeatStalled,
     PlcRebooted,
+    SensorsChanged,
+    State,
     StateChanged,
 )
 from drivers.carousel.geometry import REFERENCE_TIMING
 from drivers.errors import DriverError
-from kiosk import patron, policy, returning, startup, vending
+from kiosk import patron, policy
+from kiosk.actions import ACTIONS, WAITS_FOR
 from kiosk.config import KioskConfig
+from kiosk.connectors import LibraryUnavailable
 from kiosk.devices import Devices, Library
+from kiosk.flows import Credential, CredentialKind, Flows
 from kiosk.journal import HoldCancelled, HoldEnd, Journal, utc_now
 from kiosk.machine import KioskMachine, KioskState
 from kiosk.mechanics import Mechanics
-from kiosk.session import PatronCache, Session
-from kiosk.steps import Fault, Step
+from kiosk.session import PatronCache
+from kiosk.steps import Event, Fault, Refused, Reply, Step
 from kiosk.sync import Sync
 
 log = logging.getLogger(__name__)
 
-IDLE_STATES = (KioskState.READY, KioskState.CLOSED)
 SESSION_STATES = (KioskState.PIN_ENTRY, KioskState.BROWSING, KioskState.PREFETCHING)
 DEVICE_FAULTS = (PlcRebooted, HeartbeatStalled, FaultLatched, ConnectionLost)
 HOURS_CHECK_SECONDS = 30.0
+IDENTIFICATION_ANSWERS = (Event.PATRON_FOUND, Event.PIN_NEEDED, Event.PIN_REJECTED,
+                          Event.PIN_ACCEPTED, Event.PATRON_REFUSED, Event.CARD_UNREADABLE)
+REQUEST_REFUSALS = {Event.RETURN_REQUESTED: "busy", Event.LOANS_ASKED: "no_session",
+                    Event.RENEW: "no_session", Event.HOLD: "no_session"}
+
+
+class Source(StrEnum):
+    """Where an event came from, which decides what a refusal of it means."""
+
+    ACTION = "action"  # refused: a fault, the machine goes out of service
+    REQUEST = "request"  # refused: the patron or technician is told "not now"
+    DEVICE = "device"  # refused: ignored in this state (a card tapped mid-vend)
+    TIMER = "timer"  # refused: ignored in this state (opening hours while lending)
+
+
+# Where each event comes from; every other event is an action's step.
+EVENT_SOURCES: dict[Event, Source] = {
+    **{event: Source.ACTION for event in Event},
+    Event.CARD_PRESENTED: Source.DEVICE, Event.CARD_UNREADABLE: Source.DEVICE,
+    Event.DEVICE_FAULT: Source.DEVICE, Event.HOURS_CHANGED: Source.TIMER,
+    **{event: Source.REQUEST for event in (
+        Event.PIN_ENTERED, Event.CART_ADD, Event.CART_REMOVE, Event.CART_CONFIRMED,
+        Event.LOANS_ASKED, Event.RENEW, Event.HOLD, Event.SESSION_ENDED, Event.RETURN_REQUESTED,
+        Event.PREFETCH_STARTED, Event.MAINTENANCE_STARTED, Event.MAINTENANCE_ENDED, Event.RESET,
+        Event.STOCK)},
+}
 
 
 @dataclass
 class Request:
     """A patron's or technician's request, answered on the loop through `future`."""
 
-    handler: Callable[..., Awaitable[Any]]
-    args: tuple = ()
-    future: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    event: Event
+    payload: dict
+    handler: Callable[["Controller", dict], Reply] | None
+    future: asyncio.Future | None = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+@dataclass
+class Query:
+    """A read of the controller's state on the loop (the shelf, the status)."""
+
+    read: Callable[..., Any]
+    args: tuple
+    future: asyncio.Future = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+@dataclass(frozen=True)
+class External:
+    """An event from a device or a timer, with its payload."""
+
+    event: Event
+    source: Source
+    payload: dict = field(default_factory=dict)
 
 
 class Controller:
@@ -60,21 +121,16 @@ class Controller:
         self.sync: Sync | None = None
         self.machine = KioskMachine(self, self)
         self.cache = PatronCache(config.journal_path.parent / "patron-cache.json")
-        self.session: Session | None = None
-        self.pending: dict | None = None  # a credential waiting for its PIN
-        self.vend_item: str | None = None
-        self.prefetch: dict | None = None  # {"item_id", "keep", "ready"}: fetched while browsing
-        self.return_intent: str | None = None
-        self.return_item: str | None = None
+        self.flows = Flows()
         self.fault: dict | None = None
         self.notice: dict | None = None
         self.step: dict | None = None
+        self.ui_url: str | None = None
         self.identifications = 0  # answers to cards and QR codes so far: a screen sees a new one
         self._subscribers: set[asyncio.Queue] = set()
         self._task: asyncio.Task | None = None
         self._generation = 0  # of the current state's action
         self._idle_timer: asyncio.TimerHandle | None = None
-        self._offline_session = False
 
     # -- life cycle ---------------------------------------------------------
     async def open(self) -> None:
@@ -127,66 +183,115 @@ class Controller:
         if self.journal is not None:
             self.journal.close()
 
-    # -- events -------------------------------------------------------------
+    # -- what reaches the loop ------------------------------------------------
     def post(self, item: object) -> None:
-        """Queue an event for the loop (driver events, steps, requests)."""
+        """Queue an item for the loop (driver events, steps, requests)."""
         self.queue.put_nowait(item)
 
-    async def request(self, handler: Callable[..., Awaitable[Any]], *args: Any) -> Any:
-        """Run `handler(self, *args)` between two events and return its answer."""
-        request = Request(handler, args)
+    async def request(self, event: Event, payload: dict | None = None,
+                      handler: Callable[["Controller", dict], Reply] | None = None) -> Any:
+        """Send a request's event; its handler (default: the patron's) answers once allowed."""
+        request = Request(event, payload or {}, handler or patron.HANDLERS.get(event))
         self.post(request)
         return await request.future
 
+    async def query(self, read: Callable[..., Any], *args: Any) -> Any:
+        """Run `read(self, *args)` on the loop, between two events, and return its answer."""
+        query = Query(read, args)
+        self.post(query)
+        return await query.future
+
     async def _dispatch(self, item: object) -> None:
         if isinstance(item, Step):
-            await self._send(item.event, item.payload)
+            await self._apply(item.event, item.payload, Source.ACTION)
         elif isinstance(item, Fault):
             await self._enter_fault(item.code, item.detail)
         elif isinstance(item, Request):
             await self._answer(item)
-        elif isinstance(item, CardPresented):
-            await self._identify_from({"card": item.uid.hex().upper()})
-        elif isinstance(item, CardUnreadable):
-            if self.state is KioskState.READY:
-                self.notice = {"code": "card_unreadable"}
-                self.identifications += 1
-                self.publish()
+        elif isinstance(item, Query):
+            _settle(item.future, item.read, self, *item.args)
+        elif isinstance(item, External):
+            await self._apply(item.event, item.payload, item.source)
+        else:
+            await self._device_event(item)
+
+    async def _device_event(self, item: object) -> None:
+        if isinstance(item, CardPresented):
+            credential = Credential(CredentialKind.CARD, item.uid.hex().upper())
+            await self._apply(Event.CARD_PRESENTED, {"credential": credential}, Source.DEVICE)
         elif isinstance(item, Scanned):
-            await self._identify_from({"member": item.data})
+            credential = Credential(CredentialKind.MEMBER, item.data)
+            await self._apply(Event.CARD_PRESENTED, {"credential": credential}, Source.DEVICE)
+        elif isinstance(item, CardUnreadable):
+            await self._apply(Event.CARD_UNREADABLE, {"notice": {"code": "card_unreadable"}},
+                              Source.DEVICE)
         elif isinstance(item, DEVICE_FAULTS):
-            if self.state not in (KioskState.STARTING, KioskState.OUT_OF_SERVICE,
-                                  KioskState.MAINTENANCE, KioskState.HOMING):
-                await self._enter_fault("device", type(item).__name__)
+            log.error("device fault: %s", item)
+            await self._apply(Event.DEVICE_FAULT, {"fault": _fault("device", type(item).__name__)},
+                              Source.DEVICE)
+        elif isinstance(item, StateChanged) and item.new is State.INTERLOCK:
+            log.error("PLC interlocked: service door open or emergency stop pressed")
+            fault = _fault("interlock", "service door open or emergency stop pressed")
+            await self._apply(Event.DEVICE_FAULT, {"fault": fault}, Source.DEVICE)
         elif isinstance(item, StateChanged):
             log.info("PLC state %s -> %s", item.old.name, item.new.name)
+        elif isinstance(item, SensorsChanged):
+            log.debug("sensors %s", item.sensors)
         else:
             log.debug("event %r", item)
 
-    async def _identify_from(self, credential: dict) -> None:
-        if self.state is KioskState.READY:
-            await self._send("card_presented", credential)
+    async def _apply(self, event: Event, payload: dict, source: Source) -> bool:
+        """Send one event to the table; a refusal is handled by its source. True if taken."""
+        if not await self._send(event, payload):
+            await self.refused(event, source)
+            return False
+        if event in IDENTIFICATION_ANSWERS:
+            self.identifications += 1
+        if "notice" in payload:
+            self.notice = payload["notice"]
+        if "fault" in payload and self.fault is None:  # out of service already: keep the first
+            self.fault = payload["fault"]
+        self.publish()
+        return True
+
+    async def _send(self, event: Event, payload: dict) -> bool:
+        try:
+            await self.machine.send(event.value, payload=payload)
+        except TransitionNotAllowed:
+            return False
+        return True
+
+    async def refused(self, event: Event, source: Source) -> None:
+        """What a refused event means, by where it came from."""
+        if source is Source.ACTION and event is Event.FAULT:
+            log.critical("a fault was refused in state %s", self.state.value)
+        elif source is Source.ACTION:
+            await self._enter_fault("event_refused", f"{event.value} in {self.state.value}")
         else:
-            log.info("credential ignored in state %s", self.state.value)
+            log.info("%s event %s ignored in state %s", source.value, event.value,
+                     self.state.value)
 
     async def _answer(self, request: Request) -> None:
+        if request.future is not None and self.state in SESSION_STATES:
+            self.touch()  # a patron's request, not the idle timer's
+        if not self.machine.allows(request.event.value):
+            return _fail(request.future, Refused(REQUEST_REFUSALS.get(request.event, "not_now")))
         try:
-            request.future.set_result(await request.handler(self, *request.args))
-        except Exception as exc:  # the caller gets the error; the loop goes on
-            if not request.future.done():
-                request.future.set_exception(exc)
-
-    async def _send(self, event: str, payload: dict | None = None) -> None:
-        try:
-            await self.machine.send(event, payload=payload or {})
-        except Exception as exc:
-            log.error("event %s refused in state %s: %s", event, self.state.value, exc)
+            reply = request.handler(self, request.payload) if request.handler else Reply(
+                None, request.event)
+        except Exception as exc:  # a refusal, or a bug: the caller gets it, the loop goes on
+            return _fail(request.future, exc)
+        if reply.event is not None and not await self._send(reply.event, reply.payload):
+            return _fail(request.future, Refused(REQUEST_REFUSALS.get(request.event, "not_now")))
+        if "notice" in request.payload:
+            self.notice = request.payload["notice"]
         self.publish()
+        if request.future is not None and not request.future.done():
+            request.future.set_result(reply.answer)
 
     async def _enter_fault(self, code: str, detail: str) -> None:
-        self.fault = {"code": code, "detail": detail, "at": utc_now().isoformat()}
         log.error("fault: %s %s", code, detail)
-        await self._send("fault")
+        await self._apply(Event.FAULT, {"fault": _fault(code, detail)}, Source.ACTION)
 
     @property
     def state(self) -> KioskState:
@@ -196,21 +301,30 @@ class Controller:
     # -- entering a state: start its action ----------------------------------
     async def enter(self, state: KioskState, payload: dict) -> None:
         """Called by the machine on every entry; long work runs as a task reporting a Step."""
-        action = ACTIONS.get(state)
         self._cancel_action()
-        if state in (KioskState.VERIFYING, KioskState.RETRACTING):
-            self.prefetch = None  # a prefetched book is now an ordinary vend (or goes back)
-        if state is KioskState.BROWSING and self.session is not None:
-            self.session.confirmed = False  # back from a vend: the patron may choose again
-        if state in IDLE_STATES:
-            self._end_session()
-        if state is KioskState.OUT_OF_SERVICE:
-            self._end_session()
-            self._spawn(startup.safe_state(self))
-        elif action is not None:
-            self._spawn(action(self, payload))
+        self.flows.take(payload)
+        self._housekeep(state, payload)
+        action = ACTIONS.get(state)
+        if action is not None:
+            self._spawn(state, lambda: action(self, payload))
         if state in SESSION_STATES:
             self.touch()
+        else:
+            self._cancel_idle_timer()
+
+    def _housekeep(self, state: KioskState, payload: dict) -> None:
+        """What entering a state means for the flows it leaves behind."""
+        session = self.flows.session
+        if state in (KioskState.VERIFYING, KioskState.RETRACTING) and session is not None:
+            session.prefetch = None  # a prefetched book is now an ordinary vend (or goes back)
+        if state is KioskState.BROWSING and session is not None:
+            session.confirmed = False  # back from a vend: the patron may choose again
+        if state in (KioskState.READY, KioskState.CLOSED):
+            self.flows.end_patron_flows()
+            self.fault = None
+        if state is KioskState.OUT_OF_SERVICE:
+            self.flows = Flows()
+            self.fault = payload.get("fault") or self.fault
 
     def _cancel_action(self) -> None:
         """Stop the previous state's action: its results no longer apply."""
@@ -218,7 +332,7 @@ class Controller:
             self._task.cancel()
         self._generation += 1
 
-    def _spawn(self, work: Awaitable[Step | None]) -> None:
+    def _spawn(self, state: KioskState, work: Callable[[], Awaitable[Step | None]]) -> None:
         generation = self._generation
 
         def report(item: object) -> None:
@@ -227,7 +341,7 @@ class Controller:
 
         async def run() -> None:
             try:
-                step = await work
+                step = await work()
             except asyncio.CancelledError:
                 return
             except Fault as fault:
@@ -235,110 +349,102 @@ class Controller:
             except DriverError as exc:
                 report(Fault("device", f"{type(exc).__name__}: {exc}"))
             except Exception as exc:
-                log.exception("action failed")
+                log.exception("action of %s failed", state.value)
                 report(Fault("internal", f"{type(exc).__name__}: {exc}"))
             else:
                 if step is not None:
                     report(step)
+                elif state not in WAITS_FOR:
+                    report(Fault("internal", f"the action of {state.value} ended without a step"))
         self._task = asyncio.get_running_loop().create_task(run())
 
     # -- guards for the transition table -------------------------------------
     def is_open(self) -> bool:
         return policy.is_open(utc_now(), self.config.policy)
 
-    def needs_pin(self) -> bool:
-        return self.pending is not None
-
     def more_to_vend(self) -> bool:
-        return self.session is not None and bool(self.session.to_vend)
+        session = self.flows.session
+        return session is not None and bool(session.to_vend)
 
     def session_open(self) -> bool:
-        return self.session is not None and not self.session.ending
+        session = self.flows.session
+        return session is not None and not session.ending
 
     def use_prefetched(self) -> bool:
-        pre, session = self.prefetch, self.session
-        return bool(pre and pre["ready"] and pre["keep"] and session and session.confirmed
+        session = self.flows.session
+        chosen = session.prefetch if session else None
+        return bool(chosen and chosen.ready and chosen.keep and session.confirmed
                     and not session.ending)
 
     def drop_prefetched(self) -> bool:
-        pre, session = self.prefetch, self.session
-        return bool(pre and pre["ready"] and (session is None or session.ending
-                                               or (session.confirmed and not pre["keep"])))
+        session = self.flows.session
+        chosen = session.prefetch if session else None
+        return bool(chosen and chosen.ready and (session.ending
+                                                 or (session.confirmed and not chosen.keep)))
 
     def book_in_port(self) -> bool:
-        status = self.mech.last_status if self.mech else None
-        return status is not None and status.sensors.return_item_present
+        return self.flows.ret is not None and self.flows.ret.book_inside
 
     def returns_when_closed(self) -> bool:
         return self.config.session.returns_when_closed
 
-    # -- session helpers -------------------------------------------------------
-    def require_session(self) -> Session:
-        """The session an action needs; a Fault if there is none."""
-        return _required(self.session, "no session")
+    def recovering_flow(self) -> bool:
+        return self.flows.recovery is not None
 
-    def require_vend_item(self) -> str:
-        """The item being lent."""
-        return _required(self.vend_item, "no item being lent")
-
-    def require_return_intent(self) -> str:
-        """The open return intent."""
-        return _required(self.return_intent, "no return under way")
-
-    def require_return_item(self) -> str:
-        """The item being taken back."""
-        return _required(self.return_item, "no returned item")
+    # -- services the actions use ---------------------------------------------
+    async def ask_library(self, method: str, *args: Any) -> Any:
+        """A library call within the session's deadline; a late answer counts as unreachable."""
+        deadline = self.config.session.library_deadline
+        try:
+            return await asyncio.wait_for(self.library.call(method, *args), deadline)
+        except asyncio.TimeoutError:
+            raise LibraryUnavailable(f"{method}: no answer within {deadline} s") from None
 
     @property
     def offline(self) -> bool:
-        """True while the library system cannot be reached."""
-        return self._offline_session or (self.sync is not None and not self.sync.status.online)
+        """True while the library system cannot be reached (or this session was opened offline)."""
+        session = self.flows.session
+        return bool(session and session.offline) or (
+            self.sync is not None and not self.sync.status.online)
 
     def kick_sync(self) -> None:
         """Deliver new outbox events now."""
         if self.sync is not None:
             self.sync.kick()
 
-    def touch(self) -> None:
-        """The patron did something: restart the idle countdown."""
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-        loop = asyncio.get_running_loop()
-        self._idle_timer = loop.call_later(self.config.session.idle_timeout, self._idle_expired)
-
-    def _idle_expired(self) -> None:
-        if self.state in SESSION_STATES and not (self.session and self.session.confirmed):
-            self.notice = {"code": "session_timed_out"}
-            self.end_session_soon()
-
-    def end_session_soon(self) -> None:
-        """End the session now, or once a book being prefetched is back in its slot."""
-        if self.session is not None:
-            self.session.ending = True
-            self.session.to_vend = []  # the patron has gone: fetch nothing more
-        if self.state in (KioskState.BROWSING, KioskState.PIN_ENTRY, KioskState.IDENTIFYING):
-            self.post(Step("session_ended"))
-
-    def _end_session(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-            self._idle_timer = None
-        self.session, self.pending, self._offline_session = None, None, False
-        self.prefetch = None
-
-    # -- what the screen sees ----------------------------------------------------
     def progress(self, step: str | None, item_id: str | None) -> None:
         """Note the machine's visible progress and tell the screens."""
         self.step = None if step is None else {"step": step, "item_id": item_id}
         self.publish()
 
+    # -- the patron's idle countdown -------------------------------------------
+    def touch(self) -> None:
+        """The patron did something: restart the idle countdown."""
+        self._cancel_idle_timer()
+        loop = asyncio.get_running_loop()
+        self._idle_timer = loop.call_later(self.config.session.idle_timeout, self._idle_expired)
+
+    def _cancel_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _idle_expired(self) -> None:
+        session = self.flows.session
+        if session is not None and session.confirmed:
+            return  # the cart is on its way: the vend's own timeouts end it
+        self.post(Request(Event.SESSION_ENDED, {"notice": {"code": "session_timed_out"}},
+                          patron.end_session, future=None))
+
+    # -- what the screen sees ----------------------------------------------------
     def snapshot(self) -> dict:
         """Everything the touchscreen shows, as plain JSON (no display text)."""
         sync = self.sync.status if self.sync is not None else None
+        session = self.flows.session
         return {
             "state": self.state.value,
-            "session": self.session.public() if self.session else None,
-            "pin_needed": self.pending is not None,
+            "session": session.public() if session else None,
+            "pin_needed": self.flows.pin_wait is not None,
             "identifications": self.identifications,
             "progress": self.step,
             "notice": self.notice,
@@ -376,21 +482,26 @@ class Controller:
     async def _watch_hours(self) -> None:
         while True:
             await asyncio.sleep(HOURS_CHECK_SECONDS)
-            self.post(Request(_check_hours))
+            self.post(Query(_expire_holds, ()))
+            self.post(External(Event.HOURS_CHANGED, Source.TIMER))
 
 
-def _required(value, missing: str):
-    """`value`, or an internal Fault when an action runs without what it needs."""
-    if value is None:
-        raise Fault("internal", missing)
-    return value
+def _fault(code: str, detail: str) -> dict:
+    """A fault as `kiosk status` and the screen show it."""
+    return {"code": code, "detail": detail, "at": utc_now().isoformat()}
 
 
-async def _check_hours(ctl: Controller) -> None:
-    _expire_holds(ctl)
-    open_now = ctl.is_open()
-    if (ctl.state is KioskState.READY and not open_now) or (ctl.state is KioskState.CLOSED and open_now):
-        await ctl._send("hours_changed")
+def _settle(future: asyncio.Future, read: Callable[..., Any], *args: Any) -> None:
+    """Answer a query through its future (its error, if it failed)."""
+    try:
+        future.set_result(read(*args))
+    except Exception as exc:
+        _fail(future, exc)
+
+
+def _fail(future: asyncio.Future | None, exc: BaseException) -> None:
+    if future is not None and not future.done():
+        future.set_exception(exc)
 
 
 def _expire_holds(ctl: Controller) -> None:
@@ -402,24 +513,3 @@ def _expire_holds(ctl: Controller) -> None:
             ctl.journal.append(HoldCancelled(item_id=hold.item_id, patron_id=hold.patron_id,
                                              reason=HoldEnd.EXPIRED))
             ctl.kick_sync()
-
-
-ACTIONS: dict[KioskState, Callable[[Controller, dict], Awaitable[Step | None]]] = {
-    KioskState.STARTING: lambda ctl, p: startup.start(ctl),
-    KioskState.HOMING: lambda ctl, p: startup.home(ctl),
-    KioskState.IDENTIFYING: lambda ctl, p: patron.identify(ctl, p),
-    KioskState.PREFETCHING: lambda ctl, p: vending.prefetch(ctl),
-    KioskState.FETCHING: lambda ctl, p: vending.fetch(ctl),
-    KioskState.VERIFYING: lambda ctl, p: vending.verify(ctl),
-    KioskState.PRESENTING: lambda ctl, p: vending.present(ctl),
-    KioskState.AWAITING_TAKE: lambda ctl, p: vending.await_take(ctl),
-    KioskState.CLOSING_PICKUP: lambda ctl, p: vending.close_pickup(ctl),
-    KioskState.RETRACTING: lambda ctl, p: vending.retract(ctl, p),
-    KioskState.OPENING_RETURN: lambda ctl, p: returning.open_shutter(ctl),
-    KioskState.AWAITING_INSERT: lambda ctl, p: returning.await_insert(ctl),
-    KioskState.CLOSING_RETURN: lambda ctl, p: returning.close_shutter(ctl),
-    KioskState.IDENTIFYING_RETURN: lambda ctl, p: returning.identify(ctl),
-    KioskState.SHELVING: lambda ctl, p: returning.shelve(ctl),
-    KioskState.HANDING_BACK: lambda ctl, p: returning.hand_back(ctl),
-    KioskState.DIVERTING: lambda ctl, p: returning.divert(ctl),
-}

@@ -13,10 +13,12 @@ class KioskState(StrEnum):
 
     STARTING = "starting"
     HOMING = "homing"
+    RECOVERING = "recovering"  # settling what a crash or a fault left open, one intent at a time
     READY = "ready"
     CLOSED = "closed"
-    IDENTIFYING = "identifying"
+    IDENTIFYING = "identifying"  # the library is asked who the patron is
     PIN_ENTRY = "pin_entry"
+    CHECKING_PIN = "checking_pin"  # the library is asked whether the PIN is right
     BROWSING = "browsing"
     PREFETCHING = "prefetching"  # browsing, while the first chosen book is fetched
     FETCHING = "fetching"
@@ -50,12 +52,16 @@ def _state(kind: KioskState, initial: bool = False) -> State:
 class KioskMachine(StateMachine):
     """Transition table. Events are sent by the controller's loop; actions run on entry."""
 
+    enable_self_transition_entries = True  # FETCHING -> FETCHING runs the next fetch
+
     starting = _state(KioskState.STARTING, initial=True)
     homing = _state(KioskState.HOMING)
+    recovering = _state(KioskState.RECOVERING)
     ready = _state(KioskState.READY)
     closed = _state(KioskState.CLOSED)
     identifying = _state(KioskState.IDENTIFYING)
     pin_entry = _state(KioskState.PIN_ENTRY)
+    checking_pin = _state(KioskState.CHECKING_PIN)
     browsing = _state(KioskState.BROWSING)
     prefetching = _state(KioskState.PREFETCHING)
     fetching = _state(KioskState.FETCHING)
@@ -74,21 +80,45 @@ class KioskMachine(StateMachine):
     out_of_service = _state(KioskState.OUT_OF_SERVICE)
     maintenance = _state(KioskState.MAINTENANCE)
 
-    # start-up connects, homes and reconciles open intents before `recovered`
-    recovered = starting.to(ready, cond="is_open") | starting.to(closed)
-    homed = homing.to(ready, cond="is_open") | homing.to(closed)
+    # start-up connects and checks; homing records what the PLC proves; recovery settles intents
+    started = starting.to(homing)
+    homed = homing.to(recovering)
+    recovery_needs_retract = recovering.to(retracting)
+    recovery_needs_return = recovering.to(closing_return)
+    recovery_needs_shelving = recovering.to(shelving)
+    recovered = recovering.to(ready, cond="is_open") | recovering.to(closed)
     hours_changed = ready.to(closed, unless="is_open") | closed.to(ready, cond="is_open")
 
-    # a patron session
+    # a patron session: the library is asked (identifying, checking_pin) while the loop runs on
     card_presented = ready.to(identifying)
-    patron_found = identifying.to(pin_entry, cond="needs_pin") | identifying.to(browsing)
-    patron_refused = identifying.to(ready) | pin_entry.to(ready)
-    pin_accepted = pin_entry.to(browsing)
+    card_unreadable = ready.to.itself(internal=True)
+    patron_found = identifying.to(browsing)
+    pin_needed = identifying.to(pin_entry)
+    pin_entered = pin_entry.to(checking_pin)
+    pin_rejected = checking_pin.to(pin_entry)
+    pin_accepted = checking_pin.to(browsing)
+    patron_refused = (identifying.to(ready, cond="is_open") | identifying.to(closed)
+                      | checking_pin.to(ready, cond="is_open") | checking_pin.to(closed))
+    cart_add = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
+    cart_remove = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
+    loans_asked = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
+    renew = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
+    hold = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
     cart_confirmed = (browsing.to(verifying, cond="use_prefetched")
                       | browsing.to(retracting, cond="drop_prefetched")
-                      | browsing.to(fetching))
-    session_ended = (browsing.to(retracting, cond="drop_prefetched") | browsing.to(ready)
-                     | pin_entry.to(ready) | identifying.to(ready))
+                      | browsing.to(fetching)
+                      | prefetching.to.itself(internal=True))  # the prefetch's end routes it
+    session_ended = (identifying.to(ready, cond="is_open") | identifying.to(closed)
+                     | pin_entry.to(ready, cond="is_open") | pin_entry.to(closed)
+                     | checking_pin.to(ready, cond="is_open") | checking_pin.to(closed)
+                     | browsing.to(retracting, cond="drop_prefetched")
+                     | browsing.to(ready, cond="is_open") | browsing.to(closed)
+                     # mid-vend the session ends after the book at hand
+                     | prefetching.to.itself(internal=True) | fetching.to.itself(internal=True)
+                     | verifying.to.itself(internal=True) | presenting.to.itself(internal=True)
+                     | awaiting_take.to.itself(internal=True)
+                     | closing_pickup.to.itself(internal=True)
+                     | retracting.to.itself(internal=True))
 
     # the first chosen book is fetched while the patron still browses; it waits behind the door
     prefetch_started = browsing.to(prefetching)
@@ -96,7 +126,8 @@ class KioskMachine(StateMachine):
                        | prefetching.to(retracting, cond="drop_prefetched")
                        | prefetching.to(browsing))
     prefetch_missed = (prefetching.to(fetching, cond="more_to_vend")
-                       | prefetching.to(browsing, cond="session_open") | prefetching.to(ready))
+                       | prefetching.to(browsing, cond="session_open")
+                       | prefetching.to(ready, cond="is_open") | prefetching.to(closed))
 
     # one book out: fetch, check its tag and security bit, show it, wait for the take
     book_fetched = fetching.to(verifying)
@@ -107,27 +138,38 @@ class KioskMachine(StateMachine):
     wrong_book = verifying.to(retracting)
     pickup_closed = (closing_pickup.to(fetching, cond="more_to_vend")
                      | closing_pickup.to(browsing, cond="session_open")
-                     | closing_pickup.to(ready))
-    book_retracted = (retracting.to(fetching, cond="more_to_vend")
+                     | closing_pickup.to(ready, cond="is_open") | closing_pickup.to(closed))
+    book_retracted = (retracting.to(recovering, cond="recovering_flow")
+                      | retracting.to(fetching, cond="more_to_vend")
                       | retracting.to(browsing, cond="session_open")
-                      | retracting.to(ready))
+                      | retracting.to(ready, cond="is_open") | retracting.to(closed))
     slot_was_empty = (fetching.to(fetching, cond="more_to_vend")
-                      | fetching.to(browsing, cond="session_open") | fetching.to(ready))
+                      | fetching.to(browsing, cond="session_open")
+                      | fetching.to(ready, cond="is_open") | fetching.to(closed))
 
     # a return: open the shutter, take the book in, read it, decide
     return_requested = ready.to(opening_return) | closed.to(opening_return, cond="returns_when_closed")
     return_opened = opening_return.to(awaiting_insert)
     book_inserted = awaiting_insert.to(closing_return)
     insert_timed_out = awaiting_insert.to(closing_return)
-    return_closed = closing_return.to(identifying_return, cond="book_in_port") | closing_return.to(ready)
+    return_closed = (closing_return.to(identifying_return, cond="book_in_port")
+                     | closing_return.to(recovering, cond="recovering_flow")
+                     | closing_return.to(ready, cond="is_open") | closing_return.to(closed))
     return_accepted = identifying_return.to(shelving)
     return_rejected = identifying_return.to(handing_back)
-    return_overflow = identifying_return.to(diverting) | shelving.to(diverting)
-    return_done = (shelving.to(ready) | handing_back.to(ready) | diverting.to(ready))
+    return_overflow = shelving.to(diverting)
+    return_done = (shelving.to(recovering, cond="recovering_flow")
+                   | handing_back.to(recovering, cond="recovering_flow")
+                   | diverting.to(recovering, cond="recovering_flow")
+                   | shelving.to(ready, cond="is_open") | handing_back.to(ready, cond="is_open")
+                   | diverting.to(ready, cond="is_open")
+                   | shelving.to(closed) | handing_back.to(closed) | diverting.to(closed))
 
     # faults and the technician
-    fault = (homing.to(out_of_service) | ready.to(out_of_service) | closed.to(out_of_service)
-             | identifying.to(out_of_service) | pin_entry.to(out_of_service)
+    fault = (starting.to(out_of_service) | homing.to(out_of_service)
+             | recovering.to(out_of_service) | ready.to(out_of_service)
+             | closed.to(out_of_service) | identifying.to(out_of_service)
+             | pin_entry.to(out_of_service) | checking_pin.to(out_of_service)
              | browsing.to(out_of_service) | prefetching.to(out_of_service)
              | fetching.to(out_of_service)
              | verifying.to(out_of_service) | presenting.to(out_of_service)
@@ -136,11 +178,26 @@ class KioskMachine(StateMachine):
              | awaiting_insert.to(out_of_service) | closing_return.to(out_of_service)
              | identifying_return.to(out_of_service) | shelving.to(out_of_service)
              | handing_back.to(out_of_service) | diverting.to(out_of_service)
-             | starting.to(out_of_service) | out_of_service.to.itself(internal=True))
+             | maintenance.to(out_of_service) | out_of_service.to.itself(internal=True))
+    # a device's own report (PLC rebooted, hung, faulted, unreachable): ignored while starting,
+    # homing (the action sees it), in maintenance (a technician is there), or out of service
+    device_fault = (recovering.to(out_of_service) | ready.to(out_of_service)
+                    | closed.to(out_of_service) | identifying.to(out_of_service)
+                    | pin_entry.to(out_of_service) | checking_pin.to(out_of_service)
+                    | browsing.to(out_of_service) | prefetching.to(out_of_service)
+                    | fetching.to(out_of_service)
+                    | verifying.to(out_of_service) | presenting.to(out_of_service)
+                    | awaiting_take.to(out_of_service) | closing_pickup.to(out_of_service)
+                    | retracting.to(out_of_service) | opening_return.to(out_of_service)
+                    | awaiting_insert.to(out_of_service) | closing_return.to(out_of_service)
+                    | identifying_return.to(out_of_service) | shelving.to(out_of_service)
+                    | handing_back.to(out_of_service) | diverting.to(out_of_service))
     maintenance_started = (ready.to(maintenance) | closed.to(maintenance)
                            | out_of_service.to(maintenance))
     maintenance_ended = maintenance.to(homing)
     reset = out_of_service.to(homing)
+    stock = (ready.to.itself(internal=True) | closed.to.itself(internal=True)
+             | maintenance.to.itself(internal=True))
 
     def __init__(self, actions: Actions, guards: "Guards"):
         self.actions = actions
@@ -152,15 +209,19 @@ class KioskMachine(StateMachine):
         """The current state as the enum."""
         return KioskState(next(iter(self.configuration_values)))
 
-    async def on_enter_state(self, target: State, payload: dict | None = None) -> None:
-        """Hand every entry to the controller's actions, with the event's payload."""
+    def allows(self, event: str) -> bool:
+        """True when the table has a transition for `event` from the current state."""
+        return any(allowed.id == event for allowed in self.allowed_events)
+
+    async def on_enter_state(self, target: State, transition: Any = None,
+                             payload: dict | None = None, **_: Any) -> None:
+        """Hand every entry to the controller's actions (an internal transition enters nothing)."""
+        if transition is not None and transition.internal:
+            return
         await self.actions.enter(KioskState(target.value), payload or {})
 
     def is_open(self, **_: Any) -> bool:
         return self.guards.is_open()
-
-    def needs_pin(self, **_: Any) -> bool:
-        return self.guards.needs_pin()
 
     def more_to_vend(self, **_: Any) -> bool:
         return self.guards.more_to_vend()
@@ -180,18 +241,21 @@ class KioskMachine(StateMachine):
     def returns_when_closed(self, **_: Any) -> bool:
         return self.guards.returns_when_closed()
 
+    def recovering_flow(self, **_: Any) -> bool:
+        return self.guards.recovering_flow()
+
 
 class Guards(Protocol):
     """Conditions the transition table asks the controller."""
 
     def is_open(self) -> bool: ...
-    def needs_pin(self) -> bool: ...
     def more_to_vend(self) -> bool: ...
     def session_open(self) -> bool: ...
     def book_in_port(self) -> bool: ...
     def returns_when_closed(self) -> bool: ...
     def use_prefetched(self) -> bool: ...
     def drop_prefetched(self) -> bool: ...
+    def recovering_flow(self) -> bool: ...
 
 
 def mermaid() -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from kiosk import patron
-from kiosk.patron import Refused
+from kiosk.steps import Event, Refused
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
@@ -26,16 +26,16 @@ def make_app(ctl: "Controller") -> web.Application:
     app.router.add_get("/api/state", get_state)
     app.router.add_get("/api/events", get_events)
     app.router.add_get("/api/books", get_books)
-    app.router.add_get("/api/loans", _query(lambda ctl, body: patron.my_loans(ctl)))
+    app.router.add_get("/api/loans", _query(lambda ctl, body: ctl.request(Event.LOANS_ASKED)))
     posts: dict[str, Callable[["Controller", dict], Awaitable[Any]]] = {
-        "/api/pin": lambda ctl, body: patron.enter_pin(ctl, _text(body, "pin")),
-        "/api/cart/add": lambda ctl, body: patron.add_to_cart(ctl, _text(body, "item_id")),
-        "/api/cart/remove": lambda ctl, body: patron.remove_from_cart(ctl, _text(body, "item_id")),
-        "/api/cart/confirm": lambda ctl, body: patron.confirm_cart(ctl),
-        "/api/session/end": lambda ctl, body: patron.end_session(ctl),
-        "/api/return": lambda ctl, body: patron.start_return(ctl),
-        "/api/renew": lambda ctl, body: patron.renew(ctl, _text(body, "item_id")),
-        "/api/hold": lambda ctl, body: patron.place_hold(ctl, _text(body, "item_id")),
+        "/api/pin": lambda ctl, body: ctl.request(Event.PIN_ENTERED, {"pin": _text(body, "pin")}),
+        "/api/cart/add": lambda ctl, body: ctl.request(Event.CART_ADD, _item(body)),
+        "/api/cart/remove": lambda ctl, body: ctl.request(Event.CART_REMOVE, _item(body)),
+        "/api/cart/confirm": lambda ctl, body: ctl.request(Event.CART_CONFIRMED),
+        "/api/session/end": lambda ctl, body: ctl.request(Event.SESSION_ENDED),
+        "/api/return": lambda ctl, body: ctl.request(Event.RETURN_REQUESTED),
+        "/api/renew": lambda ctl, body: ctl.request(Event.RENEW, _item(body)),
+        "/api/hold": lambda ctl, body: ctl.request(Event.HOLD, _item(body)),
     }
     for path, handler in posts.items():
         app.router.add_post(path, _command(handler))
@@ -51,7 +51,7 @@ async def get_books(request: web.Request) -> web.Response:
     """GET /api/books?q=: the books a patron may take now."""
     ctl = request.app[CTL]
     query = request.query.get("q", "")[:100]
-    return web.json_response({"books": await ctl.request(patron.shelf, query)})
+    return web.json_response({"books": await ctl.query(patron.shelf, query)})
 
 
 async def get_events(request: web.Request) -> web.StreamResponse:
@@ -87,6 +87,11 @@ class BadRequest(Exception):
     """A malformed request body."""
 
 
+def _item(body: dict) -> dict:
+    """The item a request names."""
+    return {"item_id": _text(body, "item_id")}
+
+
 def _text(body: dict, name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value or len(value) > 64:
@@ -99,7 +104,7 @@ def _command(handler: Callable[["Controller", dict], Awaitable[Any]]):
         try:
             body = await _body(request)
             ctl = request.app[CTL]
-            result = await ctl.request(lambda c: handler(c, body))
+            result = await handler(ctl, body)
         except BadRequest as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=400)
         except Refused as exc:
@@ -111,7 +116,7 @@ def _command(handler: Callable[["Controller", dict], Awaitable[Any]]):
 def _query(handler: Callable[["Controller", dict], Awaitable[Any]]):
     async def view(request: web.Request) -> web.Response:
         try:
-            result = await request.app[CTL].request(lambda c: handler(c, {}))
+            result = await handler(request.app[CTL], {})
         except Refused as exc:
             return web.json_response({"ok": False, "refusal": exc.code}, status=409)
         return web.json_response({"ok": True, "result": result})

@@ -1,8 +1,10 @@
-"""Start-up reconciliation: every open intent is settled from the PLC's records and the sensors.
+"""Recovery: every open intent is settled from the PLC's records and the sensors, one at a time.
 
 What the PLC's registers prove (the fate of a SEQ) is used first; a PLC reboot erases them, so a
 book's place is then checked physically (RFID at the ports, PRESENT and the picker antenna at a
-slot). What cannot be proven is flagged for a technician's audit, never guessed.
+slot). Where a book must move (a retract, a return still in the port), recovery hands it to the
+same states and actions as live operation, and comes back for the next intent. What cannot be
+proven is flagged for a technician's audit, never guessed.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import logging
 from typing import TYPE_CHECKING
 
 from drivers.carousel import CommandFate, CommandRecord, Command, Result, State
-from drivers.rfid import AFI_SECURED, Antenna
-from kiosk import policy, returning
+from drivers.rfid import Antenna
+from kiosk import policy
+from kiosk.flows import RecoveryFlow, ReturnFlow, VendFlow
 from kiosk.journal import (
     AuditFlagged,
     AuditReason,
@@ -21,19 +24,19 @@ from kiosk.journal import (
     MoveFailure,
     Place,
     RetractFailed,
-    RetractStarted,
     ReturnDiverted,
     ReturnShelved,
     Stage,
     StoreFailed,
     VendFailed,
     VendFetched,
+    VendPresented,
     VendRetracted,
     VendTaken,
     utc_now,
 )
 from kiosk.mechanics import move_failure
-from kiosk.steps import Fault
+from kiosk.steps import Event, Fault, Step
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
@@ -41,36 +44,41 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BUSY_WAIT_SECONDS = 120.0
-NEVER_STARTED = Result.BUSY  # what a rejected SEQ settles as: the PLC refused it, nothing moved
+REJECTED_BY_PLC = Result.BUSY  # how a rejected SEQ settles: the PLC refused it, nothing moved
 
 
-async def reconcile_before_homing(ctl: "Controller") -> None:
-    """Let a command still running finish, then note the fate of every journaled SEQ."""
+async def prepare(ctl: "Controller") -> RecoveryFlow:
+    """Before homing: let a running command finish, note each SEQ's fate and the doors."""
     deadline = asyncio.get_running_loop().time() + BUSY_WAIT_SECONDS
-    while (await ctl.mech.status()).state is State.BUSY:
+    while (status := await ctl.mech.status()).state is State.BUSY:
         if asyncio.get_running_loop().time() > deadline:
             raise Fault("plc_busy", "a command did not finish")
         await asyncio.sleep(0.1)
-    ctl.recovery_records = {}
+    flow = RecoveryFlow(pickup_door_was_open=not status.sensors.pickup_door_closed)
     for intent in ctl.journal.open_intents():
         if intent.plc_seq is not None and intent.stage is Stage.MOVING:
-            ctl.recovery_records[intent.intent_id] = await ctl.devices.carousel.last_command(
-                intent.plc_seq)
-    if (await ctl.mech.sensors()).picker_loaded:
+            flow.records[intent.intent_id] = await ctl.devices.carousel.last_command(intent.plc_seq)
+    if status.sensors.picker_loaded:
         raise Fault("picker_loaded", "a book is on the picker: audit needed")
+    return flow
 
 
-async def reconcile(ctl: "Controller") -> None:
-    """Shut the doors, settle every open intent (the carousel is homed), put stray books away."""
-    records: dict[str, CommandRecord] = getattr(ctl, "recovery_records", {})
-    ctl.recovery_records = {}
+async def settle_next(ctl: "Controller", flow: RecoveryFlow) -> Step:
+    """Settle open intents until one needs a live flow (its step), or report RECOVERED."""
     await _shut_doors(ctl)
     for intent in ctl.journal.open_intents():
+        if intent.intent_id in flow.handed_over:  # its live flow ended without closing it
+            _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
+            continue
         log.warning("recovering open %s intent %s (%s)", intent.kind.value, intent.intent_id,
                     intent.stage.value)
         handler = HANDLERS.get(intent.kind, _flag_unproven)
-        await handler(ctl, intent, records.get(intent.intent_id))
-    await _put_away_strays(ctl)
+        step = await handler(ctl, flow, intent)
+        if step is not None:
+            flow.handed_over.add(intent.intent_id)
+            return step
+    step = await _put_away_strays(ctl, flow)
+    return step if step is not None else Step(Event.RECOVERED, {"recovery": None})
 
 
 async def _shut_doors(ctl: "Controller") -> None:
@@ -82,68 +90,69 @@ async def _shut_doors(ctl: "Controller") -> None:
         await ctl.mech.close_door(Command.CLOSE_RETURN)
 
 
-async def _vend(ctl: "Controller", intent: "Intent", record: CommandRecord | None) -> None:
+async def _vend(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> Step | None:
     item = ctl.journal.item(intent.item_id)
     if intent.stage is Stage.MOVING:
-        settled = _settled_by_record(record)
+        settled = _settled_by_record(flow.records.get(intent.intent_id))
         if settled is Result.OK or (settled is None and await _at(ctl, Antenna.PICKUP, item.uid)):
             ctl.journal.append(VendFetched(item_id=item.item_id))
         elif settled is not None:
             ctl.journal.append(VendFailed(item_id=item.item_id, reason=_failure(settled)))
-            return
+            return None
         elif await _in_slot(ctl, intent.slot, item.uid):
             ctl.journal.append(VendFailed(item_id=item.item_id, reason=MoveFailure.NOT_STARTED))
-            return
+            return None
         else:
             return _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
-    present = await _at(ctl, Antenna.PICKUP, item.uid)
-    if present:
-        await _retract(ctl, item.item_id, item.uid, intent.slot)
-    elif intent.stage is Stage.PRESENTED and (await ctl.mech.sensors()).pickup_item_present:
-        _flag(ctl, intent, AuditReason.TAKEN_UNCONFIRMED)  # something is there, but not its tag
-    elif intent.stage is Stage.PRESENTED:
+    if await _at(ctl, Antenna.PICKUP, item.uid):
+        return Step(Event.RECOVERY_NEEDS_RETRACT,
+                    {"vend": VendFlow(item_id=item.item_id, slot=_slot(intent))})
+    if (await ctl.mech.sensors()).pickup_item_present:
+        return _flag(ctl, intent, AuditReason.TAKEN_UNCONFIRMED)  # something is there, not its tag
+    if intent.stage is Stage.PRESENTED or flow.pickup_door_was_open:
         # The door was open and the port is empty: only the patron can have taken it.
-        due = policy.due_date(utc_now(), ctl.config.policy)
-        ctl.journal.append(VendTaken(item_id=item.item_id, patron_id=intent.patron_id, due=due,
-                                     offline=ctl.offline))
-        ctl.kick_sync()
-    else:
-        _flag(ctl, intent, AuditReason.ITEM_MISSING)
+        return _infer_take(ctl, intent)
+    return _flag(ctl, intent, AuditReason.ITEM_MISSING)
 
 
-async def _retract_intent(ctl: "Controller", intent: "Intent", record: CommandRecord | None) -> None:
+def _infer_take(ctl: "Controller", intent: "Intent") -> None:
+    """Record the loan the journal and the sensors prove, marked as inferred."""
+    if intent.stage is Stage.FETCHED:
+        ctl.journal.append(VendPresented(item_id=intent.item_id))
+    due = policy.due_date(utc_now(), ctl.config.policy)
+    ctl.journal.append(VendTaken(item_id=intent.item_id, patron_id=intent.patron_id, due=due,
+                                 offline=ctl.offline, inferred=True))
+    log.warning("loan of %s inferred: the door was open and the port is empty", intent.item_id)
+    ctl.kick_sync()
+
+
+async def _retract(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> Step | None:
     item = ctl.journal.item(intent.item_id)
-    settled = _settled_by_record(record)
+    settled = _settled_by_record(flow.records.get(intent.intent_id))
     if settled is Result.OK:
         ctl.journal.append(VendRetracted(item_id=item.item_id))
-    elif settled not in (None, NEVER_STARTED):
+    elif settled not in (None, REJECTED_BY_PLC):
         # The PLC finished it with a finding (slot occupied, port empty): the journal flags it.
         ctl.journal.append(RetractFailed(item_id=item.item_id, reason=_failure(settled)))
     elif await _at(ctl, Antenna.PICKUP, item.uid):
         ctl.journal.append(RetractFailed(item_id=item.item_id, reason=MoveFailure.NOT_STARTED))
-        await _retract(ctl, item.item_id, item.uid, intent.slot)
+        return Step(Event.RECOVERY_NEEDS_RETRACT,
+                    {"vend": VendFlow(item_id=item.item_id, slot=_slot(intent))})
     elif await _in_slot(ctl, intent.slot, item.uid):
         ctl.journal.append(VendRetracted(item_id=item.item_id))
     else:
         _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
+    return None
 
 
-async def _return(ctl: "Controller", intent: "Intent", record: CommandRecord | None) -> None:
+async def _return(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> Step:
     """A return the patron had begun: close the shutter; a book inside is handled as usual."""
-    ctl.return_intent = intent.intent_id
-    await returning.close_shutter(ctl)
-    if not (await ctl.mech.sensors()).return_item_present:
-        return
-    step = await returning.identify(ctl)
-    if step.event == "return_accepted":
-        await _shelve_now(ctl)
-    else:
-        await returning.hand_back(ctl)
+    return Step(Event.RECOVERY_NEEDS_RETURN, {"ret": ReturnFlow(intent_id=intent.intent_id)})
 
 
-async def _store(ctl: "Controller", intent: "Intent", record: CommandRecord | None) -> None:
+async def _store(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> None:
     item = ctl.journal.item(intent.item_id)
-    settled = _settled_by_record(record)
+    settled = _settled_by_record(flow.records.get(intent.intent_id))
     if settled is Result.OK or (settled is None and intent.slot is not None
                                 and not await _at(ctl, Antenna.RETURN, item.uid)
                                 and await _in_slot(ctl, intent.slot, item.uid)):
@@ -156,54 +165,42 @@ async def _store(ctl: "Controller", intent: "Intent", record: CommandRecord | No
         _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
 
 
-async def _flag_unproven(ctl: "Controller", intent: "Intent", record: CommandRecord | None) -> None:
+async def _flag_unproven(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> None:
     _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
 
 
-async def _put_away_strays(ctl: "Controller") -> None:
+async def _put_away_strays(ctl: "Controller", flow: RecoveryFlow) -> Step | None:
     """An identified return left in the port is shelved; anything else in a port is audited."""
     for item in ctl.journal.items(Place.RETURN_PORT):
-        if await _at(ctl, Antenna.RETURN, item.uid):
-            ctl.return_item = item.item_id
-            await _shelve_now(ctl)
-        else:
-            ctl.journal.append(AuditFlagged(reason=AuditReason.ITEM_MISSING, item_id=item.item_id))
+        stray = f"stray:{item.item_id}"
+        if stray not in flow.handed_over and await _at(ctl, Antenna.RETURN, item.uid):
+            flow.handed_over.add(stray)
+            return Step(Event.RECOVERY_NEEDS_SHELVING,
+                        {"ret": ReturnFlow(intent_id=None, item_id=item.item_id)})
+        ctl.journal.append(AuditFlagged(reason=AuditReason.ITEM_MISSING, item_id=item.item_id))
     for item in ctl.journal.items(Place.PICKUP_PORT):
         ctl.journal.append(AuditFlagged(reason=AuditReason.UNEXPECTED_OCCUPANT, item_id=item.item_id,
                                         place=Place.PICKUP_PORT))
+    return None
 
 
-async def _shelve_now(ctl: "Controller") -> None:
-    step = await returning.shelve(ctl)
-    if step.event == "return_overflow":
-        await returning.divert(ctl)
-
-
-async def _retract(ctl: "Controller", item_id: str, uid: str, slot: int | None) -> None:
-    if slot is None:
-        raise Fault("retract_without_slot", item_id)
-    await ctl.mech.close_door(Command.CLOSE_PICKUP)
-    await ctl.mech.set_afi(Antenna.PICKUP, uid, AFI_SECURED)
-    seq = await ctl.mech.reserve_seq()
-    ctl.journal.append(RetractStarted(item_id=item_id, slot=slot, plc_seq=seq))
-    result = await ctl.mech.run(Command.RETRACT, slot, seq=seq)
-    if result is not Result.OK:
-        ctl.journal.append(RetractFailed(item_id=item_id, reason=move_failure(result)))
-        raise Fault("retract_failed", result.name.lower())
-    ctl.journal.append(VendRetracted(item_id=item_id))
+def _slot(intent: "Intent") -> int:
+    if intent.slot is None:
+        raise Fault("retract_without_slot", intent.item_id or "")
+    return intent.slot
 
 
 def _settled_by_record(record: CommandRecord | None) -> Result | None:
-    """The PLC's proof of what a SEQ did: its result, NEVER_STARTED, or None (no proof)."""
+    """The PLC's proof of what a SEQ did: its result, REJECTED_BY_PLC, or None (no proof)."""
     if record is None or record.fate is CommandFate.NOT_ACCEPTED:
         return None
     if record.fate is CommandFate.REJECTED:
-        return NEVER_STARTED
+        return REJECTED_BY_PLC
     return record.code
 
 
 def _failure(result: Result) -> MoveFailure:
-    return MoveFailure.NOT_STARTED if result is NEVER_STARTED else move_failure(result)
+    return MoveFailure.NOT_STARTED if result is REJECTED_BY_PLC else move_failure(result)
 
 
 async def _at(ctl: "Controller", antenna: Antenna, uid: str) -> bool:
@@ -226,7 +223,7 @@ def _flag(ctl: "Controller", intent: "Intent", reason: AuditReason) -> None:
 
 HANDLERS = {
     IntentKind.VEND: _vend,
-    IntentKind.RETRACT: _retract_intent,
+    IntentKind.RETRACT: _retract,
     IntentKind.RETURN: _return,
     IntentKind.STORE: _store,
 }

@@ -5,23 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from drivers.carousel import CarouselJammed, CarouselRejected, Command, Lamp, Result
+from drivers.carousel import Command, Lamp, Result
 from drivers.rfid import AFI_SECURED, Antenna
-from kiosk import planner, policy
+from kiosk import moves, planner, policy
+from kiosk.flows import ReturnFlow
 from kiosk.journal import (
-    MoveFailure,
-    ReturnDiverted,
     ReturnIdentified,
     ReturnRejected,
     ReturnRejection,
-    ReturnShelved,
     ReturnStarted,
-    StoreFailed,
-    StoreStarted,
     utc_now,
 )
-from kiosk.mechanics import TagProblem, crash_point, move_failure
-from kiosk.steps import Fault, Step
+from kiosk.mechanics import TagProblem, crash_point
+from kiosk.steps import Event, Fault, Step
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
@@ -38,95 +34,101 @@ TAG_PROBLEMS = {
 async def open_shutter(ctl: "Controller") -> Step:
     """Journal the return, open the shutter, light its lamp."""
     event = ctl.journal.append(ReturnStarted(session_id=str(uuid.uuid4())))
-    ctl.return_intent, ctl.return_item = event.uuid, None
+    flow = ReturnFlow(intent_id=event.uuid)
     await ctl.mech.run(Command.OPEN_RETURN)
     await ctl.mech.lamp(Lamp.RETURN_LAMP, True)
     crash_point("return.after_open")
     ctl.progress("insert_your_book", None)
-    return Step("return_opened")
+    return Step(Event.RETURN_OPENED, {"ret": flow, "notice": None})
 
 
 async def await_insert(ctl: "Controller") -> Step:
     """Wait for a book in the return port."""
     timeout = ctl.config.session.insert_timeout
     if await ctl.mech.wait_for(lambda s: s.return_item_present, timeout):
-        return Step("book_inserted")
-    return Step("insert_timed_out")
+        return Step(Event.BOOK_INSERTED)
+    return Step(Event.INSERT_TIMED_OUT)
 
 
-async def close_shutter(ctl: "Controller") -> Step:
+async def close_shutter(ctl: "Controller", flow: ReturnFlow) -> Step:
     """Lamp off, close the shutter; with nothing inside, the return ends here."""
     await ctl.mech.lamp(Lamp.RETURN_LAMP, False)
     await ctl.mech.close_door(Command.CLOSE_RETURN)
-    if not (await ctl.mech.sensors()).return_item_present:
-        ctl.journal.append(ReturnRejected(intent_id=ctl.require_return_intent(),
-                                          reason=ReturnRejection.NOTHING_INSERTED))
+    flow.book_inside = (await ctl.mech.sensors()).return_item_present
+    if not flow.book_inside:
+        if flow.intent_id is not None:
+            ctl.journal.append(ReturnRejected(intent_id=flow.intent_id,
+                                              reason=ReturnRejection.NOTHING_INSERTED))
         ctl.progress(None, None)
-    return Step("return_closed")
+    return Step(Event.RETURN_CLOSED)
 
 
-async def identify(ctl: "Controller") -> Step:
+async def identify(ctl: "Controller", flow: ReturnFlow) -> Step:
     """Read the tag: a book this machine lent is accepted (late or not); anything else is not."""
     ctl.progress("checking_your_book", None)
-    intent_id = ctl.require_return_intent()
+    intent_id = _intent(flow)
     try:
         uid, tag = await ctl.mech.read_one(Antenna.RETURN)
     except TagProblem as problem:
-        return _reject(ctl, TAG_PROBLEMS[problem.reason], uid=problem.uid)
+        return _reject(ctl, intent_id, TAG_PROBLEMS[problem.reason], uid=problem.uid)
     item = ctl.journal.item(tag.item_id)
     if item is None or item.uid != uid:
-        return _reject(ctl, ReturnRejection.NOT_FROM_THIS_MACHINE, uid=uid, item_id=tag.item_id)
+        return _reject(ctl, intent_id, ReturnRejection.NOT_FROM_THIS_MACHINE, uid=uid,
+                       item_id=tag.item_id)
     loan = ctl.journal.open_loan(item.item_id)
     if loan is None:
-        return _reject(ctl, ReturnRejection.NOT_ON_LOAN, uid=uid, item_id=item.item_id)
+        return _reject(ctl, intent_id, ReturnRejection.NOT_ON_LOAN, uid=uid, item_id=item.item_id)
     decision = policy.may_return(policy.ReturnFacts(lent_here=True, on_loan=True, due=loan.due),
                                  utc_now(), ctl.config.policy)
     ctl.journal.append(ReturnIdentified(intent_id=intent_id, item_id=item.item_id,
                                         days_late=decision.days_late))
     crash_point("return.after_identified")
     ctl.kick_sync()
-    ctl.return_item = item.item_id
-    ctl.notice = {"code": "return_accepted", "item_id": item.item_id,
-                  "days_late": decision.days_late}
-    return Step("return_accepted")
+    flow.item_id = item.item_id
+    return Step(Event.RETURN_ACCEPTED, {"notice": {"code": "return_accepted",
+                                                   "item_id": item.item_id,
+                                                   "days_late": decision.days_late}})
 
 
-def _reject(ctl: "Controller", reason: ReturnRejection, uid: str | None = None,
+def _intent(flow: ReturnFlow) -> str:
+    if flow.intent_id is None:
+        raise Fault("internal", "identifying a return with no intent")
+    return flow.intent_id
+
+
+def _reject(ctl: "Controller", intent_id: str, reason: ReturnRejection, uid: str | None = None,
             item_id: str | None = None) -> Step:
-    ctl.journal.append(ReturnRejected(intent_id=ctl.require_return_intent(), reason=reason,
-                                      uid=uid, item_id=item_id))
-    ctl.notice = {"code": "return_rejected", "reason": reason.value, "item_id": item_id}
-    return Step("return_rejected", {"reason": reason.value})
+    ctl.journal.append(ReturnRejected(intent_id=intent_id, reason=reason, uid=uid,
+                                      item_id=item_id))
+    return Step(Event.RETURN_REJECTED, {"notice": {"code": "return_rejected",
+                                                   "reason": reason.value, "item_id": item_id}})
 
 
-async def shelve(ctl: "Controller") -> Step:
+async def shelve(ctl: "Controller", flow: ReturnFlow) -> Step:
     """Security bit on, then STORE into the best free slot; with none free, the bin."""
-    item = ctl.journal.item(ctl.require_return_item())
+    item = ctl.journal.item(_item(flow))
     ctl.progress("shelving", item.item_id)
     await ctl.mech.set_afi(Antenna.RETURN, item.uid, AFI_SECURED)
     for _ in range(SHELVE_ATTEMPTS):
         free = ctl.journal.free_slots()
         if not free:
-            return Step("return_overflow")
+            return Step(Event.RETURN_OVERFLOW)
         status = await ctl.mech.status()
         slot = planner.choose_return_slot(free, (status.level, status.position),
                                           status.geometry, ctl.timing)
-        result = await _store(ctl, item.item_id, slot, Command.STORE)
+        result = await moves.journaled_move(ctl, moves.store(item.item_id, slot))
         if result is Result.OK:
-            ctl.journal.append(ReturnShelved(item_id=item.item_id))
             return _done(ctl)
         if result is not Result.SLOT_OCCUPIED:
             raise Fault("store_failed", result.name.lower())
     raise Fault("store_failed", "no_free_slot_found")
 
 
-async def divert(ctl: "Controller") -> Step:
+async def divert(ctl: "Controller", flow: ReturnFlow) -> Step:
     """Send the book to the overflow bin."""
-    item_id = ctl.require_return_item()
-    result = await _store(ctl, item_id, None, Command.DIVERT_RETURN)
+    result = await moves.journaled_move(ctl, moves.store(_item(flow), None))
     if result is not Result.OK:
         raise Fault("divert_failed", result.name.lower())
-    ctl.journal.append(ReturnDiverted(item_id=item_id))
     return _done(ctl)
 
 
@@ -143,25 +145,12 @@ async def hand_back(ctl: "Controller") -> Step:
     return _done(ctl)
 
 
-async def _store(ctl: "Controller", item_id: str, slot: int | None, command: Command) -> Result:
-    seq = await ctl.mech.reserve_seq()
-    ctl.journal.append(StoreStarted(item_id=item_id, slot=slot, plc_seq=seq))
-    crash_point("return.before_store")
-    try:
-        result = await ctl.mech.run(command, slot or 0, seq=seq)
-    except CarouselRejected:
-        ctl.journal.append(StoreFailed(item_id=item_id, reason=MoveFailure.NOT_STARTED))
-        raise
-    except CarouselJammed:
-        ctl.journal.append(StoreFailed(item_id=item_id, reason=MoveFailure.JAM))
-        raise
-    crash_point("return.after_store")
-    if result is not Result.OK:
-        ctl.journal.append(StoreFailed(item_id=item_id, reason=move_failure(result)))
-    return result
+def _item(flow: ReturnFlow) -> str:
+    if flow.item_id is None:
+        raise Fault("internal", "no returned item")
+    return flow.item_id
 
 
 def _done(ctl: "Controller") -> Step:
-    ctl.return_intent, ctl.return_item = None, None
     ctl.progress(None, None)
-    return Step("return_done")
+    return Step(Event.RETURN_DONE, {"ret": None})

@@ -13,6 +13,15 @@ from kiosk.connectors import PatronStatus, Reason
 
 
 @dataclass
+class Prefetch:
+    """The first chosen book, fetched while the patron browses; it waits behind the door."""
+
+    item_id: str
+    keep: bool = True  # still in the cart
+    ready: bool = False  # in the pickup port
+
+
+@dataclass
 class Session:
     """One patron at the touchscreen, from card (or QR) to the end of the session."""
 
@@ -29,6 +38,7 @@ class Session:
     due: dict[str, str] = field(default_factory=dict)
     confirmed: bool = False  # the cart was confirmed while a prefetch was under way
     ending: bool = False  # the session ends once a prefetched book is back in its slot
+    prefetch: Prefetch | None = None
 
     @property
     def masked_name(self) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from drivers.carousel import Command, Lamp, Result, State
 from drivers.errors import DriverError
 from kiosk import recovery
-from kiosk.steps import Fault, Step
+from kiosk.steps import Event, Fault, Step
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
@@ -17,36 +17,27 @@ log = logging.getLogger(__name__)
 
 
 async def start(ctl: "Controller") -> Step:
-    """Connect the devices, home the carousel, reconcile what a crash left open."""
+    """Connect the devices and check the PLC can be homed."""
     await ctl.devices.start()
     status = await ctl.mech.status()
     if status.state is State.FAULT:
         raise Fault("plc_fault", status.fault.name.lower() if status.fault else "unknown")
     if status.state is State.INTERLOCK:
         raise Fault("interlock", "service door open or emergency stop pressed")
-    await recovery.reconcile_before_homing(ctl)
-    await _home(ctl)
-    await recovery.reconcile(ctl)
-    return Step("recovered")
+    return Step(Event.STARTED)
 
 
 async def home(ctl: "Controller") -> Step:
-    """Home the carousel (after maintenance or a reset)."""
+    """Clear a latched fault, note what recovery needs, home the carousel."""
     status = await ctl.mech.status()
     if status.state is State.FAULT:
         await ctl.mech.run(Command.RESET_FAULT)
-    await recovery.reconcile_before_homing(ctl)
-    await _home(ctl)
-    await recovery.reconcile(ctl)
-    ctl.fault = None
-    return Step("homed")
-
-
-async def _home(ctl: "Controller") -> None:
+    flow = await recovery.prepare(ctl)
     for lamp in (Lamp.PICKUP_LAMP, Lamp.RETURN_LAMP, Lamp.FAULT_BEACON):
         await ctl.mech.lamp(lamp, False)
     if (await ctl.mech.run(Command.HOME)) is not Result.OK:
         raise Fault("home_failed")
+    return Step(Event.HOMED, {"recovery": flow})
 
 
 async def safe_state(ctl: "Controller") -> None:

@@ -4,165 +4,126 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from drivers.carousel import CarouselJammed, CarouselRejected, Command, Lamp, Result
+from drivers.carousel import Command, Lamp, Result
 from drivers.rfid import AFI_ON_LOAN, AFI_SECURED, Antenna
-from kiosk import policy
-from kiosk.journal import (
-    AuditFlagged,
-    AuditReason,
-    MoveFailure,
-    Place,
-    RetractFailed,
-    RetractStarted,
-    VendFailed,
-    VendFetched,
-    VendPresented,
-    VendRetracted,
-    VendStarted,
-    VendTaken,
-    utc_now,
-)
-from kiosk.mechanics import TagProblem, crash_point, move_failure
-from kiosk.steps import Fault, Step
+from kiosk import moves, policy
+from kiosk.flows import VendFlow
+from kiosk.journal import AuditFlagged, AuditReason, Place, VendPresented, VendTaken, utc_now
+from kiosk.mechanics import TagProblem, crash_point
+from kiosk.session import Session
+from kiosk.steps import Event, Fault, Step
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
 
 
-async def fetch(ctl: "Controller") -> Step:
+async def fetch(ctl: "Controller", session: Session) -> Step:
     """FETCH the next book of the cart into the pickup port (door shut)."""
-    item_id = ctl.require_session().to_vend.pop(0)
-    ctl.vend_item = item_id
+    if not session.to_vend:
+        raise Fault("internal", "fetching with nothing to fetch")
+    item_id = session.to_vend.pop(0)
     ctl.progress("fetching", item_id)
-    if await _fetch_item(ctl, item_id) is Result.OK:
-        return Step("book_fetched")
-    return Step("slot_was_empty", {"item_id": item_id})
+    vend = await _fetch_item(ctl, session, item_id)
+    if vend is None:
+        return Step(Event.SLOT_WAS_EMPTY, {"notice": {"code": "not_available", "item_id": item_id}})
+    return Step(Event.BOOK_FETCHED, {"vend": vend})
 
 
-async def prefetch(ctl: "Controller") -> Step:
+async def prefetch(ctl: "Controller", session: Session) -> Step:
     """FETCH the first chosen book while the patron still browses; it waits behind the door."""
-    session = ctl.require_session()
-    item_id = ctl.prefetch["item_id"]
-    if await _fetch_item(ctl, item_id) is Result.OK:
-        ctl.vend_item = item_id
-        ctl.prefetch["ready"] = True
-        return Step("book_prefetched")
-    ctl.prefetch = None
-    if item_id in session.cart:
-        session.cart.remove(item_id)
-    ctl.notice = {"code": "not_available", "item_id": item_id}
-    return Step("prefetch_missed")
+    chosen = session.prefetch
+    if chosen is None:
+        raise Fault("internal", "prefetching with nothing chosen")
+    vend = await _fetch_item(ctl, session, chosen.item_id)
+    if vend is not None:
+        chosen.ready = True
+        return Step(Event.BOOK_PREFETCHED, {"vend": vend})
+    session.prefetch = None
+    if chosen.item_id in session.cart:
+        session.cart.remove(chosen.item_id)
+    return Step(Event.PREFETCH_MISSED, {"notice": {"code": "not_available",
+                                                   "item_id": chosen.item_id}})
 
 
-async def _fetch_item(ctl: "Controller", item_id: str) -> Result:
-    """A journaled FETCH: OK, or SLOT_EMPTY when the book is not there; anything else faults."""
-    session = ctl.require_session()
+async def _fetch_item(ctl: "Controller", session: Session, item_id: str) -> VendFlow | None:
+    """A journaled FETCH: the vend, or None when the book is not there; anything else faults."""
     item = ctl.journal.item(item_id)
     if item is None or item.place is not Place.SLOT or item.slot is None:
-        return Result.SLOT_EMPTY
-    seq = await ctl.mech.reserve_seq()
-    ctl.journal.append(VendStarted(item_id=item_id, slot=item.slot, patron_id=session.member,
-                                   session_id=session.session_id, plc_seq=seq))
-    crash_point("vend.before_fetch")
-    result = await _run_move(ctl, Command.FETCH, item.slot, seq, lambda f: VendFailed(item_id, f))
-    crash_point("vend.after_fetch")
+        return None
+    move = moves.fetch(item_id, item.slot, session.member, session.session_id)
+    result = await moves.journaled_move(ctl, move)
     if result is Result.OK:
-        ctl.journal.append(VendFetched(item_id=item_id))
-        return result
-    ctl.journal.append(VendFailed(item_id=item_id, reason=move_failure(result)))
+        return VendFlow(item_id=item_id, slot=item.slot)
     if result is Result.SLOT_EMPTY:
-        return result
+        return None
     raise Fault("fetch_failed", result.name.lower())
 
 
-async def verify(ctl: "Controller") -> Step:
+async def verify(ctl: "Controller", vend: VendFlow) -> Step:
     """The tag at the pickup antenna must be this item's; then mark it on loan and check."""
-    item = ctl.journal.item(ctl.require_vend_item())
+    item = ctl.journal.item(vend.item_id)
     ctl.progress("verifying", item.item_id)
     try:
         uid, tag = await ctl.mech.read_one(Antenna.PICKUP)
     except TagProblem as problem:
-        return Step("wrong_book", {"problem": problem.reason})
+        vend.problem = problem.reason
+        return Step(Event.WRONG_BOOK)
     if uid != item.uid or tag.item_id != item.item_id:
-        return Step("wrong_book", {"problem": "other_item", "uid": uid})
+        vend.problem = "other_item"
+        return Step(Event.WRONG_BOOK)
     await ctl.mech.set_afi(Antenna.PICKUP, uid, AFI_ON_LOAN)
-    return Step("book_verified")
+    return Step(Event.BOOK_VERIFIED)
 
 
-async def present(ctl: "Controller") -> Step:
+async def present(ctl: "Controller", vend: VendFlow) -> Step:
     """Open the pickup door and light its lamp."""
-    item_id = ctl.require_vend_item()
     await ctl.mech.run(Command.OPEN_PICKUP)
+    crash_point("vend.after_open_pickup")
     await ctl.mech.lamp(Lamp.PICKUP_LAMP, True)
-    ctl.journal.append(VendPresented(item_id=item_id))
+    ctl.journal.append(VendPresented(item_id=vend.item_id))
     crash_point("vend.after_present")
-    ctl.progress("take_your_book", item_id)
-    return Step("pickup_opened")
+    ctl.progress("take_your_book", vend.item_id)
+    return Step(Event.PICKUP_OPENED)
 
 
-async def await_take(ctl: "Controller") -> Step:
+async def await_take(ctl: "Controller", session: Session | None, vend: VendFlow) -> Step:
     """Wait for the patron to take the book; only then is it a loan."""
-    session = ctl.require_session()
-    item_id = ctl.require_vend_item()
+    if session is None:
+        raise Fault("internal", "a book presented with no session")
     timeout = ctl.config.session.pickup_timeout
     if not await ctl.mech.wait_for(lambda s: not s.pickup_item_present, timeout):
-        return Step("take_timed_out")
+        return Step(Event.TAKE_TIMED_OUT)
     due = policy.due_date(utc_now(), ctl.config.policy)
-    ctl.journal.append(VendTaken(item_id=item_id, patron_id=session.member, due=due,
+    ctl.journal.append(VendTaken(item_id=vend.item_id, patron_id=session.member, due=due,
                                  offline=ctl.offline))
     crash_point("vend.after_taken")
     ctl.kick_sync()
-    session.vended.append(item_id)
-    session.due[item_id] = due.isoformat()
+    session.vended.append(vend.item_id)
+    session.due[vend.item_id] = due.isoformat()
     session.remaining = max(0, session.remaining - 1)
-    return Step("book_taken")
+    return Step(Event.BOOK_TAKEN)
 
 
 async def close_pickup(ctl: "Controller") -> Step:
     """Lamp off, close the door (waiting while a hand is in the way)."""
     await ctl.mech.lamp(Lamp.PICKUP_LAMP, False)
     await ctl.mech.close_door(Command.CLOSE_PICKUP)
-    ctl.vend_item = None
     ctl.progress(None, None)
-    return Step("pickup_closed")
+    return Step(Event.PICKUP_CLOSED, {"vend": None})
 
 
-async def retract(ctl: "Controller", payload: dict) -> Step:
+async def retract(ctl: "Controller", vend: VendFlow) -> Step:
     """Put an untaken (or wrong) book back into its slot: security bit back on, no loan."""
-    item_id = ctl.require_vend_item()
-    intent = ctl.journal.open_intent_for(item_id)
-    slot = intent.slot if intent is not None and intent.slot is not None else None
-    if slot is None:
-        raise Fault("retract_without_slot", item_id)
-    ctl.progress("returning_to_shelf", item_id)
+    ctl.progress("returning_to_shelf", vend.item_id)
     await ctl.mech.lamp(Lamp.PICKUP_LAMP, False)
     await ctl.mech.close_door(Command.CLOSE_PICKUP)
     for uid in await ctl.mech.tags(Antenna.PICKUP):
         await ctl.mech.set_afi(Antenna.PICKUP, uid, AFI_SECURED)
-    seq = await ctl.mech.reserve_seq()
-    ctl.journal.append(RetractStarted(item_id=item_id, slot=slot, plc_seq=seq))
-    crash_point("vend.before_retract")
-    result = await _run_move(ctl, Command.RETRACT, slot, seq, lambda f: RetractFailed(item_id, f))
-    crash_point("vend.after_retract")
+    result = await moves.journaled_move(ctl, moves.retract(vend.item_id, vend.slot))
     if result is not Result.OK:
-        ctl.journal.append(RetractFailed(item_id=item_id, reason=move_failure(result)))
         raise Fault("retract_failed", result.name.lower())
-    ctl.journal.append(VendRetracted(item_id=item_id))
-    if payload.get("problem"):
-        ctl.journal.append(AuditFlagged(reason=AuditReason.INVENTORY_MISMATCH, item_id=item_id,
-                                        slot=slot))
-    ctl.vend_item = None
+    if vend.problem:
+        ctl.journal.append(AuditFlagged(reason=AuditReason.INVENTORY_MISMATCH,
+                                        item_id=vend.item_id, slot=vend.slot))
     ctl.progress(None, None)
-    return Step("book_retracted")
-
-
-async def _run_move(ctl: "Controller", command: Command, slot: int, seq: int, failed) -> Result:
-    """Run a journaled motion; a rejection or a jam is journaled as its failure and raised."""
-    try:
-        return await ctl.mech.run(command, slot, seq=seq)
-    except CarouselRejected:
-        ctl.journal.append(failed(MoveFailure.NOT_STARTED))
-        raise
-    except CarouselJammed:
-        ctl.journal.append(failed(MoveFailure.JAM))
-        raise
+    return Step(Event.BOOK_RETRACTED, {"vend": None})

@@ -103,6 +103,8 @@ class SimHandle:
 def start_sim(state_dir: Path, *args: str) -> SimHandle:
     """Start `kiosk-sim` and wait for its endpoints.json."""
     state_dir.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("KIOSK_TEST_VPCD_PORT"):  # vpcd's second reader: two runs side by side
+        args = ("--vpcd-port", os.environ["KIOSK_TEST_VPCD_PORT"], *args)
     log = open(state_dir / "sim.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "sim", "--state-dir", str(state_dir), *args],

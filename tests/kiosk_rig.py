@@ -206,13 +206,16 @@ class KioskRig:
 
 
 def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = true",
-             pickup_timeout: float = 10.0, stock: bool = True) -> KioskRig:
+             pickup_timeout: float = 10.0, stock: bool = True,
+             library_deadline: float = 10.0) -> KioskRig:
     """Write a config pointing at `sim`, start the controller, stock it from the loading list."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "token").write_text(DEMO_TOKEN)
     config = directory / "kiosk.toml"
-    config.write_text(CONFIG.format(endpoints=sim.state_dir / "endpoints.json", policy=policy,
-                                    pickup_timeout=pickup_timeout))
+    text = CONFIG.format(endpoints=sim.state_dir / "endpoints.json", policy=policy,
+                         pickup_timeout=pickup_timeout)
+    config.write_text(text.replace("idle_timeout = 120.0\n", "idle_timeout = 120.0\n"
+                                   f"library_deadline = {library_deadline}\n"))
     rig = KioskRig(sim=sim, directory=directory, config_path=config)
     rig.start(wait_ready=False)
     rig.wait_state(lambda s: s["state"] in ("ready", "closed"))

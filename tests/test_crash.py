@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from conftest import wait_for
-from kiosk.journal import Journal, Place
+from kiosk.journal import Journal, Place, VendTaken
 from kiosk.journal.checks import consistency_problems
 from kiosk_rig import GOOD_MEMBER, KioskRig
 
@@ -59,6 +59,11 @@ SCENARIOS = [
     Scenario("vend.after_present", label="untaken"),
     # Door open, the patron took it while the controller was down: only they can have, a loan.
     Scenario("vend.after_present", hands="dead", loan=True, label="taken"),
+    # Door opened, not yet journaled as presented; the patron walked away: retracted.
+    Scenario("vend.after_open_pickup", label="untaken"),
+    # Door opened, not yet journaled; the patron took it while the controller was down: the
+    # journal (fetched, on-loan AFI) and the sensors (door open, port empty) prove the loan.
+    Scenario("vend.after_open_pickup", hands="dead", loan=True, label="taken"),
     # The loan was journaled: it stays; the door left open is shut.
     Scenario("vend.after_taken", hands="live", loan=True),
     # Not taken in time, RETRACT journaled but never sent: read in the port, retracted.
@@ -292,6 +297,9 @@ def test_a_crash_loses_nothing_and_invents_nothing(make_kiosk, scenario: Scenari
         loan = journal.open_loan(item)
         if scenario.loan:
             assert loan is not None and loan.patron_id == GOOD_MEMBER
+            taken = [e for e in journal.events(limit=100000)
+                     if isinstance(e.payload, VendTaken) and e.payload.item_id == item]
+            assert [e.payload.inferred for e in taken] == [scenario.hands == "dead"]
         else:
             assert loan is None and journal.item(item).place is Place.SLOT
             if scenario.point.startswith("vend."):

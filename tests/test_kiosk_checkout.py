@@ -53,6 +53,9 @@ def test_the_cart_stops_at_the_patrons_limit(kiosk):
     kiosk.api("/api/cart/add", {"item_id": books[1]})
     refused = kiosk.api("/api/cart/add", {"item_id": books[2]}, expect=409)
     assert refused["refusal"] == "limit_reached"
+    state = kiosk.wait_state(lambda s: s["state"] in ("browsing", "prefetching"))
+    assert state["session"]["cart"] == books[:2]  # still choosing, with the two books
+    assert kiosk.state()["state"] in ("browsing", "prefetching")
 
 
 def take_back(rig) -> dict:
@@ -94,6 +97,7 @@ def test_an_untaken_book_goes_back_to_its_slot_and_no_loan_remains(make_kiosk):
     assert world["slots"][slot_before]["afi"] == AFI_SECURED
     assert world["pickup_port"] is None
     assert rig.control("status")["on_loan"] == 0
+    assert rig.control("flags") == []  # the right book went back: nothing for an audit
     wait_for(lambda: rig.control("status")["sync"]["backlog"] == 0, 30, message="sync")
     assert library_item(rig, item)["status"] == "available"
 
@@ -101,9 +105,8 @@ def test_an_untaken_book_goes_back_to_its_slot_and_no_loan_remains(make_kiosk):
 def test_a_jam_mid_vend_leaves_the_machine_safe_with_no_loan_and_an_audit_flag(kiosk):
     kiosk.start_session()
     item = kiosk.books()[0]["item_id"]
-    kiosk.api("/api/cart/add", {"item_id": item})
-    kiosk.sim.world_post("/faults/jam", {"fault_code": 1})
-    kiosk.api("/api/cart/confirm")
+    kiosk.sim.world_post("/faults/jam", {"fault_code": 1})  # the next motion jams
+    kiosk.api("/api/cart/add", {"item_id": item})  # its fetch starts at once, and jams
     state = kiosk.wait_state("out_of_service")
     assert state["fault"]["code"] == "device"
     assert state["session"] is None

@@ -18,7 +18,7 @@ class Recorder:
 
     def __init__(self, **guards: bool):
         self.entered: list[KioskState] = []
-        self.guards = {"is_open": True, "needs_pin": False, "more_to_vend": False,
+        self.guards = {"is_open": True, "more_to_vend": False, "recovering_flow": False,
                        "session_open": True, "book_in_port": True, "returns_when_closed": True,
                        "use_prefetched": False, "drop_prefetched": False,
                        **guards}
@@ -53,7 +53,7 @@ def test_every_state_of_the_enum_is_in_the_table():
 
 
 def test_a_whole_vend_of_one_book_returns_to_browsing():
-    machine, recorder = run(["recovered", "card_presented", "patron_found", "cart_confirmed",
+    machine, recorder = run(["started", "homed", "recovered", "card_presented", "patron_found", "cart_confirmed",
                              "book_fetched", "book_verified", "pickup_opened", "book_taken",
                              "pickup_closed"])
     assert machine.state is KioskState.BROWSING
@@ -61,32 +61,63 @@ def test_a_whole_vend_of_one_book_returns_to_browsing():
 
 
 def test_a_closed_kiosk_starts_closed_and_lends_nothing():
-    machine, _ = run(["recovered"], is_open=False)
+    machine, _ = run(["started", "homed", "recovered"], is_open=False)
     assert machine.state is KioskState.CLOSED
     with pytest.raises(TransitionNotAllowed):
-        run(["recovered", "card_presented"], is_open=False)
+        run(["started", "homed", "recovered", "card_presented"], is_open=False)
 
 
 def test_an_event_that_does_not_fit_the_state_is_refused():
     with pytest.raises(TransitionNotAllowed):
-        run(["recovered", "book_taken"])
+        run(["started", "homed", "recovered", "book_taken"])
 
 
 def test_a_pin_is_asked_for_when_needed():
-    machine, _ = run(["recovered", "card_presented", "patron_found"], needs_pin=True)
+    machine, _ = run(["started", "homed", "recovered", "card_presented", "pin_needed"])
     assert machine.state is KioskState.PIN_ENTRY
+    machine, _ = run(["started", "homed", "recovered", "card_presented", "pin_needed",
+                      "pin_entered", "pin_rejected", "pin_entered", "pin_accepted"])
+    assert machine.state is KioskState.BROWSING
 
 
 def test_a_fault_anywhere_leads_out_of_service_and_only_a_reset_leads_back():
-    machine, _ = run(["recovered", "card_presented", "fault"])
+    machine, _ = run(["started", "homed", "recovered", "card_presented", "fault"])
     assert machine.state is KioskState.OUT_OF_SERVICE
     with pytest.raises(TransitionNotAllowed):
-        run(["recovered", "fault", "card_presented"])
-    machine, _ = run(["recovered", "fault", "reset", "homed"])
+        run(["started", "homed", "recovered", "fault", "card_presented"])
+    machine, _ = run(["started", "homed", "recovered", "fault", "reset", "homed", "recovered"])
     assert machine.state is KioskState.READY
 
 
 def test_a_return_with_nothing_inserted_ends_ready():
-    machine, _ = run(["recovered", "return_requested", "return_opened", "insert_timed_out",
+    machine, _ = run(["started", "homed", "recovered", "return_requested", "return_opened", "insert_timed_out",
                       "return_closed"], book_in_port=False)
     assert machine.state is KioskState.READY
+
+
+def test_recovery_hands_a_book_to_the_live_retract_and_comes_back():
+    machine, recorder = run(["started", "homed", "recovery_needs_retract", "book_retracted"],
+                            recovering_flow=True)
+    assert machine.state is KioskState.RECOVERING
+    assert KioskState.RETRACTING in recorder.entered
+
+
+def test_recovery_closes_a_return_through_the_live_return_states():
+    machine, recorder = run(["started", "homed", "recovery_needs_return", "return_closed",
+                             "return_accepted", "return_done"], recovering_flow=True)
+    assert machine.state is KioskState.RECOVERING
+    assert [KioskState.CLOSING_RETURN, KioskState.IDENTIFYING_RETURN,
+            KioskState.SHELVING] == recorder.entered[3:6]
+
+
+def test_a_request_inside_a_state_enters_nothing():
+    machine, recorder = run(["started", "homed", "recovered", "card_presented", "patron_found",
+                             "cart_add", "cart_remove", "renew"])
+    assert machine.state is KioskState.BROWSING
+    assert recorder.entered.count(KioskState.BROWSING) == 1
+
+
+def test_a_fetch_after_an_empty_slot_enters_fetching_again():
+    _, recorder = run(["started", "homed", "recovered", "card_presented", "patron_found",
+                       "cart_confirmed", "slot_was_empty"], more_to_vend=True)
+    assert recorder.entered.count(KioskState.FETCHING) == 2

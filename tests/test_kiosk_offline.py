@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import wait_for
+from kiosk.journal import Journal, VendTaken
 
 SEEN_MEMBER_CARD = "04A2B3C4D5E6F7"  # Oh Taeyang, in good standing, no loans
 SEEN_MEMBER = "111001000009"
@@ -51,3 +52,9 @@ def test_offline_lending_stays_within_the_offline_limit_and_syncs_exactly_once(k
     assert len(checkouts) == 1, checkouts
     patron = kiosk.library("GET", f"/admin/patrons/{SEEN_MEMBER}")
     assert [loan["item_id"] for loan in patron["loans"] if not loan.get("returned_at")] == [first]
+    kiosk.stop()
+    with Journal.open(kiosk.directory / "state" / "journal.db", slot_count=1000) as journal:
+        taken = [e.payload for e in journal.events(limit=100000)
+                 if isinstance(e.payload, VendTaken) and e.payload.item_id == first]
+        assert [p.offline for p in taken] == [True]  # delivered marked as lent offline
+        assert journal.pending_outbox() == []

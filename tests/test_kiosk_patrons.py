@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import wait_for
+from kiosk_rig import GOOD_MEMBER
+
 from sim.library.demo import DEMO_PATRONS
 
 PATRONS = {p.member_number: p for p in DEMO_PATRONS}
@@ -41,8 +44,8 @@ def test_a_federated_member_checked_in_here_may_borrow(kiosk):
 def test_a_pin_is_asked_for_and_checked(kiosk):
     kiosk.tap_card(card_of("has a PIN"))
     assert kiosk.wait_state("pin_entry")["pin_needed"]
-    kiosk.api("/api/pin", {"pin": "9999"})
-    state = kiosk.state()
+    kiosk.api("/api/pin", {"pin": "9999"})  # checked by the library in state checking_pin
+    state = kiosk.wait_state(lambda s: s["notice"] is not None)
     assert state["notice"] == {"code": "bad_pin"} and state["state"] == "pin_entry"
     kiosk.api("/api/pin", {"pin": "1234"})
     assert kiosk.wait_state("browsing")["session"]["name"] == "L******o"
@@ -67,9 +70,14 @@ def test_outside_opening_hours_the_kiosk_is_closed_to_lending(make_kiosk):
     assert rig.state()["state"] == "closed"
     rig.sim.world_post("/card/tap", {"uid": "04A1B2C3"})
     try:
+        # the card is read (the simulator says so) and ignored: no session, no answer
+        wait_for(lambda: "device event card_presented ignored in state closed" in rig.log(), 30,
+                 message="the controller to see the card")
         refused = rig.api("/api/cart/add", {"item_id": "EM00000001"}, expect=409)
         assert refused["refusal"] == "not_now"
-        assert rig.state()["state"] == "closed"
+        state = rig.state()
+        assert state["state"] == "closed" and state["session"] is None
+        assert state["identifications"] == 0
     finally:
         rig.sim.world_post("/card/remove")
     rig.api("/api/return")  # returns are still taken while closed
@@ -88,8 +96,8 @@ def test_a_card_that_cannot_be_read_gets_a_clear_notice(kiosk):
 
 def test_three_wrong_pins_end_the_attempt(kiosk):
     kiosk.tap_card(card_of("has a PIN"))
-    kiosk.wait_state("pin_entry")
     for _ in range(3):
+        kiosk.wait_state("pin_entry")
         kiosk.api("/api/pin", {"pin": "9999"})
     state = kiosk.wait_state("ready")
     assert state["notice"] == {"code": "too_many_pin_attempts"} and state["session"] is None
@@ -111,11 +119,22 @@ def test_a_patron_at_the_limit_still_sees_loans_and_renews(kiosk):
     assert session["remaining"] == 0
     loans = kiosk.api_get("/api/loans")["result"]
     assert sorted(loan["item_id"] for loan in loans) == sorted([first, second])
+    wait_for(lambda: kiosk.control("status")["sync"]["backlog"] == 0, 30, message="sync")
+    due_at_library = library_due(kiosk, first)
     renewed = kiosk.api("/api/renew", {"item_id": first})["result"]
     assert renewed["due"] > next(l["due"] for l in loans if l["item_id"] == first)
+    wait_for(lambda: kiosk.control("status")["sync"]["backlog"] == 0, 30, message="sync")
+    assert library_due(kiosk, first) != due_at_library  # the library has the new date
+    assert library_due(kiosk, first).startswith(renewed["due"])
     assert kiosk.api("/api/renew", {"item_id": first}, expect=409)["refusal"] == "renewal_limit"
     assert kiosk.api("/api/cart/add", {"item_id": kiosk.books()[0]["item_id"]},
                      expect=409)["refusal"] == "limit_reached"
+
+
+def library_due(rig, item_id: str) -> str:
+    """The due date the library has for this member's loan of `item_id`."""
+    loans = rig.library("GET", f"/admin/patrons/{GOOD_MEMBER}")["loans"]
+    return next(loan["due_at"] for loan in loans if loan["item_id"] == item_id)
 
 
 def test_ending_the_session_during_a_vend_fetches_nothing_more(kiosk):
@@ -126,7 +145,13 @@ def test_ending_the_session_during_a_vend_fetches_nothing_more(kiosk):
     kiosk.api("/api/cart/confirm")
     kiosk.wait_state("awaiting_take")
     kiosk.api("/api/session/end")
-    kiosk.sim.world_post("/pickup/take")
+    taken = kiosk.sim.world_post("/pickup/take")["item_id"]
     state = kiosk.wait_state("ready")
     assert state["session"] is None
     assert kiosk.control("status")["on_loan"] == 1  # the book taken; the second never fetched
+    world = kiosk.sim.world_get()
+    out = {entry["item_id"] for entry in world["out"]}
+    assert taken in out and world["pickup_port"] is None
+    other = ({first, second} - {taken}).pop()
+    assert other not in out
+    assert any(e["item_id"] == other for e in world["slots"].values())  # never left its slot

@@ -150,6 +150,7 @@ class VendTaken(Payload):
     patron_id: str
     due: date
     offline: bool = False  # lent while the library system was unreachable
+    inferred: bool = False  # recovery proved the take from the journal and the sensors
 
 
 @dataclass(frozen=True)

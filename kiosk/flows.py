@@ -1,0 +1,86 @@
+"""The state of each flow, one typed object each, created by the event that starts the flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from drivers.carousel import CommandRecord
+from kiosk.session import Session
+
+
+class CredentialKind(StrEnum):
+    """How a patron identified: a membership card's UID or a member number (app QR, barcode)."""
+
+    CARD = "card"
+    MEMBER = "member"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What the patron presented."""
+
+    kind: CredentialKind
+    value: str
+
+    @property
+    def by_card(self) -> bool:
+        """True for a membership card."""
+        return self.kind is CredentialKind.CARD
+
+
+@dataclass
+class PinWait:
+    """A credential waiting for its PIN; `pin` is the one being checked."""
+
+    credential: Credential
+    tries: int = 0
+    pin: str | None = None
+
+
+@dataclass
+class VendFlow:
+    """One book on its way out (or back to its slot): from its fetch to the door closing."""
+
+    item_id: str
+    slot: int  # where it came from, and where a retract puts it back
+    problem: str | None = None  # why it goes back: wrong tag, unreadable, several tags
+
+
+@dataclass
+class ReturnFlow:
+    """One return: its journaled intent, and the book once identified."""
+
+    intent_id: str | None
+    item_id: str | None = None
+    book_inside: bool = False
+
+
+@dataclass
+class RecoveryFlow:
+    """What homing learned before anything moved, for settling the open intents one by one."""
+
+    records: dict[str, CommandRecord] = field(default_factory=dict)
+    pickup_door_was_open: bool = False
+    handed_over: set[str] = field(default_factory=set)  # intents given to a live flow
+
+
+@dataclass
+class Flows:
+    """Every flow the controller holds; only the controller assigns these fields."""
+
+    session: Session | None = None
+    pin_wait: PinWait | None = None
+    vend: VendFlow | None = None
+    ret: ReturnFlow | None = None
+    recovery: RecoveryFlow | None = None
+
+    def take(self, payload: dict) -> None:
+        """Keep the flow objects a step carries (a step starts or replaces a flow)."""
+        for name in ("session", "pin_wait", "vend", "ret", "recovery"):
+            if name in payload:
+                setattr(self, name, payload[name])
+
+    def end_patron_flows(self) -> None:
+        """The patron has gone: no session, no PIN wait."""
+        self.session, self.pin_wait = None, None
