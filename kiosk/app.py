@@ -35,7 +35,9 @@ async def run(config: KioskConfig) -> None:
     await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     if main.done():
         main.result()  # start-up failed: raise its error
-    runner, url = await patron_api.start(controller, config.ui.host, config.ui.port)
+    runner, url = await patron_api.start(controller, config.ui.host, config.ui.port,
+                                         timeout=config.ui.request_timeout,
+                                         max_connections=config.ui.max_connections)
     server = await control.serve(controller, control_socket(config))
     _write_endpoints(config, url)
     notify.notify("READY=1", f"STATUS=serving {url}")
