@@ -113,8 +113,9 @@ class CappedTCPSite(web.BaseSite):
 async def serve(app: web.Application, host: str, port: int, *, timeout: float,
                 max_connections: int) -> tuple[web.AppRunner, str]:
     """Serve `app`: request heads (and idle keep-alive) time out after `timeout` seconds."""
-    runner = web.AppRunner(app, access_log=None, logger=ServerLog(logging.getLogger("aiohttp.server")),
-                           keepalive_timeout=timeout, lingering_time=LINGER_SECONDS)
+    logger = ServerLog(logging.getLogger("aiohttp.server"))
+    runner = web.AppRunner(app, access_log=None, logger=logger, keepalive_timeout=timeout,
+                           lingering_time=LINGER_SECONDS)
     await runner.setup()
     site = CappedTCPSite(runner, host, port, max_connections)
     await site.start()

@@ -158,7 +158,7 @@ async def _body(request: web.Request) -> dict:
 
 
 def _check_text(body: dict) -> None:
-    """Every known field by its rule, every other string as printable text: before the controller."""
+    """Known fields by their rule, any other string as printable text (before the controller)."""
     try:
         text_input.check_tree(body, "body")
     except text_input.InvalidText as exc:

@@ -1,4 +1,4 @@
-"""What a valid text input looks like (item id, member, PIN, query, ...): checked at the boundary."""
+"""What a valid text input is (item id, member, PIN, query, ...): checked at the boundary."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ class TextRule:
     min_length: int = 1
 
     def check(self, value: object) -> str:
-        """The value, if it is a string of printable characters within the limits; else InvalidText."""
+        """The value, if it is printable text within the limits; else InvalidText."""
         if not isinstance(value, str):
             raise InvalidText(f"{self.name} must be a string")
         if not self.min_length <= len(value) <= self.max_length:
-            raise InvalidText(f"{self.name} must be {self.min_length}..{self.max_length} characters")
+            raise InvalidText(
+                f"{self.name} must be {self.min_length}..{self.max_length} characters")
         check_printable(value, self.name)
         return value
 
@@ -49,7 +50,7 @@ def check_printable(value: str, name: str) -> None:
 
 
 def check_tree(value: Any, name: str = "args", depth: int = 0) -> None:
-    """Every string (keys too) inside decoded JSON is printable text of at most MAX_TEXT characters."""
+    """Every string (keys too) in decoded JSON is printable text of at most MAX_TEXT characters."""
     if depth > 8:
         raise InvalidText(f"{name} is nested too deeply")
     if isinstance(value, str):

@@ -132,9 +132,12 @@ def test_a_replay_of_anonymised_events_gives_the_same_tables(journal, tmp_path):
 
 @pytest.mark.parametrize("sql", [
     "UPDATE events SET at = '2000-01-01' WHERE kind = 'vend_taken'",
-    "UPDATE events SET payload = json_set(payload, '$.due', '2100-01-01') WHERE kind = 'vend_taken'",
-    "UPDATE events SET payload = json_set(payload, '$.patron_id', 'someone') WHERE kind = 'vend_taken'",
-    "UPDATE events SET payload = json_set(payload, '$.patron_id', 'h:x') WHERE kind = 'item_stocked'",
+    "UPDATE events SET payload = json_set(payload, '$.due', '2100-01-01')"
+    " WHERE kind = 'vend_taken'",
+    "UPDATE events SET payload = json_set(payload, '$.patron_id', 'someone')"
+    " WHERE kind = 'vend_taken'",
+    "UPDATE events SET payload = json_set(payload, '$.patron_id', 'h:x')"
+    " WHERE kind = 'item_stocked'",
     "DELETE FROM events",
 ])
 def test_events_stay_append_only_but_for_a_member_number_becoming_a_hash(journal, sql):

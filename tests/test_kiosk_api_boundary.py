@@ -160,7 +160,8 @@ def assert_one_line_below_error(records: list[logging.LogRecord]) -> None:
         assert record.exc_info is None and "\n" not in record.getMessage()
 
 
-@pytest.mark.parametrize("request_bytes", MALFORMED, ids=["request-line", "tls", "length", "two-lengths"])
+@pytest.mark.parametrize("request_bytes", MALFORMED,
+                         ids=["request-line", "tls", "length", "two-lengths"])
 def test_a_malformed_request_is_a_400_and_one_log_line(api, caplog, request_bytes):
     caplog.set_level(logging.DEBUG, logger="aiohttp")
     raw = api.exchange(request_bytes)

@@ -13,7 +13,8 @@ def stored(path: Path) -> str:
     """Every row of every table of the journal, as text, read by a separate connection."""
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return "\n".join(repr(row) for table in tables for row in db.execute(f'SELECT * FROM "{table}"'))
+        return "\n".join(repr(row) for table in tables
+                         for row in db.execute(f'SELECT * FROM "{table}"'))
 
 
 def test_a_returned_delivered_loan_leaves_only_keyed_hashes(make_kiosk):

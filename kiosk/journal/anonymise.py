@@ -20,7 +20,8 @@ Pseudonym = Callable[[str], str]
 # The exact term of the partial index events_named_patron (schema.py), so it is used.
 NAMED = "json_extract(payload, '$.patron_id') NOT LIKE 'h:%'"
 
-_PAIRS = f"""SELECT DISTINCT json_extract(payload, '$.patron_id'), json_extract(payload, '$.item_id')
+_PAIRS = f"""SELECT DISTINCT json_extract(payload, '$.patron_id'),
+                             json_extract(payload, '$.item_id')
              FROM events WHERE {NAMED} AND json_extract(payload, '$.item_id') IS NOT NULL"""
 
 _STILL_OPEN = """
@@ -50,10 +51,15 @@ def anonymise(db: Database, pseudonym: Pseudonym, verified_before: datetime | No
     with db.atomic():
         changed = sum(_pseudonymise_pair(db, pseudonym, patron, item)
                       for patron, item in db.execute(_PAIRS).fetchall()
-                      if db.execute(_STILL_OPEN, {"item": item, "patron": patron}).fetchone() is None)
+                      if not _still_open(db, patron, item))
         if verified_before is not None:
             changed += _old_verifications(db, pseudonym, verified_before.isoformat())
     return changed
+
+
+def _still_open(db: Database, patron: str, item: str) -> bool:
+    """Something of the item awaits the library, or the patron has something open on it."""
+    return db.execute(_STILL_OPEN, {"item": item, "patron": patron}).fetchone() is not None
 
 
 def _pseudonymise_pair(db: Database, pseudonym: Pseudonym, patron: str, item: str) -> int:
@@ -70,7 +76,8 @@ def _old_verifications(db: Database, pseudonym: Pseudonym, before: str) -> int:
         db.execute("UPDATE events SET payload = json_set(payload, '$.patron_id', ?) WHERE seq = ?",
                    (pseudonym(patron), seq))
     rows = db.execute("SELECT patron_id, last_verified_at, last_good_at FROM patrons"
-                      " WHERE patron_id NOT LIKE 'h:%' AND last_verified_at < ?", (before,)).fetchall()
+                      " WHERE patron_id NOT LIKE 'h:%' AND last_verified_at < ?",
+                      (before,)).fetchall()
     for patron, verified_at, good_at in rows:
         alias = pseudonym(patron)
         newer = db.execute("SELECT 1 FROM patrons WHERE patron_id = ? AND last_verified_at >= ?",

@@ -100,7 +100,8 @@ PSEUDONYMOUS_PATRONS = Migration(
                 AND NEW.at = OLD.at
                 AND json_extract(OLD.payload, '$.patron_id') NOT LIKE 'h:%'
                 AND json_extract(NEW.payload, '$.patron_id') LIKE 'h:%'
-                AND json_remove(NEW.payload, '$.patron_id') = json_remove(OLD.payload, '$.patron_id'),
+                AND json_remove(NEW.payload, '$.patron_id')
+                    = json_remove(OLD.payload, '$.patron_id'),
                 0)
             BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
         # The events still naming a member: what the anonymisation pass looks at.
