@@ -12,6 +12,7 @@ from pathlib import Path
 from kiosk import control, notify, patron_api
 from kiosk.config import KioskConfig
 from kiosk.controller import Controller
+from kiosk.private_files import private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,9 @@ async def run(config: KioskConfig) -> None:
     await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     if main.done():
         main.result()  # start-up failed: raise its error
-    runner, url = await patron_api.start(controller, config.ui.host, config.ui.port)
+    runner, url = await patron_api.start(controller, config.ui.host, config.ui.port,
+                                         timeout=config.ui.request_timeout,
+                                         max_connections=config.ui.max_connections)
     controller.ui_url = url
     server = await control.serve(controller, control_socket(config))
     _write_endpoints(config, url)
@@ -69,9 +72,8 @@ async def _watchdog(controller: Controller) -> None:
 
 
 def _write_endpoints(config: KioskConfig, url: str) -> None:
-    path = Path(config.machine.state_dir) / "kiosk.json"
+    """kiosk.json in the state directory: where the UI and the control socket are (mode 0600)."""
+    path = private_dir(config.machine.state_dir) / "kiosk.json"
     data = {"ui": {"url": url}, "control": {"socket": str(control_socket(config))},
             "pid": os.getpid()}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_private(path, json.dumps(data, indent=2) + "\n")

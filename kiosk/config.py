@@ -59,9 +59,13 @@ class UiConfig:
 
     host: str = "127.0.0.1"
     port: int = 8080
+    request_timeout: float = 10.0  # a request's head, or its body, must arrive within this
+    max_connections: int = 32  # connections served at once; more are answered 503 and closed
 
     def __post_init__(self) -> None:
         require_range("port", self.port, 0, 65535)
+        require_range("request_timeout", self.request_timeout, 0.1, 300.0)
+        require_range("max_connections", self.max_connections, 1, 1000)
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             raise DriverConfigError(f"host = {self.host!r}: the patron API listens on loopback only")
 

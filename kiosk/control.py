@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk import text_input
 from kiosk.journal import AuditCleared, ItemStocked, JournalError, Place
 from kiosk.steps import Event, Refused, Reply
 
@@ -70,13 +71,21 @@ def _stocked(number: int, entry: object) -> ItemStocked:
     missing = [key for key, value in text.items() if not value]
     if missing:
         raise ValueError(f"row {number}: missing {', '.join(missing)}")
+    authors = str(entry.get("authors") or "").strip() or None
+    try:
+        text_input.ITEM_ID.check(text["item_id"])
+        text_input.TITLE.check(text["title"])
+        if authors is not None:
+            text_input.TITLE.check(authors)
+    except text_input.InvalidText as exc:
+        raise ValueError(f"row {number}: {exc}") from None
     uid = text["uid"].upper()
     if len(uid) != 16 or any(c not in "0123456789ABCDEF" for c in uid):
         raise ValueError(f"row {number}: uid {text['uid']!r} is not 8 bytes of hex")
     if not text["slot"].isdigit():
         raise ValueError(f"row {number}: slot {text['slot']!r} is not a whole number")
     return ItemStocked(item_id=text["item_id"], uid=uid, title=text["title"],
-                       slot=int(text["slot"]), authors=str(entry.get("authors") or "").strip() or None)
+                       slot=int(text["slot"]), authors=authors)
 
 
 async def flags(ctl: "Controller", args: dict) -> list[dict]:
@@ -93,9 +102,10 @@ def _flags(ctl: "Controller") -> list[dict]:
 async def clear_flag(ctl: "Controller", args: dict) -> dict:
     """Clear an audit flag after checking by hand."""
     try:
-        cleared = AuditCleared(flag_id=str(args["flag_id"]), cleared_by=str(args["by"]))
-    except KeyError as exc:
-        raise ControlError(f"cannot clear: missing {exc}") from None
+        by = text_input.TECHNICIAN.check(args.get("by"))
+        cleared = AuditCleared(flag_id=str(args["flag_id"]), cleared_by=by)
+    except (KeyError, text_input.InvalidText) as exc:
+        raise ControlError(f"cannot clear: {exc}") from None
     return await ctl.query(_clear, cleared)
 
 
@@ -181,6 +191,10 @@ async def _answer(ctl: "Controller", line: bytes) -> dict:
             raise TypeError("args must be an object")
     except (ValueError, KeyError, TypeError, RecursionError):
         return {"ok": False, "error": f"unknown or malformed request; known: {sorted(REQUESTS)}"}
+    try:
+        text_input.check_tree(args)
+    except text_input.InvalidText as exc:
+        return {"ok": False, "error": f"malformed request: {exc}"}
     try:
         return {"ok": True, "result": await handler(ctl, args)}
     except ControlError as exc:

@@ -31,7 +31,7 @@ from drivers.carousel import (
 )
 from drivers.carousel.geometry import REFERENCE_TIMING
 from drivers.errors import DriverError
-from kiosk import patron, policy
+from kiosk import patron, policy, text_input
 from kiosk.actions import ACTIONS, WAITS_FOR
 from kiosk.config import KioskConfig
 from kiosk.connectors import LibraryUnavailable
@@ -40,7 +40,8 @@ from kiosk.flows import Credential, CredentialKind, Flows
 from kiosk.journal import HoldCancelled, HoldEnd, Journal, utc_now
 from kiosk.machine import KioskMachine, KioskState
 from kiosk.mechanics import Mechanics
-from kiosk.session import PatronCache
+from kiosk.patron_cache import PatronCache
+from kiosk.private_files import private_dir
 from kiosk.steps import Event, Fault, Refused, Reply, Step
 from kiosk.sync import Sync
 
@@ -135,7 +136,7 @@ class Controller:
     # -- life cycle ---------------------------------------------------------
     async def open(self) -> None:
         """Open the journal, the library connector, the devices and the sync worker."""
-        self.config.journal_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.config.journal_path.parent)
         self.journal = Journal.open(self.config.journal_path, slot_count=1000)
         self.library = Library.from_config(self.config)
         self.devices = Devices(self.config, self.post)
@@ -220,8 +221,7 @@ class Controller:
             credential = Credential(CredentialKind.CARD, item.uid.hex().upper())
             await self._apply(Event.CARD_PRESENTED, {"credential": credential}, Source.DEVICE)
         elif isinstance(item, Scanned):
-            credential = Credential(CredentialKind.MEMBER, item.data)
-            await self._apply(Event.CARD_PRESENTED, {"credential": credential}, Source.DEVICE)
+            await self._scanned(item.data)
         elif isinstance(item, CardUnreadable):
             await self._apply(Event.CARD_UNREADABLE, {"notice": {"code": "card_unreadable"}},
                               Source.DEVICE)
@@ -239,6 +239,16 @@ class Controller:
             log.debug("sensors %s", item.sensors)
         else:
             log.debug("event %r", item)
+
+    async def _scanned(self, data: str) -> None:
+        """A member's QR code or barcode; anything that is no member number is logged, not sent."""
+        try:
+            member = text_input.MEMBER.check(data)
+        except text_input.InvalidText as exc:
+            log.warning("scanned code ignored: %s", exc)
+            return
+        credential = Credential(CredentialKind.MEMBER, member)
+        await self._apply(Event.CARD_PRESENTED, {"credential": credential}, Source.DEVICE)
 
     async def _apply(self, event: Event, payload: dict, source: Source) -> bool:
         """Send one event to the table; a refusal is handled by its source. True if taken."""

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from kiosk import patron
+from kiosk import http_server, patron, text_input
 from kiosk.steps import Event, Refused
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
 
+log = logging.getLogger(__name__)
 SSE_KEEPALIVE_SECONDS = 15.0
+REQUEST_TIMEOUT = 10.0  # default seconds for a request's head, or its body, to arrive
 CTL: web.AppKey = web.AppKey("ctl", object)
+BODY_TIMEOUT: web.AppKey = web.AppKey("body_timeout", float)
 
 
-def make_app(ctl: "Controller") -> web.Application:
+def make_app(ctl: "Controller", body_timeout: float = REQUEST_TIMEOUT) -> web.Application:
     """The patron API as an aiohttp application."""
     app = web.Application(client_max_size=16 * 1024)
     app[CTL] = ctl
+    app[BODY_TIMEOUT] = body_timeout
     app.router.add_get("/api/state", get_state)
     app.router.add_get("/api/events", get_events)
     app.router.add_get("/api/books", get_books)
@@ -50,7 +55,10 @@ async def get_state(request: web.Request) -> web.Response:
 async def get_books(request: web.Request) -> web.Response:
     """GET /api/books?q=: the books a patron may take now."""
     ctl = request.app[CTL]
-    query = request.query.get("q", "")[:100]
+    try:  # a longer query is cut, as it always was; odd characters are refused
+        query = text_input.QUERY.check(request.query.get("q", "")[:text_input.QUERY.max_length])
+    except text_input.InvalidText as exc:
+        return web.json_response({"ok": False, "error": f"query 'q': {exc}"}, status=400)
     return web.json_response({"books": await ctl.query(patron.shelf, query)})
 
 
@@ -87,16 +95,24 @@ class BadRequest(Exception):
     """A malformed request body."""
 
 
+class BodyTimeout(Exception):
+    """The request body did not arrive within the timeout."""
+
+
+FIELDS = {"item_id": text_input.ITEM_ID, "pin": text_input.PIN, "member": text_input.MEMBER}
+
+
 def _item(body: dict) -> dict:
     """The item a request names."""
     return {"item_id": _text(body, "item_id")}
 
 
 def _text(body: dict, name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value or len(value) > 64:
-        raise BadRequest(f"field '{name}' must be a short string")
-    return value
+    """A text field of the body, valid by its rule in kiosk.text_input; BadRequest if not."""
+    try:
+        return FIELDS[name].check(body.get(name))
+    except text_input.InvalidText as exc:
+        raise BadRequest(f"field '{name}': {exc}") from None
 
 
 def _command(handler: Callable[["Controller", dict], Awaitable[Any]]):
@@ -107,6 +123,11 @@ def _command(handler: Callable[["Controller", dict], Awaitable[Any]]):
             result = await handler(ctl, body)
         except BadRequest as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        except BodyTimeout as exc:
+            log.info("request body to %s not complete in time; closing", request.path)
+            response = web.json_response({"ok": False, "error": str(exc)}, status=408)
+            response.force_close()
+            return response
         except Refused as exc:
             return web.json_response({"ok": False, "refusal": exc.code}, status=409)
         return web.json_response({"ok": True, "result": result})
@@ -127,19 +148,32 @@ async def _body(request: web.Request) -> dict:
     if not request.can_read_body:
         return {}
     try:
-        body = json.loads(await request.read())
+        async with asyncio.timeout(request.app[BODY_TIMEOUT]):
+            data = await request.read()
+    except TimeoutError:
+        raise BodyTimeout("body not complete in time") from None
+    try:
+        body = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("body is not JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
+    _check_text(body)
     return body
 
 
-async def start(ctl: "Controller", host: str, port: int) -> tuple[web.AppRunner, str]:
-    """Serve the API; returns the runner and its base URL."""
-    runner = web.AppRunner(make_app(ctl), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked for
-    return runner, f"http://{host}:{bound}"
+def _check_text(body: dict) -> None:
+    """Known fields by their rule, any other string as printable text (before the controller)."""
+    try:
+        text_input.check_tree(body, "body")
+    except text_input.InvalidText as exc:
+        raise BadRequest(str(exc)) from None
+    for name in FIELDS.keys() & body.keys():
+        _text(body, name)
+
+
+async def start(ctl: "Controller", host: str, port: int, *, timeout: float = REQUEST_TIMEOUT,
+                max_connections: int = 32) -> tuple[web.AppRunner, str]:
+    """Serve the API (heads and bodies time out, connections capped); the runner and base URL."""
+    return await http_server.serve(make_app(ctl, timeout), host, port, timeout=timeout,
+                                   max_connections=max_connections)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from kiosk import policy
 from kiosk.connectors import PatronStatus, Reason
+from kiosk.patron_cache import PatronCache
+
+__all__ = ["PatronCache", "Session", "library_refusal", "mask_name", "patron_facts"]
 
 
 @dataclass
@@ -82,28 +83,3 @@ def library_refusal(status: PatronStatus) -> str | None:
                                               Reason.LIMIT_REACHED):
         return None  # the policy judges these; at the limit the patron still sees loans
     return (status.reason or Reason.UNSPECIFIED).value
-
-
-class PatronCache:
-    """Credential -> member, name, for identifying recent patrons while the library is away."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        try:
-            self._entries: dict[str, dict] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self._entries = {}
-
-    def remember(self, credential: str, member: str, name: str, pin_required: bool) -> None:
-        """Note who holds a credential (written at once, atomically)."""
-        self._entries[credential] = {"member": member, "name": name, "pin": pin_required}
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._entries), encoding="utf-8")
-        tmp.replace(self.path)
-
-    def lookup(self, credential: str) -> tuple[str, str, bool] | None:
-        """(member, name, PIN required) of a credential seen before, or None."""
-        entry = self._entries.get(credential)
-        if entry is None:
-            return None
-        return entry["member"], entry["name"], bool(entry.get("pin", True))

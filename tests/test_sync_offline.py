@@ -15,6 +15,7 @@ from test_sync_support import (  # noqa: F401 - fixtures
 
 from kiosk.connectors import EventKind, HttpConnector, HttpConnectorConfig, Reason
 from kiosk.journal import Journal, PatronVerified
+from kiosk.machine_key import KEY_FILE, MachineKey
 from kiosk.policy import PolicyConfig
 from kiosk.sync import Sync, SyncConflict, SyncError
 
@@ -39,8 +40,11 @@ def test_an_offline_loan_to_a_patron_blocked_meanwhile_is_a_conflict(journal, ad
             await until(lambda: drained(sync), "the backlog delivered")
         assert sync.status.conflicts == 1 and sync.status.last_error is None
         at = next(e.at for e in journal.events() if e.uuid == lent)
+        # returned and delivered: the journal names the patron by their keyed hash only
+        alias = MachineKey(journal.path.parent / KEY_FILE).patron(member)
+        assert alias.startswith("h:") and alias != member
         assert sync.conflicts() == [
-            SyncConflict(lent, EventKind.CHECKOUT, item(3), member, at, Reason.OVERDUE)]
+            SyncConflict(lent, EventKind.CHECKOUT, item(3), alias, at, Reason.OVERDUE)]
         assert outbox_row(journal, lent)["conflict"] == "overdue"
 
     asyncio.run(scenario())

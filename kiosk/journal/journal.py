@@ -8,9 +8,11 @@ import uuid as uuidlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from os import PathLike
+from pathlib import Path
 
 from sqlite_utils import Database
 
+from kiosk.journal.anonymise import Pseudonym, anonymise
 from kiosk.journal.codec import encode
 from kiosk.journal.enums import Refusal
 from kiosk.journal.errors import JournalRefused, PayloadError
@@ -20,6 +22,7 @@ from kiosk.journal.records import Event
 from kiosk.journal.reducers import apply_changes, reduce
 from kiosk.journal.rules import Context
 from kiosk.journal.schema import migrate, schema_version
+from kiosk.private_files import private_file, restrict
 
 Clock = Callable[[], datetime]
 
@@ -35,6 +38,7 @@ class Journal(JournalReader):
     def __init__(self, db: Database, slot_count: int, clock: Clock = utc_now) -> None:
         super().__init__(db, slot_count)
         self._clock = clock
+        self.path: Path | None = None  # the file, once opened from one
 
     @classmethod
     def open(
@@ -43,16 +47,24 @@ class Journal(JournalReader):
         """Open (or create) the journal file: WAL, synchronous=FULL, migrated to the latest."""
         if slot_count < 1:
             raise ValueError(f"slot_count must be positive, not {slot_count}")
+        on_disk = str(path) not in ("", ":memory:")
+        if on_disk:  # 0600 before SQLite opens it: its -wal and -shm files take the same mode
+            private_file(path)
         db = Database(sqlite3.connect(str(path)))
         try:
             db.enable_wal()
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA secure_delete=ON")  # a pseudonymised patron id leaves no trace
             migrate(db)
         except BaseException:
             db.close()
             raise
-        return cls(db, slot_count, clock)
+        for suffix in ("-wal", "-shm") if on_disk else ():
+            restrict(f"{path}{suffix}")  # files an older version left readable
+        journal = cls(db, slot_count, clock)
+        journal.path = Path(path) if on_disk else None
+        return journal
 
     def close(self) -> None:
         """Close the file."""
@@ -123,6 +135,17 @@ class Journal(JournalReader):
                     row["uuid"], {"delivered_at": self._now().isoformat(), "conflict": conflict}
                 )
         return len(pending)
+
+    def anonymise(self, pseudonym: Pseudonym, verified_before: datetime | None = None) -> int:
+        """Member numbers of closed, delivered circulation become `pseudonym(member)`; rows changed.
+
+        With secure_delete on and the WAL checkpointed and truncated after a change, the old
+        member numbers are gone from the files too, not only from the tables.
+        """
+        changed = anonymise(self.db, pseudonym, verified_before)
+        if changed:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return changed
 
     def mark_failed(self, uuids: Iterable[str], error: str) -> None:
         """A delivery attempt failed; count it and keep the error code for status."""

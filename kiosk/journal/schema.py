@@ -89,7 +89,28 @@ HOLDS_AND_PATRONS = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (CORE, OUTBOX, HOLDS_AND_PATRONS)
+# Closed, delivered circulation keeps no patron identity (kiosk/journal/anonymise.py): the one
+# change an event may take is its member number becoming a keyed hash ('h:<hex>').
+PSEUDONYMOUS_PATRONS = Migration(
+    "pseudonymous_patrons",
+    (
+        "DROP TRIGGER events_no_update",
+        """CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            WHEN NOT coalesce(NEW.seq = OLD.seq AND NEW.uuid = OLD.uuid AND NEW.kind = OLD.kind
+                AND NEW.at = OLD.at
+                AND json_extract(OLD.payload, '$.patron_id') NOT LIKE 'h:%'
+                AND json_extract(NEW.payload, '$.patron_id') LIKE 'h:%'
+                AND json_remove(NEW.payload, '$.patron_id')
+                    = json_remove(OLD.payload, '$.patron_id'),
+                0)
+            BEGIN SELECT RAISE(ABORT, 'events are append-only'); END""",
+        # The events still naming a member: what the anonymisation pass looks at.
+        """CREATE INDEX events_named_patron ON events(json_extract(payload, '$.item_id'))
+            WHERE json_extract(payload, '$.patron_id') NOT LIKE 'h:%'""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (CORE, OUTBOX, HOLDS_AND_PATRONS, PSEUDONYMOUS_PATRONS)
 LATEST = len(MIGRATIONS)
 
 

@@ -16,6 +16,7 @@ from kiosk.config import SyncConfig
 from kiosk.connectors import ConnectorError, EventResult, LibraryProtocolError, Outcome, Reason
 from kiosk.journal import Event, Journal, JournalRefused, decode_payload, utc_now
 from kiosk.journal import EventKind as JournalKind
+from kiosk.machine_key import KEY_FILE, MachineKey
 from kiosk.policy import PolicyConfig
 from kiosk.sync.model import (
     SyncConflict, SyncError, SyncStatus, backoff_delay, error_kind, library_event, settle,
@@ -45,7 +46,8 @@ class Sync:
                  machine_id: str, on_change: Callable[[SyncStatus], None] | None = None, *,
                  policy: PolicyConfig | None = None,
                  clock: Callable[[], datetime] = utc_now,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 pseudonym: Callable[[str], str] | None = None) -> None:
         self.journal = journal
         self.library = library
         self.config = config
@@ -63,6 +65,7 @@ class Sync:
         self._wake = asyncio.Event()
         self._notified: SyncStatus | None = None
         self._running = False
+        self._pseudonym = pseudonym or _machine_pseudonym(journal)
 
     @property
     def status(self) -> SyncStatus:
@@ -84,6 +87,7 @@ class Sync:
         if self._running:
             raise RuntimeError("Sync.run is already running")
         self._running = True
+        self.anonymise()  # what an earlier run delivered, or a journal from before anonymising
         try:
             while True:
                 await self._pause(await self.step())
@@ -105,6 +109,17 @@ class Sync:
     def conflicts(self) -> list[SyncConflict]:
         """Events the library recorded with an objection, oldest first (for the technician)."""
         return [self._conflict(row) for row in self.journal.db.query(_CONFLICTS)]
+
+    def anonymise(self) -> int:
+        """Closed, delivered circulation loses its member numbers (kiosk/journal/anonymise.py)."""
+        if self._pseudonym is None:
+            return 0
+        window = timedelta(hours=self.policy.offline_recent_hours)
+        try:
+            return self.journal.anonymise(self._pseudonym, verified_before=self._clock() - window)
+        except Exception:  # privacy upkeep must never stop delivery; it runs again next time
+            log.exception("anonymising delivered events failed")
+            return 0
 
     def recently_good(self, patron_id: str, now: datetime) -> bool:
         """Whether the library vouched for the patron within offline_recent_hours of `now`."""
@@ -153,6 +168,7 @@ class Sync:
             self.journal.mark_delivered(uuids, conflict)
         if runs:
             self._last_delivery_at = self._clock()
+            self.anonymise()
         for result in results:
             if result.outcome is Outcome.CONFLICT:
                 log.warning("library conflict on event %s: %s", result.event_id, result.reason)
@@ -197,6 +213,13 @@ class Sync:
         sent = library_event(event, self.machine_id)
         return SyncConflict(row["uuid"], sent.kind, sent.item_id, sent.patron, sent.occurred_at,
                             _reason(row["conflict"]))
+
+
+def _machine_pseudonym(journal: Journal) -> Callable[[str], str] | None:
+    """Pseudonyms from the machine key beside the journal file (None for a journal in memory)."""
+    if journal.path is None:
+        return None
+    return MachineKey(journal.path.parent / KEY_FILE).patron
 
 
 def _reason(code: str) -> Reason:

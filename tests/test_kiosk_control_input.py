@@ -1,0 +1,90 @@
+"""The control socket refuses bad text with an error answer, over the real Unix socket."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk import control
+from kiosk.control import ask
+from tests.conftest import SimLoop
+
+
+class StubController:
+    """Records what reached the controller."""
+
+    def __init__(self) -> None:
+        self.reached: list[Any] = []
+
+    async def request(self, event: Any, payload: Any = None, handler: Any = None) -> Any:
+        """Record the event instead of sending it."""
+        self.reached.append((str(event), payload))
+        return {}
+
+    async def query(self, read: Any, *args: Any) -> Any:
+        """Record the read instead of running it."""
+        self.reached.append((read.__name__, args))
+        return {}
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, StubController]]:
+    loop = SimLoop()
+    ctl = StubController()
+    path = tmp_path / "control.sock"
+    server = asyncio.run_coroutine_threadsafe(control.serve(ctl, path), loop.loop).result(10)
+    yield path, ctl
+    loop.call(server.close)
+    loop.close()
+
+
+def raw_ask(path: Path, line: bytes) -> bytes:
+    """Send one raw line, read the answer line."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(15)
+        sock.connect(str(path))
+        sock.sendall(line + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+@pytest.mark.parametrize("line", [
+    b'{"request": "clear-flag", "args": {"flag_id": "\\ud800", "by": "kim"}}',
+    b'{"request": "clear-flag", "args": {"flag_id": "f", "by": "k\\u0000im"}}',
+    b'{"request": "stock", "args": {"items": [{"item_id": "\\udfff", "uid": "E004015000000001"}]}}',
+    b'{"request": "status", "args": {"\\ud800": 1}}',
+])
+def test_text_that_is_not_printable_gets_an_error_answer(served, line):
+    path, ctl = served
+    answer = raw_ask(path, line)
+    assert b'"ok": false' in answer and b"malformed" in answer
+    assert ctl.reached == []
+
+
+def test_a_surrogate_in_the_request_name_is_an_unknown_request(served):
+    path, ctl = served
+    assert b'"ok": false' in raw_ask(path, b'{"request": "\\ud800"}')
+    assert ctl.reached == []
+
+
+def test_printable_requests_reach_the_controller(served):
+    path, ctl = served
+    assert ask(path, "clear-flag", {"flag_id": "f-1", "by": "Kim Minji"})["ok"] is True
+    [(name, (cleared,))] = ctl.reached
+    assert name == "_clear" and (cleared.flag_id, cleared.cleared_by) == ("f-1", "Kim Minji")
+
+
+def test_a_loading_list_row_with_an_overlong_item_id_is_refused():
+    row = {"item_id": "x" * 65, "uid": "E004015000000001", "title": "A", "slot": "0"}
+    with pytest.raises(ValueError, match="row 1: item_id"):
+        control._stocked(1, row)
