@@ -50,7 +50,7 @@ async def run(config: KioskConfig) -> None:
     finally:
         notify.notify("STOPPING=1")
         watchdog.cancel()
-        controller.close_subscribers()
+        controller.screens.close()
         server.close()
         await runner.cleanup()
         main.cancel()

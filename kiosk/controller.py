@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from statemachine.exceptions import TransitionNotAllowed
@@ -37,11 +35,13 @@ from kiosk.config import KioskConfig
 from kiosk.connectors import LibraryUnavailable
 from kiosk.devices import Devices, Library
 from kiosk.flows import Credential, CredentialKind, Flows
-from kiosk.journal import HoldCancelled, HoldEnd, Journal, utc_now
+from kiosk.inbox import REQUEST_REFUSALS, External, Query, Request, Source, fail, settle
+from kiosk.journal import Journal, utc_now
 from kiosk.machine import KioskMachine, KioskState
 from kiosk.mechanics import Mechanics
 from kiosk.patron_cache import PatronCache
 from kiosk.private_files import private_dir
+from kiosk.screens import Screens
 from kiosk.steps import Event, Fault, Refused, Reply, Step
 from kiosk.sync import Sync
 
@@ -52,60 +52,6 @@ DEVICE_FAULTS = (PlcRebooted, HeartbeatStalled, FaultLatched, ConnectionLost)
 HOURS_CHECK_SECONDS = 30.0
 IDENTIFICATION_ANSWERS = (Event.PATRON_FOUND, Event.PIN_NEEDED, Event.PIN_REJECTED,
                           Event.PIN_ACCEPTED, Event.PATRON_REFUSED, Event.CARD_UNREADABLE)
-REQUEST_REFUSALS = {Event.RETURN_REQUESTED: "busy", Event.LOANS_ASKED: "no_session",
-                    Event.RENEW: "no_session", Event.HOLD: "no_session"}
-
-
-class Source(StrEnum):
-    """Where an event came from, which decides what a refusal of it means."""
-
-    ACTION = "action"  # refused: a fault, the machine goes out of service
-    REQUEST = "request"  # refused: the patron or technician is told "not now"
-    DEVICE = "device"  # refused: ignored in this state (a card tapped mid-vend)
-    TIMER = "timer"  # refused: ignored in this state (opening hours while lending)
-
-
-# Where each event comes from; every other event is an action's step.
-EVENT_SOURCES: dict[Event, Source] = {
-    **{event: Source.ACTION for event in Event},
-    Event.CARD_PRESENTED: Source.DEVICE, Event.CARD_UNREADABLE: Source.DEVICE,
-    Event.DEVICE_FAULT: Source.DEVICE, Event.HOURS_CHANGED: Source.TIMER,
-    **{event: Source.REQUEST for event in (
-        Event.PIN_ENTERED, Event.CART_ADD, Event.CART_REMOVE, Event.CART_CONFIRMED,
-        Event.LOANS_ASKED, Event.RENEW, Event.HOLD, Event.SESSION_ENDED, Event.RETURN_REQUESTED,
-        Event.PREFETCH_STARTED, Event.MAINTENANCE_STARTED, Event.MAINTENANCE_ENDED, Event.RESET,
-        Event.STOCK)},
-}
-
-
-@dataclass
-class Request:
-    """A patron's or technician's request, answered on the loop through `future`."""
-
-    event: Event
-    payload: dict
-    handler: Callable[["Controller", dict], Reply] | None
-    future: asyncio.Future | None = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future())
-
-
-@dataclass
-class Query:
-    """A read of the controller's state on the loop (the shelf, the status)."""
-
-    read: Callable[..., Any]
-    args: tuple
-    future: asyncio.Future = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future())
-
-
-@dataclass(frozen=True)
-class External:
-    """An event from a device or a timer, with its payload."""
-
-    event: Event
-    source: Source
-    payload: dict = field(default_factory=dict)
 
 
 class Controller:
@@ -128,7 +74,7 @@ class Controller:
         self.step: dict | None = None
         self.ui_url: str | None = None
         self.identifications = 0  # answers to cards and QR codes so far: a screen sees a new one
-        self._subscribers: set[asyncio.Queue] = set()
+        self.screens = Screens()
         self._task: asyncio.Task | None = None
         self._generation = 0  # of the current state's action
         self._idle_timer: asyncio.TimerHandle | None = None
@@ -210,7 +156,7 @@ class Controller:
         elif isinstance(item, Request):
             await self._answer(item)
         elif isinstance(item, Query):
-            _settle(item.future, item.read, self, *item.args)
+            settle(item.future, item.read, self, *item.args)
         elif isinstance(item, External):
             await self._apply(item.event, item.payload, item.source)
         else:
@@ -285,14 +231,14 @@ class Controller:
         if request.future is not None and self.state in SESSION_STATES:
             self.touch()  # a patron's request, not the idle timer's
         if not self.machine.allows(request.event.value):
-            return _fail(request.future, Refused(REQUEST_REFUSALS.get(request.event, "not_now")))
+            return fail(request.future, Refused(REQUEST_REFUSALS.get(request.event, "not_now")))
         try:
             reply = request.handler(self, request.payload) if request.handler else Reply(
                 None, request.event)
         except Exception as exc:  # a refusal, or a bug: the caller gets it, the loop goes on
-            return _fail(request.future, exc)
+            return fail(request.future, exc)
         if reply.event is not None and not await self._send(reply.event, reply.payload):
-            return _fail(request.future, Refused(REQUEST_REFUSALS.get(request.event, "not_now")))
+            return fail(request.future, Refused(REQUEST_REFUSALS.get(request.event, "not_now")))
         if "notice" in request.payload:
             self.notice = request.payload["notice"]
         self.publish()
@@ -464,62 +410,17 @@ class Controller:
             "idle_timeout": self.config.session.idle_timeout,
         }
 
-    def subscribe(self) -> asyncio.Queue:
-        """A queue that receives every new snapshot (for server-sent events)."""
-        queue: asyncio.Queue = asyncio.Queue(maxsize=16)
-        self._subscribers.add(queue)
-        return queue
-
-    def unsubscribe(self, queue: asyncio.Queue) -> None:
-        """Stop sending snapshots to `queue`."""
-        self._subscribers.discard(queue)
-
-    def close_subscribers(self) -> None:
-        """Tell every event stream to end (shutdown): a None ends it."""
-        for queue in self._subscribers:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(None)
-
     def publish(self) -> None:
-        """Send the current snapshot to every subscriber (dropping the oldest if one lags)."""
-        snapshot = self.snapshot()
-        for queue in self._subscribers:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(snapshot)
+        """Send the current snapshot to every screen."""
+        self.screens.publish(self.snapshot())
 
     async def _watch_hours(self) -> None:
         while True:
             await asyncio.sleep(HOURS_CHECK_SECONDS)
-            self.post(Query(_expire_holds, ()))
+            self.post(Query(patron.expire_holds, ()))
             self.post(External(Event.HOURS_CHANGED, Source.TIMER))
 
 
 def _fault(code: str, detail: str) -> dict:
     """A fault as `kiosk status` and the screen show it."""
     return {"code": code, "detail": detail, "at": utc_now().isoformat()}
-
-
-def _settle(future: asyncio.Future, read: Callable[..., Any], *args: Any) -> None:
-    """Answer a query through its future (its error, if it failed)."""
-    try:
-        future.set_result(read(*args))
-    except Exception as exc:
-        _fail(future, exc)
-
-
-def _fail(future: asyncio.Future | None, exc: BaseException) -> None:
-    if future is not None and not future.done():
-        future.set_exception(exc)
-
-
-def _expire_holds(ctl: Controller) -> None:
-    """A ready hold not collected within its days ends; the library is told through the outbox."""
-    now = utc_now()
-    for hold in ctl.journal.active_holds():
-        facts = policy.HoldFacts(hold.item_id, hold.patron_id, hold.ready_at)
-        if policy.hold_expired(facts, now, ctl.config.policy):
-            ctl.journal.append(HoldCancelled(item_id=hold.item_id, patron_id=hold.patron_id,
-                                             reason=HoldEnd.EXPIRED))
-            ctl.kick_sync()

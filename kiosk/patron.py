@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kiosk import planner, policy
-from kiosk.journal import HoldPlaced, Place, Renewed, utc_now
+from kiosk.journal import HoldCancelled, HoldEnd, HoldPlaced, Place, Renewed, utc_now
 from kiosk.session import Prefetch, Session
 from kiosk.steps import Event, Refused, Reply
 
@@ -165,6 +165,17 @@ def place_hold(ctl: "Controller", payload: dict) -> Reply:
     ctl.journal.append(HoldPlaced(item_id=item_id, patron_id=session.member))
     ctl.kick_sync()
     return Reply({"item_id": item_id})
+
+
+def expire_holds(ctl: "Controller") -> None:
+    """A ready hold not collected within its days ends; the library is told through the outbox."""
+    now = utc_now()
+    for hold in ctl.journal.active_holds():
+        facts = policy.HoldFacts(hold.item_id, hold.patron_id, hold.ready_at)
+        if policy.hold_expired(facts, now, ctl.config.policy):
+            ctl.journal.append(HoldCancelled(item_id=hold.item_id, patron_id=hold.patron_id,
+                                             reason=HoldEnd.EXPIRED))
+            ctl.kick_sync()
 
 
 def _session(ctl: "Controller") -> Session:

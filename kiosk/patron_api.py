@@ -68,7 +68,7 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
                                            "Cache-Control": "no-cache"})
     await response.prepare(request)
-    queue = ctl.subscribe()
+    queue = ctl.screens.subscribe()
     try:
         await _send_event(response, ctl.snapshot())
         while True:
@@ -83,7 +83,7 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
-        ctl.unsubscribe(queue)
+        ctl.screens.unsubscribe(queue)
     return response
 
 

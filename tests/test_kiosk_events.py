@@ -17,7 +17,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from kiosk import actions
 from kiosk.config import load_config
-from kiosk.controller import EVENT_SOURCES, SESSION_STATES, Controller, Source
+from kiosk.controller import SESSION_STATES, Controller
+from kiosk.inbox import EVENT_SOURCES, Source
 from kiosk.flows import Credential, CredentialKind, PinWait, RecoveryFlow, ReturnFlow, VendFlow
 from kiosk.machine import KioskMachine, KioskState
 from kiosk.session import Session
