@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 from enum import StrEnum
+from functools import reduce
 from typing import Any, Protocol
 
 from statemachine import State, StateMachine
+from statemachine.transition_list import TransitionList
 
 
 class KioskState(StrEnum):
@@ -43,6 +46,11 @@ class Actions(Protocol):
 
     async def enter(self, state: KioskState, payload: dict) -> None:
         """Start the work of `state` (device steps report back through events)."""
+
+
+def _all_to(target: State, *sources: State) -> TransitionList:
+    """One transition to `target` from each of `sources`."""
+    return reduce(operator.or_, (source.to(target) for source in sources))
 
 
 def _state(kind: KioskState, initial: bool = False) -> State:
@@ -165,33 +173,16 @@ class KioskMachine(StateMachine):
                    | diverting.to(ready, cond="is_open")
                    | shelving.to(closed) | handing_back.to(closed) | diverting.to(closed))
 
-    # faults and the technician
-    fault = (starting.to(out_of_service) | homing.to(out_of_service)
-             | recovering.to(out_of_service) | ready.to(out_of_service)
-             | closed.to(out_of_service) | identifying.to(out_of_service)
-             | pin_entry.to(out_of_service) | checking_pin.to(out_of_service)
-             | browsing.to(out_of_service) | prefetching.to(out_of_service)
-             | fetching.to(out_of_service)
-             | verifying.to(out_of_service) | presenting.to(out_of_service)
-             | awaiting_take.to(out_of_service) | closing_pickup.to(out_of_service)
-             | retracting.to(out_of_service) | opening_return.to(out_of_service)
-             | awaiting_insert.to(out_of_service) | closing_return.to(out_of_service)
-             | identifying_return.to(out_of_service) | shelving.to(out_of_service)
-             | handing_back.to(out_of_service) | diverting.to(out_of_service)
-             | maintenance.to(out_of_service) | out_of_service.to.itself(internal=True))
-    # a device's own report (PLC rebooted, hung, faulted, unreachable): ignored while starting,
-    # homing (the action sees it), in maintenance (a technician is there), or out of service
-    device_fault = (recovering.to(out_of_service) | ready.to(out_of_service)
-                    | closed.to(out_of_service) | identifying.to(out_of_service)
-                    | pin_entry.to(out_of_service) | checking_pin.to(out_of_service)
-                    | browsing.to(out_of_service) | prefetching.to(out_of_service)
-                    | fetching.to(out_of_service)
-                    | verifying.to(out_of_service) | presenting.to(out_of_service)
-                    | awaiting_take.to(out_of_service) | closing_pickup.to(out_of_service)
-                    | retracting.to(out_of_service) | opening_return.to(out_of_service)
-                    | awaiting_insert.to(out_of_service) | closing_return.to(out_of_service)
-                    | identifying_return.to(out_of_service) | shelving.to(out_of_service)
-                    | handing_back.to(out_of_service) | diverting.to(out_of_service))
+    # faults and the technician: a device's own report (PLC rebooted, hung, faulted,
+    # unreachable, interlocked) is ignored while starting and homing (their actions see it),
+    # in maintenance (a technician is there) and out of service; an action's fault is not
+    _working = (recovering, ready, closed, identifying, pin_entry, checking_pin, browsing,
+                prefetching, fetching, verifying, presenting, awaiting_take, closing_pickup,
+                retracting, opening_return, awaiting_insert, closing_return, identifying_return,
+                shelving, handing_back, diverting)
+    device_fault = _all_to(out_of_service, *_working)
+    fault = (_all_to(out_of_service, starting, homing, maintenance, *_working)
+             | out_of_service.to.itself(internal=True))
     maintenance_started = (ready.to(maintenance) | closed.to(maintenance)
                            | out_of_service.to(maintenance))
     maintenance_ended = maintenance.to(homing)

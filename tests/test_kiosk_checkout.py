@@ -138,3 +138,12 @@ def test_the_controller_stops_on_sigterm_while_a_screen_listens_to_events(kiosk)
     assert kiosk.process.returncode == 0  # a clean exit, not the SIGKILL that follows a hang
     listener.join(10)
     assert not listener.is_alive()  # the stream was ended by the controller
+
+
+def test_a_return_shows_no_notice_left_from_an_earlier_card(kiosk):
+    kiosk.tap_card("DEADBEEF")  # a card nobody holds: the screen says so
+    assert kiosk.wait_state("ready")["notice"] is not None
+    kiosk.api("/api/return")
+    assert kiosk.wait_state("awaiting_insert")["notice"] is None
+    state = kiosk.wait_state("ready", timeout=60)  # nothing inserted: the shutter closes
+    assert state["notice"] is None and state["progress"] is None
