@@ -28,8 +28,17 @@ from drivers.carousel.registers import (
 from sim.clock import SimClock
 from sim.plc.acceptance import check_command
 from sim.plc.heartbeat import Heartbeat, new_boot_id
-from sim.plc.mechanics import RETURN_OPENING, PICKER, PICKUP_PORT, RETURN_PORT, Jammed, Mechanics
+from sim.plc.mechanics import (
+    PICKER,
+    PICKUP_PORT,
+    RETURN_OPENING,
+    RETURN_PORT,
+    Carriage,
+    Jammed,
+    Mechanics,
+)
 from sim.plc.server import ModbusFrontend
+from sim.store import Retained
 from sim.world import World
 
 log = logging.getLogger(__name__)
@@ -98,6 +107,19 @@ class PlcSim:
     def power_cycle(self) -> None:
         """Power off and on: a motion stops where it is; new BOOT_ID, SEQ registers 0, not homed."""
         self._cancel_motion()
+        self._boot()
+
+    def retained(self) -> Retained:
+        """What this PLC keeps through a power cut: BOOT_ID, CYCLES and where the carriage is."""
+        carriage = self._mechanics.carriage
+        return Retained(boot_id=self._boot_id, cycles=self._cycles, level=carriage.level,
+                        position=carriage.position)
+
+    def power_up_from(self, retained: Retained) -> None:
+        """Boot as the machine switched off with `retained`: a BOOT_ID unlike its last one."""
+        self._cycles = retained.cycles & 0xFFFFFFFF
+        self._mechanics.carriage = Carriage(retained.level, retained.position)
+        self._boot_id = retained.boot_id
         self._boot()
 
     def set_hang(self, hung: bool) -> None:
