@@ -26,6 +26,7 @@ from sim.world_api import make_app
 log = logging.getLogger(__name__)
 
 VPCD_PORT = 35963  # vsmartcard-vpcd's first reader, "Virtual PCD 00 00"
+SWITCH_OFF_GRACE = 20.0  # s of real time a motion may take to end at a clean stop
 SAVE_DELAY = 0.1  # s of real time from a change to its save: a kill loses at most this much
 
 
@@ -96,8 +97,9 @@ class Simulator:
         return self.endpoints
 
     async def stop(self) -> None:
-        """Stop every component and save the world; endpoints.json is removed."""
+        """Switch off: the motion under way ends, every component stops, the world is saved."""
         (self.options.state_dir / "endpoints.json").unlink(missing_ok=True)
+        await self.plc.finish_motion(SWITCH_OFF_GRACE)
         if self._runner is not None:
             await self._runner.cleanup()
         await self.card.close()

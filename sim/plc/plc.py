@@ -64,6 +64,7 @@ class PlcSim:
         self._cycles = 0
         self._boot_id = 0
         self._stopped = False
+        self._switching_off = False
         self._boot()
         world.subscribe(self._on_world_change)
 
@@ -83,6 +84,12 @@ class PlcSim:
         self._stopped = True
         self._cancel_motion()
         await self._frontend.stop()
+
+    async def finish_motion(self, grace: float) -> None:
+        """A controlled switch-off: no new commands; the motion under way ends (up to `grace` s)."""
+        self._switching_off = True
+        if self._motion is not None and self._frozen is None:
+            await asyncio.wait([self._motion], timeout=grace)
 
     def inject_jam(self, fault_code: int = FaultCode.DRUM_JAM) -> None:
         """The next motion that can jam (HOME, FETCH, STORE, RETRACT, PRESENT, TRANSFER) finishes
@@ -184,8 +191,8 @@ class PlcSim:
         for offset, value in enumerate(values):
             if address + offset < HOLDING_REGISTER_COUNT:
                 self._holding[address + offset] = value
-        if self._frozen is not None or self._stopped:
-            return  # a hung PLC's Modbus interface stores the write; its program never sees it
+        if self._frozen is not None or self._stopped or self._switching_off:
+            return  # stored by the Modbus interface; a hung or switching-off program never sees it
         if address <= HoldingRegister.SEQ < address + len(values):
             self._command(*self._holding)
 
