@@ -77,11 +77,12 @@ def save(path: Path, world: World, retained: Retained) -> None:
 def load(path: Path, world: World) -> Retained | None:
     """Restore the world saved at `path` into `world`; None when nothing was saved yet."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return restore(world, data)
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
-    except (ValueError, KeyError, TypeError, WorldError) as exc:
+    try:
+        return restore(world, json.loads(text))
+    except (StoreError, ValueError, KeyError, TypeError, WorldError) as exc:
         raise StoreError(f"{path}: saved world unreadable ({exc}); remove it to start afresh") \
             from None
 
