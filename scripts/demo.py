@@ -115,6 +115,16 @@ def start(name: str, command: list[str]) -> subprocess.Popen:
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
+def running_simulator() -> int | None:
+    """The pid of a simulator still running on the demo's state dir, if any."""
+    try:
+        pid = json.loads((STATE / "sim" / "endpoints.json").read_text())["pid"]
+        command = Path(f"/proc/{int(pid)}/cmdline").read_bytes()  # a reused pid is not one
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return pid if b"sim" in command else None
+
+
 def run(args: argparse.Namespace, children: list[subprocess.Popen]) -> None:
     """Start the machine, stock it if it is new, say where everything is, wait."""
     (STATE / "sim" / "endpoints.json").unlink(missing_ok=True)  # left by a killed simulator
@@ -151,6 +161,8 @@ def main() -> None:
     parser.add_argument("--reset", action="store_true",
                         help="forget the demo machine first and start a new one")
     args = parser.parse_args()
+    if (pid := running_simulator()) is not None:
+        sys.exit(f"demo: a demo machine is already running (kiosk-sim pid {pid}); stop it first")
     if args.reset:
         forget()
     STATE.mkdir(exist_ok=True)
