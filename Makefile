@@ -8,10 +8,15 @@ APT_PACKAGES := pcscd vsmartcard-vpcd libpcsclite-dev gcc systemd faketime
 STATE_DIR ?= $(CURDIR)/.state
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-patron test bench setup system-packages venv pcscd clean
+.PHONY: demo demo-reset demo-patron test bench setup system-packages venv pcscd clean
 
+# The demo machine lives across runs (world, library and journal under .state/).
 demo: setup
 	$(PY) scripts/demo.py $(DEMO_ARGS)
+
+# Forget the demo machine and start a new one, stocked afresh.
+demo-reset: setup
+	$(PY) scripts/demo.py --reset $(DEMO_ARGS)
 
 # Against a running `make demo` (another terminal): borrow two books, return one.
 demo-patron:

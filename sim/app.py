@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import logging
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from sim import store
 from sim.barcode_device import BarcodeSim
 from sim.clock import SimClock
 from sim.collection import DemoBook, demo_collection
@@ -24,6 +26,8 @@ from sim.world_api import make_app
 log = logging.getLogger(__name__)
 
 VPCD_PORT = 35963  # vsmartcard-vpcd's first reader, "Virtual PCD 00 00"
+SWITCH_OFF_GRACE = 20.0  # s of real time a motion may take to end at a clean stop
+SAVE_DELAY = 0.1  # s of real time from a change to its save: a kill loses at most this much
 
 
 @dataclass(frozen=True)
@@ -47,17 +51,24 @@ class Simulator:
         options.state_dir.mkdir(parents=True, exist_ok=True)
         self.clock = SimClock(options.speed)
         self.world = World()
-        collection = [] if options.empty else demo_collection(geometry=self.world.geometry)
-        self.world.load(collection)
-        self.collection = collection
+        self.world_file = options.state_dir / store.WORLD_FILE
+        retained = store.load(self.world_file, self.world)
+        self.restored = retained is not None
+        self.collection = [] if options.empty else demo_collection(geometry=self.world.geometry)
+        if not self.restored:
+            self.world.load(self.collection)
         self.plc = PlcSim(self.world, self.clock)
+        if retained is not None:
+            self.plc.power_up_from(retained)
+            log.info("world restored from %s: %d books", self.world_file, len(self.world.books))
         self.rfid = RfidSim(self.world)
         self.scanner = BarcodeSim()
         self.card = VirtualCard(host="127.0.0.1", port=options.vpcd_port)
         self.library = LibrarySim(options.state_dir / "library.db")
-        self.library.load_demo(collection)
+        self.library.load_demo(self.collection)
         self.endpoints: dict = {}
         self._runner: web.AppRunner | None = None
+        self._pending_save: asyncio.TimerHandle | None = None
 
     async def start(self) -> dict:
         """Start every component and write endpoints.json; returns the endpoints."""
@@ -79,13 +90,16 @@ class Simulator:
             "speed": self.options.speed,
             "pid": os.getpid(),
         }
-        write_loading_list(self.options.state_dir / "loading-list.csv", self.collection)
+        self.save()
+        self.world.subscribe(self._world_changed)
+        write_loading_list(self.options.state_dir / "loading-list.csv", self.world, self.collection)
         write_json_atomically(self.options.state_dir / "endpoints.json", self.endpoints)
         return self.endpoints
 
     async def stop(self) -> None:
-        """Stop every component; endpoints.json is removed."""
+        """Switch off: the motion under way ends, every component stops, the world is saved."""
         (self.options.state_dir / "endpoints.json").unlink(missing_ok=True)
+        await self.plc.finish_motion(SWITCH_OFF_GRACE)
         if self._runner is not None:
             await self._runner.cleanup()
         await self.card.close()
@@ -93,6 +107,22 @@ class Simulator:
         self.scanner.stop()
         self.rfid.stop()
         await self.plc.stop()
+        if self._pending_save is not None:
+            self._pending_save.cancel()
+        self.save()
+
+    def save(self) -> None:
+        """Write the world and the PLC's retentive registers to world.json now."""
+        self._pending_save = None
+        try:
+            store.save(self.world_file, self.world, self.plc.retained())
+        except OSError as exc:  # a full disk must not stop the machine; the next change retries
+            log.error("cannot save the world to %s: %s", self.world_file, exc)
+
+    def _world_changed(self) -> None:
+        """Save soon after a change; a burst of changes (one motion's steps) is one write."""
+        if self._pending_save is None:
+            self._pending_save = asyncio.get_running_loop().call_later(SAVE_DELAY, self.save)
 
     def world_state(self) -> dict:
         """The ground truth plus the PLC's registers and the card in the field."""
@@ -113,15 +143,18 @@ class Simulator:
         return f"http://{host}:{port}"
 
 
-def write_loading_list(path: Path, collection: list[DemoBook]) -> None:
-    """The loading list that comes with the books: item, tag UID, slot, title, authors."""
+def write_loading_list(path: Path, world: World, collection: list[DemoBook]) -> None:
+    """The loading list of the books in the drum now: item, tag UID, slot, title, authors."""
+    authors = {book.item_id: book.title.authors for book in collection}
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["item_id", "uid", "slot", "title", "authors"])
-        for book in collection:
-            writer.writerow([book.item_id, book.uid.hex().upper(), book.slot, book.title.title,
-                             book.title.authors])
+        for slot in range(world.geometry.slot_count):
+            book = world.slot_book(slot)
+            if book is not None:
+                writer.writerow([book.item_id, book.uid_hex, slot, book.title,
+                                 authors.get(book.item_id, "")])
     os.replace(tmp, path)
 
 

@@ -10,16 +10,19 @@ import sys
 from pathlib import Path
 
 from sim.app import VPCD_PORT, SimOptions, Simulator
+from sim.store import WORLD_FILE, StoreError
 
 
 def parse_args(argv: list[str] | None = None) -> SimOptions:
     """Options from the command line."""
     parser = argparse.ArgumentParser(prog="kiosk-sim", description=__doc__)
     parser.add_argument("--state-dir", type=Path, required=True,
-                        help="where endpoints.json and the library's database are written")
+                        help="the machine's memory (world.json, the library's database) and "
+                             "endpoints.json; a saved world is loaded at start")
     parser.add_argument("--speed", type=float, default=1.0,
                         help="how many times faster than the real machine motions run (0.1..1000)")
-    parser.add_argument("--empty", action="store_true", help="start with an empty drum")
+    parser.add_argument("--empty", action="store_true", help="a new machine starts with an empty drum "
+                        "(ignored when the state dir holds a saved world)")
     parser.add_argument("--modbus-port", type=int, default=0, help="Modbus TCP port (0: any free)")
     parser.add_argument("--world-port", type=int, default=0, help="world API port (0: any free)")
     parser.add_argument("--vpcd-port", type=int, default=VPCD_PORT,
@@ -40,14 +43,14 @@ async def run(options: SimOptions) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     endpoints = await simulator.start()
-    print(describe(endpoints, options.state_dir), flush=True)
+    print(describe(endpoints, options.state_dir, simulator.restored), flush=True)
     try:
         await stop.wait()
     finally:
         await simulator.stop()
 
 
-def describe(endpoints: dict, state_dir: Path) -> str:
+def describe(endpoints: dict, state_dir: Path, restored: bool = False) -> str:
     """A human-readable summary of the endpoints."""
     lines = ["kiosk-sim is running.",
              f"  Modbus TCP   {endpoints['modbus']['host']}:{endpoints['modbus']['port']}",
@@ -59,6 +62,7 @@ def describe(endpoints: dict, state_dir: Path) -> str:
              f"  Library      {endpoints['library']['url']}  "
              f"SIP2 {endpoints['library']['sip2_host']}:{endpoints['library']['sip2_port']}",
              f"  Endpoints    {state_dir / 'endpoints.json'}",
+             f"  World        {state_dir / WORLD_FILE} ({'restored' if restored else 'new machine'})",
              "Press Ctrl-C to stop."]
     return "\n".join(lines)
 
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(run(options))
     except KeyboardInterrupt:
         pass
-    except OSError as exc:
+    except (OSError, StoreError) as exc:
         print(f"kiosk-sim: {exc}", file=sys.stderr)
         sys.exit(1)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sim.world import Place, PlaceKind, WorldError, make_book
+from sim.world import Place, PlaceKind, World, WorldError, make_book
 
 if TYPE_CHECKING:
     from sim.app import Simulator
@@ -117,7 +117,7 @@ def _book_to_insert(sim: "Simulator", body: dict):
     if "foreign" in body:
         spec = field(body, "foreign", dict)
         item_id = field(spec, "item_id", str)
-        uid = bytes([0xE0, 0x04, 0x01, 0xF0]) + next(_foreign_serial).to_bytes(4, "big")
+        uid = _foreign_uid(world)
         book = make_book(uid, item_id, isil=field(spec, "isil", str, "999999"))
         if field(spec, "damaged_tag", bool, False):
             book.memory[19] ^= 0xFF  # break the tag's CRC: the reader must refuse it
@@ -130,6 +130,14 @@ def _book_to_insert(sim: "Simulator", body: dict):
     if world.place_of(book.uid).kind is not PlaceKind.OUT:
         raise WorldError(f"book {item_id} is inside the machine, not with a patron")
     return book
+
+
+def _foreign_uid(world: World) -> bytes:
+    """A tag UID no book in the world has (a restored world may hold earlier foreign books)."""
+    while True:
+        uid = bytes([0xE0, 0x04, 0x01, 0xF0]) + next(_foreign_serial).to_bytes(4, "big")
+        if uid not in world.books:
+            return uid
 
 
 @route("/return/take-back")

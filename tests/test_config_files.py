@@ -156,7 +156,8 @@ def test_demo_points_where_make_demo_runs_the_simulator():
     launcher = (ROOT / "scripts" / "demo.py").read_text()
     assert 'STATE = ROOT / ".state"' in launcher
     assert '"--state-dir", str(STATE / "sim")' in launcher
-    assert '"--config", str(ROOT / "config/demo.toml")' in launcher
+    assert 'CONFIG = ROOT / "config" / "demo.toml"' in launcher
+    assert '"--config", str(CONFIG)' in launcher
     assert 'endpoints_file = "../.state/sim/endpoints.json"' in demo.lines
 
 

@@ -54,6 +54,7 @@ class AdminApi:
         days = number(body, "advance_days", default=0, low=-3650, high=3650)
         seconds = number(body, "advance_seconds", default=0, low=-1e9, high=1e9)
         self.lib.clock.advance(timedelta(days=days, seconds=seconds))
+        self.lib.save_clock()
         return self._now()
 
     def _now(self) -> web.Response:

@@ -32,6 +32,7 @@ class LibrarySim:
         self.token = token
         self.faults = Faults()
         self.library = Library(open_db(Path(db_path)), LibraryClock(timezone), home_isil)
+        self.library.restore_clock()
         with self.library.atomic():
             for isil, name in demo.LIBRARY_NAMES.items():
                 world.ensure_library(self.library, isil, name)

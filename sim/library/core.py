@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sim.library.clock import LibraryClock
@@ -68,6 +68,17 @@ class Library:
         finally:
             self._depth -= 1
             self.conn.execute(f"RELEASE {name}")
+
+    def restore_clock(self) -> None:
+        """Set the clock's offset to the one saved (the library's time does not jump back)."""
+        row = self.one("SELECT value FROM settings WHERE name = 'clock_offset_seconds'")
+        if row is not None:
+            self.clock.offset = timedelta(seconds=float(row["value"]))
+
+    def save_clock(self) -> None:
+        """Keep the clock's offset for the next start."""
+        self.run("INSERT INTO settings VALUES ('clock_offset_seconds', ?) ON CONFLICT (name) "
+                 "DO UPDATE SET value = excluded.value", str(self.clock.offset.total_seconds()))
 
     def machine_library(self, machine_id: str) -> str:
         """ISIL of the library a machine belongs to; Refused for an unknown machine."""

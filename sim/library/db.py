@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS holds (
     placed_at TEXT NOT NULL, ready_at TEXT, expires_at TEXT,
     state TEXT NOT NULL CHECK (state IN ('waiting', 'ready', 'fulfilled', 'cancelled', 'expired')));
 CREATE INDEX IF NOT EXISTS holds_by_item ON holds(item_id, state);
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS transactions (
     transaction_id TEXT PRIMARY KEY, kind TEXT NOT NULL, item_id TEXT, member_number TEXT,
     machine_id TEXT, status TEXT NOT NULL CHECK (status IN ('applied', 'conflict', 'refused')),

@@ -28,8 +28,17 @@ from drivers.carousel.registers import (
 from sim.clock import SimClock
 from sim.plc.acceptance import check_command
 from sim.plc.heartbeat import Heartbeat, new_boot_id
-from sim.plc.mechanics import RETURN_OPENING, PICKER, PICKUP_PORT, RETURN_PORT, Jammed, Mechanics
+from sim.plc.mechanics import (
+    PICKER,
+    PICKUP_PORT,
+    RETURN_OPENING,
+    RETURN_PORT,
+    Carriage,
+    Jammed,
+    Mechanics,
+)
 from sim.plc.server import ModbusFrontend
+from sim.store import Retained
 from sim.world import World
 
 log = logging.getLogger(__name__)
@@ -55,6 +64,7 @@ class PlcSim:
         self._cycles = 0
         self._boot_id = 0
         self._stopped = False
+        self._switching_off = False
         self._boot()
         world.subscribe(self._on_world_change)
 
@@ -74,6 +84,12 @@ class PlcSim:
         self._stopped = True
         self._cancel_motion()
         await self._frontend.stop()
+
+    async def finish_motion(self, grace: float) -> None:
+        """A controlled switch-off: no new commands; the motion under way ends (up to `grace` s)."""
+        self._switching_off = True
+        if self._motion is not None and self._frozen is None:
+            await asyncio.wait([self._motion], timeout=grace)
 
     def inject_jam(self, fault_code: int = FaultCode.DRUM_JAM) -> None:
         """The next motion that can jam (HOME, FETCH, STORE, RETRACT, PRESENT, TRANSFER) finishes
@@ -98,6 +114,19 @@ class PlcSim:
     def power_cycle(self) -> None:
         """Power off and on: a motion stops where it is; new BOOT_ID, SEQ registers 0, not homed."""
         self._cancel_motion()
+        self._boot()
+
+    def retained(self) -> Retained:
+        """What this PLC keeps through a power cut: BOOT_ID, CYCLES and where the carriage is."""
+        carriage = self._mechanics.carriage
+        return Retained(boot_id=self._boot_id, cycles=self._cycles, level=carriage.level,
+                        position=carriage.position)
+
+    def power_up_from(self, retained: Retained) -> None:
+        """Boot as the machine switched off with `retained`: a BOOT_ID unlike its last one."""
+        self._cycles = retained.cycles & 0xFFFFFFFF
+        self._mechanics.carriage = Carriage(retained.level, retained.position)
+        self._boot_id = retained.boot_id
         self._boot()
 
     def set_hang(self, hung: bool) -> None:
@@ -162,8 +191,8 @@ class PlcSim:
         for offset, value in enumerate(values):
             if address + offset < HOLDING_REGISTER_COUNT:
                 self._holding[address + offset] = value
-        if self._frozen is not None or self._stopped:
-            return  # a hung PLC's Modbus interface stores the write; its program never sees it
+        if self._frozen is not None or self._stopped or self._switching_off:
+            return  # stored by the Modbus interface; a hung or switching-off program never sees it
         if address <= HoldingRegister.SEQ < address + len(values):
             self._command(*self._holding)
 
