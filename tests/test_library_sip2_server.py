@@ -152,9 +152,20 @@ def fixed_part_cut(wire: bytes, draw) -> bytes:
     return append_error_detection(wire[:cut], msg.sequence) + b"\r"
 
 
-def code_not_answered(wire: bytes, draw) -> bytes:
-    code = draw(st.from_regex(r"\A[0-9]{2}\Z").filter(lambda c: c not in REQUESTS + ("93", "97")))
+def code_unknown(wire: bytes, draw) -> bytes:
+    code = draw(st.from_regex(r"\A[0-9]{2}\Z").filter(lambda c: c not in LAYOUTS))
     return append_error_detection(code.encode() + wire[2:-9], decode(wire).sequence) + b"\r"
+
+
+def code_not_a_request(wire: bytes, draw) -> bytes:
+    msg = decode(wire)
+    code = draw(st.sampled_from(sorted(set(LAYOUTS) - set(REQUESTS) - {"93", "97"})))
+    fixed = {name: draw(st.text(PRINTABLE, min_size=length, max_size=length)) for name, length in LAYOUTS[code]}
+    return encode(build(code, fixed, msg.fields, msg.sequence))
+
+
+DATE_READ_FIRST = {"09": "return_date", "11": "transaction_date", "29": "transaction_date",
+                   "15": "transaction_date"}  # the requests whose dates the ACS reads
 
 
 def date_malformed(wire: bytes, draw) -> bytes:
@@ -173,11 +184,9 @@ def _date_ok(text: str) -> bool:
     return True
 
 
-DATE_READ_FIRST = {"09": "return_date", "11": "transaction_date", "29": "transaction_date",
-                   "15": "transaction_date"}  # the requests whose dates the ACS reads
 CORRUPTIONS = {  # how one part of a request is corrupted, and the requests it applies to
     "checksum": (checksum_changed, REQUESTS), "fixed part cut short": (fixed_part_cut, REQUESTS),
-    "code the ACS does not answer": (code_not_answered, REQUESTS),
+    "unknown code": (code_unknown, REQUESTS), "a response's code": (code_not_a_request, REQUESTS),
     "malformed date": (date_malformed, tuple(DATE_READ_FIRST)),
 }
 
