@@ -9,7 +9,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from kiosk.config import SyncConfig
@@ -105,12 +105,6 @@ class Sync:
     def conflicts(self) -> list[SyncConflict]:
         """Events the library recorded with an objection, oldest first (for the technician)."""
         return [self._conflict(row) for row in self.journal.db.query(_CONFLICTS)]
-
-    def recently_good(self, patron_id: str, now: datetime) -> bool:
-        """Whether the library vouched for the patron within offline_recent_hours of `now`."""
-        seen = self.journal.patron_last_good(patron_id)
-        window = timedelta(hours=self.policy.offline_recent_hours)
-        return seen is not None and timedelta(0) <= now - seen <= window
 
     async def _pause(self, delay: float | None) -> None:
         if delay is None:
