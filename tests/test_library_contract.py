@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from library_fixtures import (  # noqa: F401 - fixtures
-    MACHINE, admin, background_loop, connector, item, library, tx,
+    MACHINE, admin, background_loop, connector, item, library, make_connector, tx,
 )
 
-from kiosk.connectors import ItemStatus, LoanResult, Patron, Reason, Refusal
+from kiosk.connectors import ItemStatus, LibraryUnavailable, LoanResult, Patron, Reason, Refusal
 from sim.collection import FOREIGN_ISIL, OWNER_ISIL, demo_collection
 from sim.library import DEMO_PATRONS
 
@@ -238,7 +239,19 @@ def test_only_copies_of_this_machine_are_taken_back(connector, admin):
 
 
 def test_end_of_a_patron_session_is_acknowledged(connector, admin):
-    assert connector.end_session(admin.patron()) is None
+    assert connector.end_session(admin.patron()) is True
+
+
+def test_a_sip2_session_end_is_acknowledged_by_the_acs_itself(library, tmp_path):
+    conn = make_connector("sip2", library.endpoint, tmp_path)
+    member = library.admin.patron()
+    try:
+        assert conn.end_session(member) is True
+        library.admin.fault("sip2", "drop")  # the ACS hangs up without answering
+        with pytest.raises(LibraryUnavailable):
+            conn.end_session(member)
+    finally:
+        conn.close()
 
 
 def test_catalogue_lists_the_machines_copies(connector):
