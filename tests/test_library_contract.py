@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,6 +12,7 @@ from library_fixtures import (  # noqa: F401 - fixtures
     MACHINE, admin, background_loop, connector, item, library, make_connector, tx,
 )
 
+from drivers.sip2 import Message, build, decode, encode
 from kiosk.connectors import ItemStatus, LibraryUnavailable, LoanResult, Patron, Reason, Refusal
 from sim.collection import FOREIGN_ISIL, OWNER_ISIL, demo_collection
 from sim.library import DEMO_PATRONS
@@ -252,6 +255,46 @@ def test_a_sip2_session_end_is_acknowledged_by_the_acs_itself(library, tmp_path)
             conn.end_session(member)
     finally:
         conn.close()
+
+
+class ScriptedAcs:
+    """A one-connection SIP2 ACS on loopback that accepts the login and answers 35 as told."""
+
+    def __init__(self, end_session: str, patron: str) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.endpoint = {"sip2_host": "127.0.0.1", "sip2_port": self.server.getsockname()[1]}
+        self.answers = {"93": build("94", {"ok": "1"}),
+                        "35": build("36", {"end_session": end_session, "transaction_date": " " * 18},
+                                    [("AO", OWNER_ISIL), ("AA", patron)])}
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        conn, _ = self.server.accept()
+        with conn, conn.makefile("rb") as lines:
+            while line := _read_cr(lines):
+                request = decode(line)
+                answer = self.answers[request.code]
+                conn.sendall(encode(Message(answer.code, answer.fixed, answer.fields, request.sequence)))
+
+
+def _read_cr(stream) -> bytes:
+    """One CR-terminated message, or b"" at the end of the stream."""
+    data = b""
+    while (byte := stream.read(1)) and byte != b"\r":
+        data += byte
+    return data
+
+
+@pytest.mark.parametrize(("flag", "named", "acknowledged"),
+                         [("Y", "P1", True), ("N", "P1", False), ("Y", "P2", False)])
+def test_a_sip2_session_end_is_what_the_acs_answered(tmp_path, flag, named, acknowledged):
+    acs = ScriptedAcs(end_session=flag, patron=named)
+    conn = make_connector("sip2", acs.endpoint, tmp_path)
+    try:
+        assert conn.end_session("P1") is acknowledged
+    finally:
+        conn.close()
+        acs.server.close()
 
 
 def test_catalogue_lists_the_machines_copies(connector):
