@@ -77,15 +77,34 @@ def test_errors_belong_to_the_driver_tree():
     assert issubclass(UidFormatError, ProtocolError)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=40))
-def test_random_responses_yield_their_data_or_a_codec_error(response):
-    try:
-        uid = parse_uid_response(*split_response(response))
-    except (CardStatusError, UidFormatError):
-        return
-    assert response[-2:] == b"\x90\x00"
-    assert uid == response[:-2]
+uids = UID_LENGTHS.flatmap(lambda n: st.binary(min_size=n, max_size=n))
+status_words = st.tuples(BYTE, BYTE).filter(lambda sw: sw != (0x90, 0x00))
+wrong_length_uids = st.one_of(st.binary(max_size=MIN_UID_LENGTH - 1),
+                              st.binary(min_size=MAX_UID_LENGTH + 1, max_size=40))
+CORRUPTIONS = {  # a valid 90 00 response with one part corrupted, and the error it must raise
+    "cut before the status words": (uids.flatmap(lambda uid: st.sampled_from([b"", uid[-1:], b"\x90"])),
+                                    UidFormatError),
+    "a status other than 90 00": (st.builds(lambda uid, sw: uid + bytes(sw), uids, status_words),
+                                  CardStatusError),
+    "a UID of impossible length": (wrong_length_uids.map(lambda uid: uid + b"\x90\x00"), UidFormatError),
+}
+
+
+@pytest.mark.parametrize("corruption", CORRUPTIONS)
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_a_valid_response_with_one_part_corrupted_raises_its_own_error(corruption, data):
+    responses, error = CORRUPTIONS[corruption]
+    with pytest.raises(error):
+        parse_uid_response(*split_response(data.draw(responses)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(uids, status_words)
+def test_a_refused_status_carries_its_status_words(uid, sw):
+    with pytest.raises(CardStatusError) as refused:
+        parse_uid_response(*split_response(uid + bytes(sw)))
+    assert (refused.value.sw1, refused.value.sw2) == sw
 
 
 @settings(max_examples=100, deadline=None)

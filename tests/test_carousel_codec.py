@@ -52,15 +52,81 @@ def test_status_round_trips(status):
     assert decode_status(words, status.sensors.to_bits(), status.lamps.to_bits()) == status
 
 
+CODES = {InputRegister.STATE: State, InputRegister.RESULT: Result, InputRegister.REJECT_CODE: Result,
+         InputRegister.FAULT_CODE: FaultCode}
+
+
+def set_word(words: list[int], register: InputRegister, value: int) -> list[int]:
+    """`words` with `register` set to `value`."""
+    return [value if i == register else w for i, w in enumerate(words)]
+
+
+@st.composite
+def wrong_register_count(draw, words):
+    return draw(st.one_of(st.integers(0, len(words) - 1).map(lambda n: words[:n]),
+                          st.lists(WORD, min_size=1, max_size=4).map(lambda more: words + more)))
+
+
+@st.composite
+def not_a_word(draw, words):
+    value = draw(st.one_of(st.integers(-0x10000, -1), st.integers(0x10000, 0x2FFFF)))
+    return set_word(words, draw(st.sampled_from(InputRegister)), value)
+
+
+@st.composite
+def impossible_geometry(draw, words):
+    levels = words[InputRegister.LEVELS]
+    register, value = draw(st.one_of(
+        st.tuples(st.sampled_from([InputRegister.LEVELS, InputRegister.POSITIONS]), st.just(0)),
+        st.tuples(st.sampled_from([InputRegister.PICKUP_LEVEL, InputRegister.RETURN_LEVEL]),
+                  st.integers(levels, 0xFFFF))))
+    return set_word(words, register, value)
+
+
+@st.composite
+def off_the_drum(draw, words):
+    register = draw(st.sampled_from([InputRegister.LEVEL, InputRegister.POSITION]))
+    limit = words[InputRegister.LEVELS if register is InputRegister.LEVEL else InputRegister.POSITIONS]
+    return set_word(words, register, draw(st.integers(limit, 0xFFFF)))
+
+
+def zero_boot_id(words):
+    return st.just(set_word(words, InputRegister.BOOT_ID, 0))
+
+
+@st.composite
+def unknown_code(draw, words):
+    register = draw(st.sampled_from(sorted(CODES)))
+    known = {int(code) for code in CODES[register]} | ({0} if register is InputRegister.FAULT_CODE else set())
+    return set_word(words, register, draw(WORD.filter(lambda v: v not in known)))
+
+
+REGISTER_CORRUPTIONS = {  # one corruption of a valid reading, and the check that must catch it
+    "expected 18 input registers": wrong_register_count, "is not a 16-bit word": not_a_word,
+    "impossible geometry": impossible_geometry, "LEVEL .* outside": off_the_drum,
+    "BOOT_ID is 0": zero_boot_id, "is not a known code": unknown_code,
+}
+
+
+@pytest.mark.parametrize("check", REGISTER_CORRUPTIONS)
 @EXAMPLES
-@given(st.lists(st.integers(-5, 0x1FFFF), max_size=25), st.lists(st.booleans(), max_size=20),
-       st.lists(st.booleans(), max_size=6))
-def test_random_registers_decode_or_raise_only_register_map_error(words, sensors, lamps):
-    try:
-        status = decode_status(words, sensors, lamps)
-    except RegisterMapError:
-        return
-    assert encode_input_registers(status) == words  # what decodes is exactly what was read
+@given(data=st.data(), status=statuses())
+def test_a_valid_reading_with_one_register_corrupted_stops_at_its_own_check(check, data, status):
+    words = data.draw(REGISTER_CORRUPTIONS[check](encode_input_registers(status)))
+    with pytest.raises(RegisterMapError, match=check):
+        decode_status(words, status.sensors.to_bits(), status.lamps.to_bits())
+
+
+@EXAMPLES
+@given(statuses(), st.sampled_from(["sensors", "lamps"]), st.data())
+def test_a_valid_reading_with_bits_missing_is_a_register_map_error(status, which, data):
+    sensors, lamps = status.sensors.to_bits(), status.lamps.to_bits()
+    if which == "sensors":
+        sensors = sensors[:data.draw(st.integers(0, len(sensors) - 1))]
+    else:
+        lamps = lamps[:data.draw(st.integers(0, len(lamps) - 1))]
+    with pytest.raises(RegisterMapError, match=f"expected \\d+ {'discrete inputs' if which == 'sensors' else 'coils'}"):
+        decode_status(encode_input_registers(status), sensors, lamps)
 
 
 @EXAMPLES

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from library_fixtures import (  # noqa: F401 - fixtures
-    MACHINE, admin, background_loop, connector, item, library, tx,
+    MACHINE, admin, background_loop, connector, item, library, make_connector, tx,
 )
 
-from kiosk.connectors import ItemStatus, LoanResult, Patron, Reason, Refusal
+from drivers.sip2 import Message, build, decode, encode
+from kiosk.connectors import ItemStatus, LibraryUnavailable, LoanResult, Patron, Reason, Refusal
 from sim.collection import FOREIGN_ISIL, OWNER_ISIL, demo_collection
 from sim.library import DEMO_PATRONS
 
@@ -238,7 +242,59 @@ def test_only_copies_of_this_machine_are_taken_back(connector, admin):
 
 
 def test_end_of_a_patron_session_is_acknowledged(connector, admin):
-    assert connector.end_session(admin.patron()) is None
+    assert connector.end_session(admin.patron()) is True
+
+
+def test_a_sip2_session_end_is_acknowledged_by_the_acs_itself(library, tmp_path):
+    conn = make_connector("sip2", library.endpoint, tmp_path)
+    member = library.admin.patron()
+    try:
+        assert conn.end_session(member) is True
+        library.admin.fault("sip2", "drop")  # the ACS hangs up without answering
+        with pytest.raises(LibraryUnavailable):
+            conn.end_session(member)
+    finally:
+        conn.close()
+
+
+class ScriptedAcs:
+    """A one-connection SIP2 ACS on loopback that accepts the login and answers 35 as told."""
+
+    def __init__(self, end_session: str, patron: str) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.endpoint = {"sip2_host": "127.0.0.1", "sip2_port": self.server.getsockname()[1]}
+        self.answers = {"93": build("94", {"ok": "1"}),
+                        "35": build("36", {"end_session": end_session, "transaction_date": " " * 18},
+                                    [("AO", OWNER_ISIL), ("AA", patron)])}
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        conn, _ = self.server.accept()
+        with conn, conn.makefile("rb") as lines:
+            while line := _read_cr(lines):
+                request = decode(line)
+                answer = self.answers[request.code]
+                conn.sendall(encode(Message(answer.code, answer.fixed, answer.fields, request.sequence)))
+
+
+def _read_cr(stream) -> bytes:
+    """One CR-terminated message, or b"" at the end of the stream."""
+    data = b""
+    while (byte := stream.read(1)) and byte != b"\r":
+        data += byte
+    return data
+
+
+@pytest.mark.parametrize(("flag", "named", "acknowledged"),
+                         [("Y", "P1", True), ("N", "P1", False), ("Y", "P2", False)])
+def test_a_sip2_session_end_is_what_the_acs_answered(tmp_path, flag, named, acknowledged):
+    acs = ScriptedAcs(end_session=flag, patron=named)
+    conn = make_connector("sip2", acs.endpoint, tmp_path)
+    try:
+        assert conn.end_session("P1") is acknowledged
+    finally:
+        conn.close()
+        acs.server.close()
 
 
 def test_catalogue_lists_the_machines_copies(connector):

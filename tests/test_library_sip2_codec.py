@@ -6,12 +6,12 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.errors import ProtocolError
 from drivers.sip2 import (
-    LAYOUTS, ChecksumError, Message, Sip2Error, build, checksum, decode, encode, format_date,
+    LAYOUTS, ChecksumError, append_error_detection, Message, Sip2Error, build, checksum, decode, encode, format_date,
     parse_date, response_code,
 )
 
@@ -122,13 +122,73 @@ def test_every_message_survives_encode_and_decode(msg):
     assert decode(encode(msg), require_checksum=True) == msg
 
 
-@given(st.binary(max_size=200))
-def test_parser_never_fails_other_than_with_a_sip2_error(data):
-    try:
-        msg = decode(data)
-    except Sip2Error:
-        return
-    assert msg.code in LAYOUTS
+def body_of(msg: Message) -> bytes:
+    """The bytes of `msg` without the error-detection tail and the CR."""
+    return encode(msg, error_detection=False)[:-1]
+
+
+def sealed(body: bytes, sequence: int | None) -> bytes:
+    """`body` with a correct AY/AZ tail and the CR: corruption that only the parser can catch."""
+    return append_error_detection(body, sequence) + b"\r"
+
+
+def tail_cut_off(msg):
+    return st.just(body_of(msg) + b"\r")
+
+
+@st.composite
+def body_byte_changed(draw, msg):
+    wire = encode(msg)
+    body_length = len(body_of(msg))
+    at = draw(st.integers(0, body_length - 1))
+    changed = (wire[at] + draw(st.integers(1, 255))) % 256
+    return wire[:at] + bytes([changed]) + wire[at + 1:]
+
+
+@st.composite
+def invalid_utf8(draw, msg):
+    body = body_of(msg)
+    at = draw(st.integers(0, len(body)))
+    bad = draw(st.sampled_from([b"\xff", b"\xc3", b"\xe2\x82", b"\x80"]))
+    return sealed(body[:at] + bad + body[at:], msg.sequence)
+
+
+@st.composite
+def unknown_code(draw, msg):
+    code = draw(st.from_regex(r"\A[0-9A-Z]{2}\Z").filter(lambda c: c not in LAYOUTS))
+    return sealed(code.encode() + body_of(msg)[2:], msg.sequence)
+
+
+@st.composite
+def fixed_part_cut_short(draw, msg):
+    fixed_length = sum(n for _, n in LAYOUTS[msg.code])
+    cut = draw(st.integers(2, 1 + fixed_length)) if fixed_length else draw(st.nothing())
+    return sealed(body_of(msg)[:cut], msg.sequence)
+
+
+@st.composite
+def bad_field_identifier(draw, msg):
+    body = body_of(msg)
+    fixed_end = 2 + sum(n for _, n in LAYOUTS[msg.code])
+    ids = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=2, max_size=2)
+    bad_id = draw(ids.filter(lambda i: "|" not in i and not i.isalnum()))
+    return sealed(body[:fixed_end] + bad_id.encode() + b"x|" + body[fixed_end:], msg.sequence)
+
+
+DECODE_CORRUPTIONS = {  # a valid message with one part corrupted, and what decode must say
+    "no AY/AZ error-detection tail": tail_cut_off, "does not match": body_byte_changed,
+    "is not valid utf-8": invalid_utf8, "unknown message code": unknown_code,
+    "too short for fixed field": fixed_part_cut_short, "bad variable field": bad_field_identifier,
+}
+
+
+@pytest.mark.parametrize("check", DECODE_CORRUPTIONS)
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), msg=messages())
+def test_a_valid_message_with_one_part_corrupted_stops_at_its_own_check(check, data, msg):
+    wire = data.draw(DECODE_CORRUPTIONS[check](msg))
+    with pytest.raises(Sip2Error, match=check):
+        decode(wire, require_checksum=True)
 
 
 @given(messages(), st.integers(min_value=0), st.integers(1, 255))

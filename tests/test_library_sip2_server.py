@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import socket
+from datetime import datetime, timezone
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from library_fixtures import (  # noqa: F401 - fixtures
-    MACHINE, BackgroundLoop, background_loop, library, make_connector, start_library,
+    BOOKS, MACHINE, BackgroundLoop, background_loop, library, make_connector, start_library,
 )
+from library_fixtures import item as item_id
 
-from drivers.sip2 import Message, build, decode, encode
+from drivers.sip2 import (
+    LAYOUTS, Message, Sip2Error, append_error_detection, build, decode, encode, format_date, parse_date,
+    response_code,
+)
+from sim.collection import OWNER_ISIL
+from sim.library.demo import DEMO_PATRONS
 from kiosk.connectors import Patron
 from sim.library import DEMO_TOKEN
 
@@ -87,18 +94,113 @@ def shared_library(background_loop: BackgroundLoop, tmp_path_factory) -> Iterato
     background_loop.run(running.sim.stop())
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=120).filter(lambda b: b"\r" not in b))
-def test_any_line_gets_a_well_formed_answer(shared_library, line):
+SC_STATUS = build("99", {"status_code": "0", "max_print_width": "080", "protocol_version": "2.00"},
+                  sequence=5)
+RESEND = b"96AZFEF6\r"
+REQUESTS = ("99", "23", "63", "17", "35", "09", "11", "29", "15")  # what an SC asks after login
+PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E, blacklist_characters="|")
+sip2_dates = st.one_of(
+    st.just(" " * 18),
+    st.datetimes(datetime(2020, 1, 1), datetime(2035, 1, 1)).map(format_date),
+    st.datetimes(datetime(2020, 1, 1), datetime(2035, 1, 1), timezones=st.just(timezone.utc)).map(format_date))
+
+
+@st.composite
+def requests_(draw, codes: tuple[str, ...] = REQUESTS) -> Message:
+    """A well-formed SC request: any fixed values that fit, known or unknown patrons and items."""
+    code = draw(st.sampled_from(codes))
+    fixed = {name: draw(sip2_dates if length == 18 else st.text(PRINTABLE, min_size=length, max_size=length))
+             for name, length in LAYOUTS[code]}
+    ident = st.one_of(st.sampled_from([p.member_number for p in DEMO_PATRONS] + [p.card_uid for p in DEMO_PATRONS]), st.text(PRINTABLE, max_size=12))
+    item = st.one_of(st.integers(1, BOOKS).map(item_id), st.text(PRINTABLE, max_size=12))
+    fields = [("AO", OWNER_ISIL), ("AA", draw(ident)), ("AB", draw(item))]
+    return build(code, fixed, draw(st.permutations(fields)), sequence=draw(st.integers(0, 9)))
+
+
+def reply_code(sc: RawSc, wire: bytes) -> str | None:
+    """The code of the ACS's answer to `wire`, "resend" for the resend request, None if it hung up."""
+    answer = sc.send(wire)
+    if answer is None or answer == RESEND:
+        return None if answer is None else "resend"
+    return decode(answer, require_checksum=True).code
+
+
+@pytest.fixture(scope="module")
+def logged_in(shared_library) -> Iterator[RawSc]:
     raw = RawSc(shared_library.endpoint)
+    assert raw.ask(LOGIN).fixed["ok"] == "1"
+    yield raw
+    raw.sock.close()
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(requests_())
+def test_every_well_formed_request_gets_its_own_response_with_its_sequence(logged_in, request_):
+    answer = decode(logged_in.send(encode(request_)), require_checksum=True)
+    assert (answer.code, answer.sequence) == (response_code(request_.code), request_.sequence)
+
+
+def checksum_changed(wire: bytes, draw) -> bytes:
+    digit = draw(st.sampled_from(b"0123456789ABCDEF").filter(lambda d: d != wire[-2]))
+    return wire[:-2] + bytes([digit]) + b"\r"
+
+
+def fixed_part_cut(wire: bytes, draw) -> bytes:
+    msg = decode(wire)
+    cut = draw(st.integers(2, 1 + sum(n for _, n in LAYOUTS[msg.code])))
+    return append_error_detection(wire[:cut], msg.sequence) + b"\r"
+
+
+def code_unknown(wire: bytes, draw) -> bytes:
+    code = draw(st.from_regex(r"\A[0-9]{2}\Z").filter(lambda c: c not in LAYOUTS))
+    return append_error_detection(code.encode() + wire[2:-9], decode(wire).sequence) + b"\r"
+
+
+def code_not_a_request(wire: bytes, draw) -> bytes:
+    msg = decode(wire)
+    code = draw(st.sampled_from(sorted(set(LAYOUTS) - set(REQUESTS) - {"93", "97"})))
+    fixed = {name: draw(st.text(PRINTABLE, min_size=length, max_size=length)) for name, length in LAYOUTS[code]}
+    return encode(build(code, fixed, msg.fields, msg.sequence))
+
+
+DATE_READ_FIRST = {"09": "return_date", "11": "transaction_date", "29": "transaction_date",
+                   "15": "transaction_date"}  # the requests whose dates the ACS reads
+
+
+def date_malformed(wire: bytes, draw) -> bytes:
+    msg = decode(wire)
+    name = DATE_READ_FIRST[msg.code]
+    bad = draw(st.text(PRINTABLE, min_size=18, max_size=18).filter(lambda t: t.strip() and not _date_ok(t)))
+    fixed = {**msg.fixed, name: bad}
+    return encode(Message(msg.code, fixed, msg.fields, msg.sequence))
+
+
+def _date_ok(text: str) -> bool:
     try:
-        raw.ask(LOGIN)
-        answer = raw.send(line + b"\r")
-        assert answer is not None and decode(answer, require_checksum=True).code
-        assert raw.ask(build("99", {"status_code": "0", "max_print_width": "080",
-                                    "protocol_version": "2.00"}, sequence=5)).code == "98"
-    finally:
-        raw.sock.close()
+        parse_date(text, timezone.utc)
+    except Sip2Error:
+        return False
+    return True
+
+
+CORRUPTIONS = {  # how one part of a request is corrupted, and the requests it applies to
+    "checksum": (checksum_changed, REQUESTS), "fixed part cut short": (fixed_part_cut, REQUESTS),
+    "unknown code": (code_unknown, REQUESTS), "a response's code": (code_not_a_request, REQUESTS),
+    "malformed date": (date_malformed, tuple(DATE_READ_FIRST)),
+}
+
+
+@pytest.mark.parametrize("corruption", CORRUPTIONS)
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_request_with_one_part_corrupted_gets_the_resend_request_and_the_session_goes_on(
+        logged_in, corruption, data):
+    corrupt, codes = CORRUPTIONS[corruption]
+    wire = corrupt(encode(data.draw(requests_(codes))), data.draw)
+    assert reply_code(logged_in, wire) == "resend"
+    assert reply_code(logged_in, encode(SC_STATUS)) == "98"
 
 
 @pytest.mark.parametrize("charset", ["euc-kr", "utf-8"])

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from drivers.carousel.geometry import Geometry, Timing
 from kiosk.planner import (
+    POPULAR_FETCHES,
     choose_return_slot,
     estimate_vend_seconds,
     expected_fetch_seconds,
@@ -109,16 +110,28 @@ def test_the_return_slot_is_the_quickest_store(start, free) -> None:
     assert chosen == min(s for s in free if store_seconds(start, s, G, T) == best)
 
 
-@FAST
-@given(start=positions, free=st.sets(st.integers(0, G.slot_count - 1), min_size=1, max_size=60))
-def test_popular_titles_go_where_fetches_are_quicker(start, free) -> None:
-    def future(slot: int) -> float:
-        return expected_fetch_seconds(G.locate(slot)[0], G, T)
+@pytest.mark.parametrize("column", [0, 37, G.positions - 1])
+def test_popular_titles_go_where_fetches_are_quicker(column) -> None:
+    start = (G.return_level, column)
+    quickest_store = G.slot_of(G.return_level, column)  # the picker is already there
+    quickest_fetches = G.slot_of(G.pickup_level, column)  # one level away, next to the pickup port
+    free = {quickest_store, quickest_fetches}
+    assert choose_return_slot(free, start, G, T, popularity=0.0) == quickest_store
+    assert choose_return_slot(free, start, G, T) == quickest_store
+    assert choose_return_slot(free, start, G, T, popularity=1.0) == quickest_fetches
 
-    plain = choose_return_slot(free, start, G, T, popularity=0.0)
-    popular = choose_return_slot(free, start, G, T, popularity=1.0)
-    assert plain == choose_return_slot(free, start, G, T)
-    assert future(popular) <= future(plain)
+
+@FAST
+@given(start=positions, free=st.sets(st.integers(0, G.slot_count - 1), min_size=1, max_size=60),
+       popularity=st.floats(0.0, 1.0))
+def test_the_return_slot_weighs_this_store_against_the_titles_expected_fetches(start, free, popularity) -> None:
+    def cost(slot: int) -> float:
+        later = POPULAR_FETCHES * popularity * expected_fetch_seconds(G.locate(slot)[0], G, T)
+        return store_seconds(start, slot, G, T) + later
+
+    chosen = choose_return_slot(free, start, G, T, popularity=popularity)
+    assert chosen in free
+    assert cost(chosen) == pytest.approx(min(cost(s) for s in free))
 
 
 def test_the_pickup_level_is_the_quickest_to_fetch_from() -> None:

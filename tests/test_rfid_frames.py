@@ -106,14 +106,84 @@ def test_consecutive_frames_split_anywhere_all_decode_in_order(sent, cuts):
     assert feed_all(FrameDecoder(), chunked(stream, cuts)) == sent
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300))
-def test_random_bytes_only_raise_frame_error_from_decode_frame(data):
-    try:
-        frame = decode_frame(data)
-    except FrameError:
-        return
-    assert encode_frame(frame.cmd, frame.body) == data
+def replaced(data: bytes, at: int, value: int) -> bytes:
+    """`data` with byte `at` set to `value`."""
+    return data[:at] + bytes([value]) + data[at + 1:]
+
+
+@st.composite
+def without_sof(draw, frame: bytes):
+    return replaced(frame, 0, draw(st.integers(0, 255).filter(lambda b: b != SOF)))
+
+
+def zero_len(frame: bytes):
+    return st.just(replaced(frame, 1, 0))
+
+
+@st.composite
+def flipped_after_len(draw, frame: bytes):
+    at = draw(st.integers(2, len(frame) - 1))
+    return replaced(frame, at, frame[at] ^ draw(st.integers(1, 255)))
+
+
+@st.composite
+def cut_short(draw, frame: bytes):
+    return frame[:draw(st.integers(5, len(frame) - 1))] if len(frame) > 5 else draw(st.nothing())
+
+
+@st.composite
+def with_trailing_bytes(draw, frame: bytes):
+    return frame + draw(st.binary(min_size=1, max_size=8))
+
+
+@st.composite
+def len_too_short(draw, frame: bytes):
+    length = draw(st.integers(1, frame[1] - 1)) if frame[1] > 1 else draw(st.nothing())
+    return replaced(frame, 1, length)
+
+
+DECODE_FRAME_CORRUPTIONS = {  # a valid frame with one field corrupted, and how decode_frame says so
+    "not a frame": without_sof, r"bad frame \(FrameFault.BAD_LENGTH\)": zero_len,
+    r"bad frame \(FrameFault.BAD_CRC\)": flipped_after_len, r"bad frame \(None\)": cut_short,
+    r"bad frame \(\d+\)": with_trailing_bytes,
+}
+
+
+@pytest.mark.parametrize("check", DECODE_FRAME_CORRUPTIONS)
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), frame=frames)
+def test_decode_frame_stops_one_corrupted_field_at_its_own_check(check, data, frame):
+    corrupted = data.draw(DECODE_FRAME_CORRUPTIONS[check](encode_frame(frame.cmd, frame.body)))
+    with pytest.raises(FrameError, match=check):
+        decode_frame(corrupted)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), frame=frames.filter(lambda f: f.body))
+def test_decode_frame_refuses_a_len_that_ends_the_frame_early(data, frame):
+    with pytest.raises(FrameError, match="bad frame"):
+        decode_frame(data.draw(len_too_short(encode_frame(frame.cmd, frame.body))))
+
+
+short_frames = st.builds(Frame, cmd=st.integers(0, 255), body=st.binary(max_size=4))
+long_frames = st.builds(Frame, cmd=st.integers(0, 255), body=st.binary(min_size=20, max_size=254))
+
+
+@settings(max_examples=150, deadline=None)
+@given(long_frames, short_frames, st.data())
+def test_decoder_reports_a_damaged_frame_with_its_fault_and_cmd_then_finds_the_next(damaged, after, data):
+    sent = encode_frame(damaged.cmd, damaged.body)
+    fault = data.draw(st.sampled_from(FrameFault))
+    if fault is FrameFault.BAD_LENGTH:
+        stream = replaced(sent, 1, 0)
+    elif fault is FrameFault.BAD_CRC:
+        stream = data.draw(flipped_after_len(sent).filter(lambda b: b[2] == sent[2]))
+    else:
+        stream = sent[:data.draw(st.integers(3, len(sent) - len(encode_frame(after.cmd, after.body)) - 1))]
+    items = FrameDecoder().feed(stream + encode_frame(after.cmd, after.body))
+    known = damaged.cmd if damaged.cmd in set(Command) and fault is not FrameFault.BAD_LENGTH else None
+    assert items[0] == DamagedFrame(fault, known)
+    assert [i for i in items if isinstance(i, Frame)] == [after]
 
 
 @settings(max_examples=300, deadline=None)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from drivers.rfid.errors import InvalidRequest, MessageError
 from drivers.rfid.frames import Command, Frame, Status
-from drivers.rfid.messages import (MAX_READ_BLOCKS, MAX_WRITE_BLOCKS, GetReaderInfo, GetSystemInfo,
+from drivers.rfid.messages import (BLOCK_SIZE, COMMAND_OF, MAX_READ_BLOCKS, MAX_WRITE_BLOCKS, GetReaderInfo, GetSystemInfo,
                                    Inventory, ReadBlocks, ReaderInfo, SystemInfo, TagInfo, WriteAfi,
                                    WriteBlocks, decode_blocks, decode_inventory, decode_reader_info,
                                    decode_request, decode_system_info, encode_inventory,
@@ -107,11 +107,58 @@ def test_split_status_reads_the_first_body_byte():
         split_status(Frame(Command.INVENTORY, b"\x99"))
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.builds(Frame, st.integers(0, 255), st.binary(max_size=254)))
-def test_random_request_frames_only_raise_message_error(frame):
-    try:
-        request = decode_request(frame)
-    except MessageError:
-        return
-    assert encode_request(request) == frame
+def request_frames(*kinds: type) -> st.SearchStrategy[Frame]:
+    """Frames of valid requests of the given kinds."""
+    return requests.filter(lambda r: isinstance(r, kinds)).map(encode_request)
+
+
+@st.composite
+def unknown_cmd(draw):
+    frame = draw(request_frames(*COMMAND_OF))
+    return Frame(draw(byte.filter(lambda b: b not in set(Command))), frame.body)
+
+
+@st.composite
+def body_resized(draw):
+    frame = draw(request_frames(*COMMAND_OF))
+    cut_or_grow = st.one_of(st.integers(0, len(frame.body) - 1).map(lambda n: frame.body[:n]) if frame.body
+                            else st.nothing(), st.binary(min_size=1, max_size=3).map(lambda b: frame.body + b))
+    body = draw(cut_or_grow)
+    if frame.cmd == Command.WRITE_BLOCKS and len(body) > 11 and (len(body) - 11) % BLOCK_SIZE == 0:
+        body = body + b"\0"  # whole blocks again: make it not fit
+    return Frame(frame.cmd, body)
+
+
+@st.composite
+def block_count_off(draw):
+    frame = draw(request_frames(ReadBlocks, WriteBlocks))
+    if frame.cmd == Command.READ_BLOCKS:
+        count = draw(st.one_of(st.just(0), st.integers(MAX_READ_BLOCKS + 1, 255)))
+    else:
+        count = draw(byte.filter(lambda c: c * BLOCK_SIZE != len(frame.body) - 11))
+    return Frame(frame.cmd, frame.body[:10] + bytes([count]) + frame.body[11:])
+
+
+REQUEST_CORRUPTIONS = {  # a valid request frame with one part corrupted, and what decode must say
+    "unknown command": unknown_cmd, "does not fit": body_resized, "does not fit the command": block_count_off,
+}
+
+
+@pytest.mark.parametrize("check", REQUEST_CORRUPTIONS)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_a_valid_request_frame_with_one_part_corrupted_is_a_message_error(check, data):
+    with pytest.raises(MessageError, match=check):
+        decode_request(data.draw(REQUEST_CORRUPTIONS[check]()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(requests.filter(lambda r: not isinstance(r, GetReaderInfo)), st.data())
+def test_any_byte_of_a_fixed_size_field_changed_decodes_to_the_request_with_that_change(request_, data):
+    frame = encode_request(request_)
+    fixed_fields_end = {Command.WRITE_BLOCKS: 10, Command.READ_BLOCKS: 10}.get(frame.cmd, len(frame.body))
+    at = data.draw(st.integers(0, fixed_fields_end - 1))
+    body = frame.body[:at] + bytes([data.draw(byte)]) + frame.body[at + 1:]
+    changed = decode_request(Frame(frame.cmd, body))
+    assert encode_request(changed) == Frame(frame.cmd, body)
+    assert type(changed) is type(request_)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import string
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -110,11 +113,91 @@ def test_encode_then_decode_round_trips(tag):
     assert decode_tag(block) == tag
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=40))
-def test_random_bytes_only_raise_tag_decode_error(data):
-    try:
-        tag = decode_tag(data)
-    except TagDecodeError:
-        return
-    assert decode_tag(encode_tag(tag)) == tag
+NOT_PRINTABLE = st.integers(1, 255).filter(lambda b: b not in PRINTABLE_BYTES)
+PRINTABLE_BYTES = {ord(c) for c in string.printable} - {ord(c) for c in "\t\n\r\x0b\x0c"}
+TEXT_FIELDS = {"item_id": slice(3, 19), "country": slice(21, 23), "isil": slice(23, 32)}
+
+
+def changed(block: bytes, at: int, value: int) -> bytes:
+    """`block` with byte `at` set to `value`."""
+    return block[:at] + bytes([value]) + block[at + 1:]
+
+
+@st.composite
+def wrong_length(draw, tag: TagData):
+    return (encode_tag(tag) * 2)[:draw(st.integers(0, 64).filter(lambda n: n != 32))]
+
+
+@st.composite
+def wrong_crc(draw, tag: TagData):
+    block = encode_tag(tag)
+    at = draw(st.integers(0, 31))
+    return changed(block, at, block[at] ^ draw(st.integers(1, 255)))
+
+
+@st.composite
+def unknown_version(draw, tag: TagData):
+    high = draw(st.integers(0, 15).filter(lambda v: v != 1))
+    low = draw(st.integers(0, 15).filter(lambda v: v != 1))
+    return with_crc(changed(encode_tag(tag), 0, high << 4 | low))
+
+
+@st.composite
+def unknown_usage(draw, tag: TagData):
+    usage = draw(st.integers(0, 15).filter(lambda v: v not in set(Usage)))
+    return with_crc(changed(encode_tag(tag), 0, 0x10 | usage))
+
+
+@st.composite
+def impossible_part(draw, tag: TagData):
+    parts = draw(st.integers(0, 255))
+    part = draw(st.one_of(st.just(0), st.integers(parts + 1, 256)).filter(lambda p: p < 256))
+    return with_crc(encode_tag(tag)[:1] + bytes([parts, part]) + encode_tag(tag)[3:])
+
+
+@st.composite
+def unprintable_text(draw, tag: TagData):
+    field = TEXT_FIELDS[draw(st.sampled_from(sorted(TEXT_FIELDS)))]
+    block = encode_tag(tag)
+    anywhere = st.tuples(st.integers(field.start, field.stop - 1), NOT_PRINTABLE)
+    leading_nul = st.just((field.start, 0)) if block[field.start + 1] else st.nothing()
+    at, value = draw(st.one_of(anywhere, leading_nul))
+    return with_crc(changed(block, at, value))
+
+
+@st.composite
+def empty_text(draw, tag: TagData):
+    field = TEXT_FIELDS[draw(st.sampled_from(sorted(TEXT_FIELDS)))]
+    block = encode_tag(tag)
+    return with_crc(block[:field.start] + bytes(field.stop - field.start) + block[field.stop:])
+
+
+CORRUPTIONS = {  # the check that stops each corruption, matched in the error message
+    "basic block is": wrong_length, "tag CRC": wrong_crc, "unknown data model version": unknown_version,
+    "unknown type of usage": unknown_usage, r"part \d+ of \d+": impossible_part,
+    "is not printable ASCII": unprintable_text, "must be (1 to 16|1 to 9|2) characters": empty_text,
+}
+
+
+@pytest.mark.parametrize("check", CORRUPTIONS)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), tag=tags)
+def test_a_valid_tag_with_one_corrupted_field_stops_at_the_check_for_that_field(check, data, tag):
+    block = data.draw(CORRUPTIONS[check](tag))
+    with pytest.raises(TagDecodeError, match=check):
+        decode_tag(block)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tags, st.sampled_from(sorted(TEXT_FIELDS)), st.text(PRINTABLE, min_size=1, max_size=16))
+def test_a_printable_field_written_over_a_valid_tag_decodes_to_the_new_value(tag, name, text):
+    field = TEXT_FIELDS[name]
+    size = field.stop - field.start
+    value = text[:size] if name != "country" else text.upper().ljust(2, "A")[:2]
+    block = encode_tag(tag)
+    block = with_crc(block[:field.start] + value.encode().ljust(size, b"\0") + block[field.stop:])
+    if name == "country" and not value.isalpha():
+        with pytest.raises(TagDecodeError, match="country"):
+            decode_tag(block)
+    else:
+        assert decode_tag(block) == replace(tag, **{name: value})

@@ -1,23 +1,20 @@
-"""Offline mode: conflicts reported after the outage, probes, error kinds, recent good standing."""
+"""Offline mode: conflicts reported after the outage, probes, error kinds."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 import pytest
 from library_fixtures import admin, background_loop, item, library  # noqa: F401 - fixtures
-from test_journal_support import ManualClock
 from test_sync_support import (  # noqa: F401 - fixtures
     FAST, KIM, LibraryThread, clear_faults, connect, drained, give_back, journal, lend, loans,
     make_sync, outbox_row, round_trips, running, until,
 )
 
 from kiosk.connectors import EventKind, HttpConnector, HttpConnectorConfig, Reason
-from kiosk.journal import Journal, PatronVerified
+from kiosk.journal import PatronVerified
 from kiosk.machine_key import KEY_FILE, MachineKey
-from kiosk.policy import PolicyConfig
-from kiosk.sync import Sync, SyncConflict, SyncError
+from kiosk.sync import SyncConflict, SyncError
 
 
 def test_an_offline_loan_to_a_patron_blocked_meanwhile_is_a_conflict(journal, admin, connect):
@@ -30,7 +27,6 @@ def test_an_offline_loan_to_a_patron_blocked_meanwhile_is_a_conflict(journal, ad
         sync = make_sync(journal, library)
         async with running(sync):
             await until(lambda: not sync.status.online, "offline")
-            assert sync.recently_good(member, journal.patron_last_good(member))
             lent = lend(journal, item(3), member, offline=True)
             give_back(journal, item(3), 2)  # acknowledged after the conflict, in order
             sync.kick()
@@ -131,18 +127,3 @@ def test_refused_credentials_are_an_auth_error_and_nothing_is_lost(journal, libr
         asyncio.run(scenario())
     finally:
         thread.close()
-
-
-def test_recently_good_uses_the_policy_window(tmp_path):
-    clock = ManualClock()
-    with Journal.open(tmp_path / "journal.db", slot_count=1, clock=clock) as journal:
-        journal.append(PatronVerified("P-good", True))
-        journal.append(PatronVerified("P-bad", False))
-        policy = PolicyConfig(offline_recent_hours=2)
-        sync = Sync(journal, None, FAST, "kiosk-1", policy=policy)  # needs no library
-        seen = clock.now
-        assert sync.recently_good("P-good", seen + timedelta(hours=2))
-        assert not sync.recently_good("P-good", seen + timedelta(hours=2, seconds=1))
-        assert not sync.recently_good("P-good", seen - timedelta(seconds=1))
-        assert not sync.recently_good("P-bad", seen)
-        assert not sync.recently_good("P-unknown", seen)

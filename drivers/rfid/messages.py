@@ -129,7 +129,7 @@ def decode_request(frame: Frame) -> Request:
     body = frame.body
     if cmd is Command.INVENTORY and len(body) == 1:
         return Inventory(body[0])
-    if cmd is Command.READ_BLOCKS and len(body) == 11 and body[10] > 0:
+    if cmd is Command.READ_BLOCKS and len(body) == 11 and 1 <= body[10] <= MAX_READ_BLOCKS:
         return ReadBlocks(body[0], body[1:9], body[9], body[10])
     if cmd is Command.WRITE_BLOCKS and len(body) > 11 and len(body) - 11 == body[10] * BLOCK_SIZE:
         return WriteBlocks(body[0], body[1:9], body[9], body[11:])

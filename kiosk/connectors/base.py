@@ -273,8 +273,8 @@ class LibraryConnector(Protocol):
     def deliver_events(self, events: Sequence[JournalEvent]) -> tuple[EventResult, ...]:
         """Deliver journal events in order; one result per event, same order."""
 
-    def end_session(self, patron: str) -> None:
-        """Tell the library that the patron's session at the machine has ended."""
+    def end_session(self, patron: str) -> bool:
+        """Tell the library that the patron's session at the machine has ended; whether it agreed."""
 
     def close(self) -> None:
         """Release the connection."""

@@ -103,8 +103,9 @@ class HttpConnector:
         return self._post("/events", body, lambda d: wire.event_results(d, events),
                           refusals=False)
 
-    def end_session(self, patron: str) -> None:
-        """Nothing to do: the HTTP API keeps no patron session."""
+    def end_session(self, patron: str) -> bool:
+        """Nothing to end: the HTTP API keeps no patron session."""
+        return True
 
     def close(self) -> None:
         self._session.close()

@@ -242,9 +242,10 @@ class Sip2Connector:
             reply = self._hold(mode, patron, e.item_id, e.id, e.occurred_at)
         return EventResult(e.id, *_outcome(reply))
 
-    def end_session(self, patron: str) -> None:
-        self._send("35", {"transaction_date": self._now()},
-                   [(f.INSTITUTION, self.config.institution_id), (f.PATRON_ID, patron)])
+    def end_session(self, patron: str) -> bool:
+        answer = self._send("35", {"transaction_date": self._now()},
+                            [(f.INSTITUTION, self.config.institution_id), (f.PATRON_ID, patron)])
+        return answer.flag("end_session") and answer.get(f.PATRON_ID) == patron
 
     def close(self) -> None:
         self._client.close()

@@ -121,12 +121,6 @@ class Sync:
             log.exception("anonymising delivered events failed")
             return 0
 
-    def recently_good(self, patron_id: str, now: datetime) -> bool:
-        """Whether the library vouched for the patron within offline_recent_hours of `now`."""
-        seen = self.journal.patron_last_good(patron_id)
-        window = timedelta(hours=self.policy.offline_recent_hours)
-        return seen is not None and timedelta(0) <= now - seen <= window
-
     async def _pause(self, delay: float | None) -> None:
         if delay is None:
             with suppress(TimeoutError):  # a slow safety poll in case a kick was missed

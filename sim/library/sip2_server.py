@@ -83,6 +83,9 @@ class Sip2Server:
         try:
             reply = encode(self.handlers.handle(msg, session), encoding=self.encoding,
                            errors="replace")
+        except Sip2Error as exc:  # a field that does not parse (a date): as for a bad checksum
+            log.info("SIP2 request %s is malformed: %s", msg.code, exc)
+            return _RESEND, True, None
         except Exception:  # a bug or odd data must not take the ACS down: end this session
             log.exception("SIP2 request %s failed", msg.code)
             return None, False, None
