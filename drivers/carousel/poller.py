@@ -156,6 +156,11 @@ class Poller:
         return version, self._failure[1]
 
     @property
+    def expecting(self) -> bool:
+        """Whether a command or a wait is subscribed (else the poller runs at the idle rate)."""
+        return bool(self._interests)
+
+    @property
     def started(self) -> int:
         """Readings begun so far: next_reading(since=started) looks only at later ones."""
         return self._started

@@ -89,8 +89,8 @@ class ModbusFrontend:
                       registers: list[int], values: list[int] | list[bool] | None) -> ExcCodes | None:
         """Called by pymodbus before every access: writes go to the model, reads are rendered."""
         name = FUNCTION_NAMES.get(function_code)
-        if name is not None:
-            self.requests[name] += 1
+        if name is not None and (values is not None or function_code not in WRITE_COILS):
+            self.requests[name] += 1  # pymodbus also calls a coil write's action to read it back
         if values is not None and function_code in WRITE_REGISTERS:
             self._write_holding(address, [int(v) for v in values])
         elif values is not None and function_code in WRITE_COILS:
