@@ -259,7 +259,7 @@ class Poller:
 
     async def _next_tick(self, deadline: float | None) -> bool:
         """Wait for the end of the next reading; False at the deadline."""
-        if self._closed:
+        if self._closed or self._task is None or self._task.done():
             raise DeviceUnavailable("the carousel link is closed")
         tick = self._tick
         try:
