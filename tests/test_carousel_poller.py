@@ -25,6 +25,7 @@ from test_carousel_support import (
     until_event,
 )
 
+SENSORS = "read_discrete_inputs"
 READ_FUNCTIONS = {Part.REGISTERS: "read_input_registers", Part.SENSORS: "read_discrete_inputs",
                   Part.LAMPS: "read_coils"}
 
@@ -34,18 +35,18 @@ def served(rig) -> dict[str, int]:
     return rig.snapshot()["requests"]
 
 
-async def heartbeat_and_reads(rig) -> tuple[int, int]:
-    """The PLC's HEARTBEAT (+1 per 100 ms: the clock of these tests) and its input-register reads."""
+async def heartbeat_and_reads(rig, function: str = "read_input_registers") -> tuple[int, int]:
+    """The PLC's HEARTBEAT (+1 per 100 ms: the clock of these tests) and its reads by `function`."""
     snapshot = await asyncio.to_thread(rig.snapshot)
-    return snapshot["heartbeat"], snapshot["requests"]["read_input_registers"]
+    return snapshot["heartbeat"], snapshot["requests"][function]
 
 
-async def reads_per_tick(rig, ticks: int) -> float:
-    """Input-register reads per HEARTBEAT tick over the next `ticks` ticks."""
-    beat0, reads0 = await heartbeat_and_reads(rig)
-    while (beat := (await heartbeat_and_reads(rig))[0]) < beat0 + ticks:
+async def reads_per_tick(rig, ticks: int, function: str = "read_input_registers") -> float:
+    """Reads by `function` per HEARTBEAT tick over the next `ticks` ticks."""
+    beat0, reads0 = await heartbeat_and_reads(rig, function)
+    while (beat := (await heartbeat_and_reads(rig, function))[0]) < beat0 + ticks:
         await asyncio.sleep(0.02)
-    _, reads1 = await heartbeat_and_reads(rig)
+    _, reads1 = await heartbeat_and_reads(rig, function)
     return (reads1 - reads0) / (beat - beat0)
 
 
@@ -91,8 +92,10 @@ def test_a_waiter_sees_a_sensor_change_and_the_monitor_reports_it(rig):
 def test_idle_polling_is_slow_and_a_wait_or_a_command_makes_it_fast(slow_rig):
     async def body(carousel: Carousel, events: list) -> None:
         assert await reads_per_tick(slow_rig, 10) <= 0.6  # idle_interval 0.25 s: 0.4 a tick
+        assert await reads_per_tick(slow_rig, 10, SENSORS) <= 0.2  # idle_sensor_interval 0.9 s
         waiting = asyncio.create_task(carousel.wait_for(lambda s: not s.pickup_curtain_clear, 30))
-        assert await reads_per_tick(slow_rig, 5) >= 2  # poll_interval 0.01 s: 10 a tick
+        assert await reads_per_tick(slow_rig, 5, SENSORS) >= 2  # poll_interval 0.01 s: 10 a tick
+        assert await reads_per_tick(slow_rig, 10) <= 0.6  # the status registers stay idle
         slow_rig.sense(pickup_hand=True)
         assert await waiting
         slow_rig.sense(pickup_hand=False)

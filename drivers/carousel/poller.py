@@ -1,9 +1,9 @@
 """The one poller of the PLC's status: every command, wait and monitor event reads its snapshots.
 
-It reads what is wanted when it is wanted: fast (poll_interval) while a motion nears its
-predicted end or someone waits for a sensor, slowly (idle_interval) otherwise, and then only
-the input registers (STATE shows an interlock, HEARTBEAT a hang), with the sensors at least
-every idle_sensor_interval and the lamps only for a caller who asks for a full reading.
+It reads what is wanted when it is wanted: fast (poll_interval) the input registers while a
+motion nears its predicted end, or the sensors while someone waits for one; otherwise the
+input registers every idle_interval (STATE shows an interlock, HEARTBEAT a hang) and the
+sensors every idle_sensor_interval; the lamps only for a caller who asks for a full reading.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from drivers.carousel.codec import (
     SENSOR_COUNT,
     CarouselStatus,
     decode_status,
+    encode_input_registers,
 )
 from drivers.carousel.config import CarouselConfig
 from drivers.carousel.events import CarouselEvent
@@ -41,6 +42,7 @@ class Part(enum.Flag):
 
 
 ALL = Part.REGISTERS | Part.SENSORS | Part.LAMPS
+DUE_SHARE = 0.9  # a part is due a little before its idle period is over (timers run late)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ class Poller:
         if latest is not None and max_age > 0 and self._is_fresh(latest, parts, max_age):
             return latest
         if self._task is None:  # not polling (before connect, after close): read directly
-            return await self._read(parts | Part.REGISTERS)
+            return await self._read(parts)
         self._wanted |= parts
         target = self._started + 1  # the next reading to begin: it includes `parts`
         self._wake.set()
@@ -198,15 +200,22 @@ class Poller:
         return due
 
     def _parts_due(self) -> Part:
-        """Wanted parts, interests already fast, and what the idle rate requires."""
+        """Wanted parts, interests already fast, and what the idle rates require."""
         now, c = time.monotonic(), self._config
-        parts = self._wanted | Part.REGISTERS
+        parts = self._wanted
         for interest in self._interests:
             if now >= interest.fast_from:
                 parts |= interest.parts
-        if self.latest is None or now - self.latest.parts_read[Part.SENSORS][0] >= c.idle_sensor_interval:
+        if self._age(Part.REGISTERS, now) >= c.idle_interval * DUE_SHARE:
+            parts |= Part.REGISTERS  # STATE and HEARTBEAT: an interlock, a hang
+        if self._age(Part.SENSORS, now) >= c.idle_sensor_interval * DUE_SHARE:
             parts |= Part.SENSORS
-        return parts
+        return parts or Part.REGISTERS
+
+    def _age(self, part: Part, now: float) -> float:
+        """Seconds since `part` was last read (infinite before the first reading)."""
+        read = self.latest.parts_read.get(part) if self.latest is not None else None
+        return float("inf") if read is None else now - read[0]
 
     async def _read(self, parts: Part) -> Snapshot:
         """One reading of `parts`; its events go out and its waiters wake."""
@@ -231,10 +240,12 @@ class Poller:
         last = self.latest.status if self.latest is not None else None
         if last is None:
             parts = ALL
-        words = await self._link.read_input_registers(0, INPUT_REGISTER_COUNT)
-        self.reads[Part.REGISTERS] += 1
+        words = encode_input_registers(last) if last is not None else []
         sensors = last.sensors.to_bits() if last is not None else []
         lamps = last.lamps.to_bits() if last is not None else []
+        if Part.REGISTERS in parts:
+            words = await self._link.read_input_registers(0, INPUT_REGISTER_COUNT)
+            self.reads[Part.REGISTERS] += 1
         if Part.SENSORS in parts:
             sensors = await self._link.read_discrete_inputs(0, SENSOR_COUNT)
             self.reads[Part.SENSORS] += 1
