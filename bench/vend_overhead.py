@@ -187,16 +187,16 @@ def begin_session(rig: KioskRig, member: str, books: int) -> None:
     """Scan the member's code; once the library knows the last session's returns, browse."""
     deadline = time.monotonic() + WAIT
     while True:
+        before = rig.wait_state("ready")["identifications"]
         rig.sim.world_post("/barcode/scan", {"data": member, "symbology": "]Q1"})
-        state = rig.wait_state(lambda s: s["state"] in ("browsing", "ready") and s["session"]
-                               or s["notice"])
+        state = rig.wait_state(lambda s: s["identifications"] > before
+                               and s["state"] in ("browsing", "ready"))
         if state["state"] == "browsing" and state["session"]["remaining"] >= books:
             return
         if time.monotonic() > deadline:
             raise TimeoutError(f"member {member} cannot borrow {books}: {state}")
         if state["state"] == "browsing":
             rig.api("/api/session/end")
-        rig.wait_state("ready")
         time.sleep(0.2)  # the returns are still on their way to the library
 
 
