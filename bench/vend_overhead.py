@@ -325,7 +325,8 @@ def report(runs: Sequence[Overhead]) -> str:
         "near a motion's predicted end and while the kiosk waits for a take or an insert, "
         f"else the status registers every {1000 * CarouselConfig.idle_interval:.0f} ms and the "
         f"sensors every {1000 * CarouselConfig.idle_sensor_interval:.0f} ms.\n\n"
-        f"Run with `.venv/bin/python -m bench vend_overhead` (seed {SEED}) on {_machine()}, "
+        f"Run with `.venv/bin/python -m bench vend_overhead` (books by seed {SEED} at 1x, "
+        f"{SEED + 1} at 10x) on {_machine()}, "
         f"{datetime.now(timezone.utc):%Y-%m-%d}.")
 
 

@@ -58,7 +58,7 @@ class CarouselConfig:
     request_timeout: float = 1.0  # one Modbus request and its response
     write_attempts: int = 3  # sends of one SEQ write when its response is lost
     command_timeout: float = 60.0  # from the write until DONE_SEQ or REJECT_SEQ shows it
-    poll_interval: float = 0.01  # fast polling: a motion near its predicted end, a sensor wait
+    poll_interval: float = 0.005  # fast polling: a motion near its predicted end, a sensor wait
     idle_interval: float = 0.3  # status polling when nothing is expected (sees an interlock)
     idle_sensor_interval: float = 0.9  # sensors read at least this often when nobody waits
     heartbeat_stall: float = HEARTBEAT_STALL
