@@ -101,9 +101,8 @@ def test_an_untaken_book_goes_back_to_its_slot_and_no_loan_remains(make_kiosk):
 def test_a_jam_mid_vend_leaves_the_machine_safe_with_no_loan_and_an_audit_flag(kiosk):
     kiosk.start_session()
     item = kiosk.books()[0]["item_id"]
-    kiosk.api("/api/cart/add", {"item_id": item})
-    kiosk.sim.world_post("/faults/jam", {"fault_code": 1})
-    kiosk.api("/api/cart/confirm")
+    kiosk.sim.world_post("/faults/jam", {"fault_code": 1})  # the next motion jams
+    kiosk.api("/api/cart/add", {"item_id": item})  # its fetch starts at once, and jams
     state = kiosk.wait_state("out_of_service")
     assert state["fault"]["code"] == "device"
     assert state["session"] is None
