@@ -19,7 +19,11 @@ def build_config(cls: type[T], values: Mapping[str, Any], section: str) -> T:
     if unknown:
         raise DriverConfigError(f"[{section}] unknown key(s): {', '.join(unknown)}")
     hints = typing.get_type_hints(cls)
+    values = dict(values)
     for name, value in values.items():
+        if dataclasses.is_dataclass(hints[name]) and isinstance(value, Mapping):
+            values[name] = build_config(hints[name], value, f"{section}.{name}")  # a [a.b] table
+            continue
         _check_type(section, name, value, hints[name])
     try:
         return cls(**values)

@@ -28,10 +28,14 @@ def main(argv: list[str] | None = None) -> None:
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
         from kiosk.app import run
+        from kiosk.steps import StartRefused
         try:
             asyncio.run(run(config))
         except KeyboardInterrupt:
             pass
+        except StartRefused as exc:
+            print(f"kiosk: refusing to start: {exc}", file=sys.stderr)
+            sys.exit(2)
         return
     sys.exit(_ask(config, args))
 

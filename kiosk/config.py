@@ -15,6 +15,7 @@ from typing import Any
 from drivers.barcode import BarcodeConfig
 from drivers.card import CardConfig
 from drivers.carousel import CarouselConfig
+from drivers.carousel.geometry import REFERENCE_TIMING
 from drivers.config import build_config, require_range
 from drivers.errors import DriverConfigError
 from drivers.rfid import RfidConfig
@@ -244,9 +245,20 @@ def _fill_from_endpoints(endpoints_path: str, given: str, sections: dict[str, di
     for name, values in addresses.items():
         for key, value in values.items():
             sections[name].setdefault(key, value)
+    _fill_timing(endpoints.get("speed", 1.0), where, sections["carousel"])
     library = sections["library"]
     if library.get("kind", "http") == "http":
         library.setdefault("base_url", url)
     else:
         library.setdefault("host", sip2_host)
         library.setdefault("port", sip2_port)
+
+
+def _fill_timing(speed: Any, where: str, carousel: dict[str, Any]) -> None:
+    """A simulator at speed s moves as the reference machine at 1/s: [carousel.timing] keys
+    not in the config are the reference times / s."""
+    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not speed > 0:
+        raise DriverConfigError(f"{where}: speed {speed!r} is not a positive number")
+    given = carousel.get("timing", {})
+    if isinstance(given, dict):  # anything else: building [carousel] names the problem
+        carousel["timing"] = {**dataclasses.asdict(REFERENCE_TIMING.scaled(1 / speed)), **given}

@@ -27,7 +27,6 @@ from drivers.carousel import (
     State,
     StateChanged,
 )
-from drivers.carousel.geometry import REFERENCE_TIMING
 from drivers.errors import DriverError
 from kiosk import patron, policy, text_input
 from kiosk.actions import ACTIONS, WAITS_FOR
@@ -42,7 +41,7 @@ from kiosk.mechanics import Mechanics
 from kiosk.patron_cache import PatronCache
 from kiosk.private_files import private_dir
 from kiosk.screens import Screens
-from kiosk.steps import Event, Fault, Refused, Reply, Step
+from kiosk.steps import Event, Fault, Refused, Reply, StartRefused, Step
 from kiosk.sync import Sync
 
 log = logging.getLogger(__name__)
@@ -50,6 +49,7 @@ log = logging.getLogger(__name__)
 SESSION_STATES = (KioskState.PIN_ENTRY, KioskState.BROWSING, KioskState.PREFETCHING)
 DEVICE_FAULTS = (PlcRebooted, HeartbeatStalled, FaultLatched, ConnectionLost)
 HOURS_CHECK_SECONDS = 30.0
+REFERENCE_SLOTS = 1000  # the reference machine: 10 levels x 100 positions
 IDENTIFICATION_ANSWERS = (Event.PATRON_FOUND, Event.PIN_NEEDED, Event.PIN_REJECTED,
                           Event.PIN_ACCEPTED, Event.PATRON_REFUSED, Event.CARD_UNREADABLE)
 
@@ -59,7 +59,7 @@ class Controller:
 
     def __init__(self, config: KioskConfig):
         self.config = config
-        self.timing = REFERENCE_TIMING
+        self.timing = config.carousel.timing
         self.queue: asyncio.Queue = asyncio.Queue()
         self.journal: Journal | None = None
         self.devices: Devices | None = None
@@ -83,7 +83,7 @@ class Controller:
     async def open(self) -> None:
         """Open the journal, the library connector, the devices and the sync worker."""
         private_dir(self.config.journal_path.parent)
-        self.journal = Journal.open(self.config.journal_path, slot_count=1000)
+        self.journal = Journal.open(self.config.journal_path, slot_count=_slot_count(self.config))
         self.library = Library.from_config(self.config)
         self.devices = Devices(self.config, self.post)
         self.mech = Mechanics(self.devices, self.config.carousel.poll_interval)
@@ -149,6 +149,8 @@ class Controller:
         return await query.future
 
     async def _dispatch(self, item: object) -> None:
+        if isinstance(item, StartRefused):
+            raise item
         if isinstance(item, Step):
             await self._apply(item.event, item.payload, Source.ACTION)
         elif isinstance(item, Fault):
@@ -300,6 +302,8 @@ class Controller:
                 step = await work()
             except asyncio.CancelledError:
                 return
+            except StartRefused as refused:  # not this machine: the loop stops, the process exits
+                report(refused)
             except Fault as fault:
                 report(fault)
             except DriverError as exc:
@@ -419,6 +423,14 @@ class Controller:
             await asyncio.sleep(HOURS_CHECK_SECONDS)
             self.post(Query(patron.expire_holds, ()))
             self.post(External(Event.HOURS_CHANGED, Source.TIMER))
+
+
+def _slot_count(config: KioskConfig) -> int:
+    """The slots the journal may name: [carousel.geometry], else the reference machine's."""
+    expected = config.carousel.geometry
+    if expected.levels is not None and expected.positions is not None:
+        return expected.levels * expected.positions
+    return REFERENCE_SLOTS
 
 
 def _fault(code: str, detail: str) -> dict:

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import signal
-import time
 from collections.abc import Callable
 
 from drivers.carousel import CarouselStatus, Command, Lamp, Result, Sensors
@@ -62,17 +61,21 @@ class Mechanics:
 
     def __init__(self, devices: Devices, poll_interval: float = 0.05):
         self.devices = devices
-        self.poll_interval = poll_interval
-        self.last_status: CarouselStatus | None = None
+        self.poll_interval = poll_interval  # how old a reading may be and still count as fresh
+
+    @property
+    def last_status(self) -> CarouselStatus | None:
+        """The PLC poller's newest status, without a read (None before the first)."""
+        return self.devices.carousel.latest
 
     async def status(self) -> CarouselStatus:
-        """A fresh status reading."""
-        self.last_status = await self.devices.carousel.read_status()
-        return self.last_status
+        """A fresh status: the poller's, if read after the last command or lamp write and at
+        most poll_interval ago, else a new reading."""
+        return await self.devices.carousel.status(max_age=self.poll_interval)
 
     async def sensors(self) -> Sensors:
-        """A fresh sensor reading."""
-        return (await self.status()).sensors
+        """Fresh sensors (same rule as status())."""
+        return await self.devices.carousel.sensors(max_age=self.poll_interval)
 
     async def reserve_seq(self) -> int:
         """The SEQ the next motion will use (journal it before sending)."""
@@ -97,14 +100,9 @@ class Mechanics:
         raise DoorBlocked(f"{command.name} blocked {DOOR_RETRIES} times")
 
     async def wait_for(self, condition: Callable[[Sensors], bool], timeout: float) -> bool:
-        """Poll the sensors until `condition` holds (True) or `timeout` seconds pass (False)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if condition(await self.sensors()):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(self.poll_interval)
+        """Wait until `condition` holds on the sensors (True) or `timeout` seconds pass (False);
+        the PLC poller reads them fast meanwhile."""
+        return await self.devices.carousel.wait_for(condition, timeout)
 
     async def tags(self, antenna: Antenna) -> list[str]:
         """UIDs (upper-case hex) in an antenna's field."""

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from drivers.carousel import Command, Lamp, Result, State
 from drivers.errors import DriverError
 from kiosk import recovery
-from kiosk.steps import Event, Fault, Step
+from kiosk.machine_check import MachineMismatch, check_geometry
+from kiosk.steps import Event, Fault, StartRefused, Step
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
@@ -17,9 +18,14 @@ log = logging.getLogger(__name__)
 
 
 async def start(ctl: "Controller") -> Step:
-    """Connect the devices and check the PLC can be homed."""
+    """Connect the devices, check the PLC is the machine configured and can be homed."""
     await ctl.devices.start()
     status = await ctl.mech.status()
+    try:
+        check_geometry(status, ctl.config.carousel, ctl.journal.slot_count)
+    except MachineMismatch as exc:
+        log.critical("refusing to start: %s", exc)
+        raise StartRefused(str(exc)) from None
     if status.state is State.FAULT:
         raise Fault("plc_fault", status.fault.name.lower() if status.fault else "unknown")
     if status.state is State.INTERLOCK:

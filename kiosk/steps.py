@@ -83,6 +83,10 @@ class Fault(Exception):
         self.detail = detail
 
 
+class StartRefused(Exception):
+    """The PLC is not the machine the config and the journal describe: the controller stops."""
+
+
 class Refused(Exception):
     """A request the kiosk says no to; `code` is what the screen (or the CLI) translates."""
 

@@ -81,19 +81,32 @@ def test_the_segment_model_is_doors_around_each_fetch() -> None:
 def test_the_overhead_arithmetic_is_consistent() -> None:
     vends = (vend_overhead.Vend("A", 1, False, 0.7, 6.0),
              vend_overhead.Vend("B", 2, True, 1.0, 8.0))
-    run = vend_overhead.Overhead(10.0, vends)
+    run = vend_overhead.Overhead(10.0, vends, idle_requests_per_second=4.2)
     assert run.mechanics == pytest.approx(1.4) and run.measured == pytest.approx(1.7)
+    assert run.overheads == pytest.approx([0.1, 0.2])
     assert run.per_vend == pytest.approx(0.15)
     assert run.ratio == pytest.approx(1.7 / 1.4)
     assert run.ratio_at_1x == pytest.approx((14.0 + 0.3) / 14.0)
-    assert "150 ms" in vend_overhead.report(run)
+    sample = vend_overhead.Overhead(1.0, (vend_overhead.Vend("C", 3, False, 6.03, 6.0),))
+    text = vend_overhead.report([sample, run])
+    assert "p50 100 ms, p95 190 ms** over 3 vends" in text  # 30, 100, 200 ms
+    assert "over the p95 budget" in text and "idle second: 4.2**" in text
 
 
-def test_vend_overhead_measures_one_vend_on_the_real_machine(tmp_path: Path) -> None:
-    run = vend_overhead.measure(tmp_path, members=vend_overhead.MEMBERS[:1], per_session=1,
-                                speed=50.0)
-    assert len(run.vends) == 1
-    vend = run.vends[0]
-    assert vend.item_id == vend_overhead.choose_books(1)[0] and not vend.after_take
-    assert vend.measured > 0 and vend.mechanics > 0
+def test_percentiles_interpolate_between_ranks() -> None:
+    assert vend_overhead.percentile([3.0, 1.0, 2.0], 0.5) == 2.0
+    assert vend_overhead.percentile(list(range(21)), 0.95) == pytest.approx(19.0)
+    assert vend_overhead.percentile([0.0, 10.0], 0.95) == pytest.approx(9.5)
+    assert vend_overhead.percentile([5.0], 0.95) == 5.0
+
+
+def test_vend_overhead_measures_vends_and_the_idle_link_on_the_real_machine(tmp_path: Path) -> None:
+    run = vend_overhead.measure(tmp_path, sessions=2, per_session=1, speed=50.0,
+                                idle_seconds=1.0)
+    assert len(run.vends) == 2  # the second session borrows after the first gave its book back
+    first, second = run.vends
+    assert [first.item_id, second.item_id] == vend_overhead.choose_books(2)
+    assert not first.after_take and not second.after_take
+    assert all(v.measured > 0 and v.mechanics > 0 for v in run.vends)
     assert run.ratio == pytest.approx(run.measured / run.mechanics)
+    assert run.idle_requests_per_second is not None and run.idle_requests_per_second > 0

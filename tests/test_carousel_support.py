@@ -4,6 +4,7 @@ and tests of the simulator's surface that the lead's app and world API use."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import threading
 import time
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from drivers.carousel import Carousel, CarouselConfig, Command, State, carousel_config
+from drivers.carousel.geometry import REFERENCE_TIMING
 from sim.clock import SimClock
 from sim.plc import PlcSim
 from sim.world import Place, PlaceKind, World, make_book
@@ -33,6 +35,7 @@ class PlcRig:
     """A world and a PlcSim on their own asyncio loop in a thread, serving Modbus TCP."""
 
     def __init__(self, speed: float = SPEED, bin_capacity: int = 30):
+        self.speed = speed
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
@@ -76,9 +79,12 @@ class PlcRig:
         return self.call(self.plc.snapshot)
 
     def config(self, **overrides: Any) -> CarouselConfig:
-        """A driver config for this rig's TCP endpoint, impatient enough for tests."""
+        """A driver config for this rig's TCP endpoint, impatient enough for tests; its timing
+        model is the simulator's at this speed."""
+        timing = dataclasses.asdict(REFERENCE_TIMING.scaled(1 / self.speed))
         values = {"host": self.host, "port": self.port, "request_timeout": 0.5,
-                  "command_timeout": 10.0, "poll_interval": 0.01, "heartbeat_stall": 0.5}
+                  "command_timeout": 10.0, "poll_interval": 0.01, "idle_interval": 0.25,
+                  "heartbeat_stall": 0.5, "timing": timing}
         return carousel_config({**values, **overrides})
 
     def close(self) -> None:

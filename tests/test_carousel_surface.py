@@ -8,7 +8,7 @@ import sim.plc as plc
 CAROUSEL_API = {
     # the driver, its config and its typed values
     "Carousel", "CarouselConfig", "carousel_config", "CarouselStatus", "Sensors", "Lamps",
-    "Geometry", "CommandOutcome", "CommandRecord", "CommandFate",
+    "Geometry", "Timing", "ExpectedGeometry", "CommandOutcome", "CommandRecord", "CommandFate",
     # codes
     "Command", "Result", "State", "FaultCode", "Lamp",
     # events
@@ -30,7 +30,7 @@ def test_drivers_carousel_exports_exactly_its_public_api():
 def test_public_names_in_the_package_namespace_are_all_exported():
     public = {name for name in vars(carousel) if not name.startswith("_")}
     modules = {"codec", "config", "driver", "errors", "events", "geometry", "monitor", "modbus",
-               "outcome", "registers"}
+               "outcome", "poller", "registers"}
     assert public - modules == CAROUSEL_API
 
 

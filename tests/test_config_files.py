@@ -82,6 +82,8 @@ def default_text(f: dataclasses.Field) -> str | None:
         value = f.default_factory()
     else:
         return None
+    if dataclasses.is_dataclass(value):
+        return None  # a [section.sub] table: its own block documents each key
     if value is None:
         return "(default unset)"
     if value == {}:
@@ -213,6 +215,17 @@ def example_block(section: str, cls: type) -> Block:
 CASES = [(s, c) for s, classes in section_classes().items() for c in classes]
 
 
+def nested_tables(section: str, cls: type) -> list[tuple[str, type]]:
+    """The [section.sub] tables of a config class (fields whose type is a dataclass)."""
+    hints = typing.get_type_hints(cls)
+    return [(f"{section}.{f.name}", hints[f.name]) for f in dataclasses.fields(cls)
+            if dataclasses.is_dataclass(hints[f.name])]
+
+
+NESTED = [n for s, c in CASES for n in nested_tables(s, c)]
+CASES += NESTED
+
+
 @pytest.mark.parametrize(("section", "cls"), CASES, ids=[f"{s}-{c.__name__}" for s, c in CASES])
 def test_every_key_is_documented_with_its_default(section, cls):
     block = example_block(section, cls)
@@ -234,3 +247,10 @@ def test_commented_settings_are_valid_values(block):
     if block.name == "library":
         values.setdefault("machine_id", "kiosk-1")
     SECTIONS[block.name](values)  # raises DriverConfigError naming the key
+
+
+@pytest.mark.parametrize(("table", "cls"), NESTED, ids=[t for t, _ in NESTED])
+def test_commented_settings_of_nested_tables_are_valid_values(table, cls):
+    section, _, key = table.partition(".")
+    values = tomllib.loads("\n".join(example_block(table, cls).lines))
+    SECTIONS[section]({key: values})

@@ -1,7 +1,7 @@
-"""The carousel PLC driver (hardware/carousel-plc.md): Modbus TCP or RTU, SEQ handshake, monitor."""
+"""The carousel PLC driver (hardware/carousel-plc.md): Modbus TCP or RTU, SEQ handshake, one poller."""
 
 from drivers.carousel.codec import CarouselStatus, Lamps, Sensors
-from drivers.carousel.config import CarouselConfig, carousel_config
+from drivers.carousel.config import CarouselConfig, ExpectedGeometry, carousel_config
 from drivers.carousel.driver import Carousel
 from drivers.carousel.errors import (
     CarouselJammed,
@@ -21,7 +21,7 @@ from drivers.carousel.events import (
     SensorsChanged,
     StateChanged,
 )
-from drivers.carousel.geometry import Geometry
+from drivers.carousel.geometry import Geometry, Timing
 from drivers.carousel.outcome import CommandFate, CommandOutcome, CommandRecord
 from drivers.carousel.registers import Command, FaultCode, Lamp, Result, State
 
@@ -37,6 +37,7 @@ __all__ = [
     "CommandLost",
     "CommandOutcome",
     "CommandRecord",
+    "ExpectedGeometry",
     "ConnectionLost",
     "ConnectionRestored",
     "FaultCode",
@@ -54,5 +55,6 @@ __all__ = [
     "SensorsChanged",
     "State",
     "StateChanged",
+    "Timing",
     "carousel_config",
 ]

@@ -142,7 +142,8 @@ class PlcSim:
             self._on_world_change()
 
     def snapshot(self) -> dict:
-        """Every input register by lower-case name, the sensors and the coils (JSON-safe)."""
+        """Every input register by lower-case name, the sensors, the coils and the Modbus
+        requests served so far (JSON-safe)."""
         status = self.status()
         words = encode_input_registers(status)
         return {
@@ -151,6 +152,7 @@ class PlcSim:
                         for d, bit in zip(DiscreteInput, status.sensors.to_bits())},
             "coils": {lamp.name.lower(): bit for lamp, bit in zip(Lamp, status.lamps.to_bits())},
             "hung": self._frozen is not None,
+            "requests": dict(self._frontend.requests),  # Modbus requests served, by function
         }
 
     # -- the register image ------------------------------------------------

@@ -24,6 +24,9 @@ READ_BITS, READ_HOLDING, READ_INPUTS, READ_COILS = 2, 3, 4, 1
 WRITE_REGISTERS = (6, 16)
 WRITE_COILS = (5, 15)
 BITS_PER_WORD = 16
+FUNCTION_NAMES = {1: "read_coils", 2: "read_discrete_inputs", 3: "read_holding_registers",
+                  4: "read_input_registers", 5: "write_coil", 6: "write_register",
+                  15: "write_coils", 16: "write_registers"}
 
 
 class ModbusFrontend:
@@ -37,6 +40,7 @@ class ModbusFrontend:
         self._write_holding = write_holding
         self._write_lamps = write_lamps
         self._servers: list[ModbusTcpServer | ModbusSerialServer] = []
+        self.requests = dict.fromkeys(FUNCTION_NAMES.values(), 0)  # served, by function
         self._bridge: PtyBridge | None = None
 
     async def start_tcp(self, host: str, port: int) -> tuple[str, int]:
@@ -84,6 +88,9 @@ class ModbusFrontend:
     async def _action(self, function_code: int, start: int, address: int, count: int,
                       registers: list[int], values: list[int] | list[bool] | None) -> ExcCodes | None:
         """Called by pymodbus before every access: writes go to the model, reads are rendered."""
+        name = FUNCTION_NAMES.get(function_code)
+        if name is not None and (values is not None or function_code not in WRITE_COILS):
+            self.requests[name] += 1  # pymodbus also calls a coil write's action to read it back
         if values is not None and function_code in WRITE_REGISTERS:
             self._write_holding(address, [int(v) for v in values])
         elif values is not None and function_code in WRITE_COILS:
