@@ -53,7 +53,7 @@ ACTIONS: dict[KioskState, Action] = {
     KioskState.SHELVING: lambda ctl, p: returning.shelve(ctl, need(ctl.flows.ret, "return")),
     KioskState.HANDING_BACK: lambda ctl, p: returning.hand_back(ctl),
     KioskState.DIVERTING: lambda ctl, p: returning.divert(ctl, need(ctl.flows.ret, "return")),
-    KioskState.OUT_OF_SERVICE: lambda ctl, p: startup.safe_state(ctl),
+    KioskState.OUT_OF_SERVICE: lambda ctl, p: startup.light_fault_beacon(ctl),
 }
 
 # What a state waits for when its action (if any) has ended without a step.

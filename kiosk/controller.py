@@ -55,7 +55,7 @@ IDENTIFICATION_ANSWERS = (Event.PATRON_FOUND, Event.PIN_NEEDED, Event.PIN_REJECT
 
 
 class Controller:
-    """Sequences the devices through the state machine; the only writer of the journal."""
+    """Sequences the devices through the state machine; every journal write happens on its loop."""
 
     def __init__(self, config: KioskConfig):
         self.config = config

@@ -46,7 +46,7 @@ async def home(ctl: "Controller") -> Step:
     return Step(Event.HOMED, {"recovery": flow})
 
 
-async def safe_state(ctl: "Controller") -> None:
+async def light_fault_beacon(ctl: "Controller") -> None:
     """Out of service: beacon on, patron lamps off; nothing moves until a technician comes."""
     try:
         await ctl.mech.lamp(Lamp.PICKUP_LAMP, False)
