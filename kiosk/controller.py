@@ -34,7 +34,16 @@ from kiosk.config import KioskConfig
 from kiosk.connectors import LibraryUnavailable
 from kiosk.devices import Devices, Library
 from kiosk.flows import Credential, CredentialKind, Flows
-from kiosk.inbox import REQUEST_REFUSALS, External, Query, Request, Source, fail, settle
+from kiosk.inbox import (
+    REQUEST_REFUSALS,
+    External,
+    Query,
+    Reported,
+    Request,
+    Source,
+    fail,
+    settle,
+)
 from kiosk.journal import Journal, utc_now
 from kiosk.machine import KioskMachine, KioskState
 from kiosk.mechanics import Mechanics
@@ -149,6 +158,11 @@ class Controller:
         return await query.future
 
     async def _dispatch(self, item: object) -> None:
+        if isinstance(item, Reported):
+            if item.generation != self._generation:  # its state was left meanwhile: stale
+                log.debug("stale result %r dropped", item.item)
+                return
+            item = item.item
         if isinstance(item, StartRefused):
             raise item
         if isinstance(item, Step):
@@ -241,7 +255,7 @@ class Controller:
             return fail(request.future, exc)
         if reply.event is not None and not await self._send(reply.event, reply.payload):
             return fail(request.future, Refused(REQUEST_REFUSALS.get(request.event, "not_now")))
-        if "notice" in request.payload:
+        if "notice" in request.payload and reply.event is not None:
             self.notice = request.payload["notice"]
         self.publish()
         if request.future is not None and not request.future.done():
@@ -273,6 +287,10 @@ class Controller:
     def _housekeep(self, state: KioskState, payload: dict) -> None:
         """What entering a state means for the flows it leaves behind."""
         session = self.flows.session
+        if "missed" in payload and session is not None:  # the prefetched book was not there
+            session.prefetch = None
+            if payload["missed"] in session.cart:
+                session.cart.remove(payload["missed"])
         if state in (KioskState.VERIFYING, KioskState.RETRACTING) and session is not None:
             session.prefetch = None  # a prefetched book is now an ordinary vend (or goes back)
         if state is KioskState.BROWSING and session is not None:
@@ -294,8 +312,7 @@ class Controller:
         generation = self._generation
 
         def report(item: object) -> None:
-            if generation == self._generation:  # a cancelled or replaced action says nothing
-                self.post(item)
+            self.post(Reported(generation, item))
 
         async def run() -> None:
             try:
@@ -390,11 +407,8 @@ class Controller:
             self._idle_timer = None
 
     def _idle_expired(self) -> None:
-        session = self.flows.session
-        if session is not None and session.confirmed:
-            return  # the cart is on its way: the vend's own timeouts end it
         self.post(Request(Event.SESSION_ENDED, {"notice": {"code": "session_timed_out"}},
-                          patron.end_session, future=None))
+                          patron.idle_timeout, future=None))
 
     # -- what the screen sees ----------------------------------------------------
     def snapshot(self) -> dict:

@@ -48,13 +48,20 @@ class Devices:
         self.scanner = BarcodeScanner(config.barcode, from_thread)
         self.card = CardReader(config.card, from_thread)
         self.rfid_worker = Worker("rfid")
+        self._rfid_open = False
+        self._readers_started = False  # the scanner's and card reader's threads
 
     async def start(self) -> None:
-        """Open every device; the carousel must answer, readers report their own trouble."""
-        await self.rfid_worker.run(self.rfid.open)
-        self.scanner.start()
-        self.card.start()
-        await self.carousel.connect()
+        """Open every device not yet open; the carousel must answer, readers report trouble."""
+        if not self._rfid_open:
+            await self.rfid_worker.run(self.rfid.open)
+            self._rfid_open = True
+        if not self._readers_started:
+            self.scanner.start()
+            self.card.start()
+            self._readers_started = True
+        if not self.carousel.connected:
+            await self.carousel.connect()
 
     async def rfid_call(self, method: str, *args: Any) -> Any:
         """Call an RfidReader method in the RFID thread."""

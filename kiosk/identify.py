@@ -85,7 +85,7 @@ def _identify_offline(ctl: "Controller", credential: Credential, wait: PinWait |
     if known is None:
         return _refuse("offline_unknown_patron")
     member, name, pin_required = known
-    if pin_required:
+    if pin_required or wait is not None:
         return _refuse("offline_pin_unavailable")  # the PIN can only be checked online
     now = utc_now()
     facts = policy.PatronFacts(member=True, loans_here=len(ctl.journal.open_loans(member)),

@@ -61,6 +61,14 @@ class Query:
 
 
 @dataclass(frozen=True)
+class Reported:
+    """An action's step or fault, with the generation of the action that reported it."""
+
+    generation: int
+    item: object
+
+
+@dataclass(frozen=True)
 class External:
     """An event from a device or a timer, with its payload."""
 

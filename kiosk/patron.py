@@ -59,6 +59,8 @@ def add_to_cart(ctl: "Controller", payload: dict) -> Reply:
     if len(session.cart) >= session.remaining:
         raise Refused("limit_reached")
     chosen = session.prefetch
+    if chosen is None and not ctl.machine.allows(Event.PREFETCH_STARTED.value):
+        raise Refused("not_now")  # checked before the session changes
     prefetched = chosen is not None and chosen.item_id == item_id
     if not prefetched and item_id not in {book["item_id"] for book in shelf(ctl)}:
         raise Refused("not_available")
@@ -112,6 +114,14 @@ def end_session(ctl: "Controller", payload: dict) -> Reply:
         session.ending = True
         session.to_vend = []
     return Reply({}, Event.SESSION_ENDED)
+
+
+def idle_timeout(ctl: "Controller", payload: dict) -> Reply:
+    """The idle countdown ran out: end the session, unless the cart is already on its way."""
+    session = ctl.flows.session
+    if session is not None and session.confirmed:
+        return Reply(None)  # the vend's own timeouts end it
+    return end_session(ctl, payload)
 
 
 def start_return(ctl: "Controller", payload: dict) -> Reply:

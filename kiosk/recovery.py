@@ -96,6 +96,7 @@ async def _vend(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> Step
         settled = _settled_by_record(flow.records.get(intent.intent_id))
         if settled is Result.OK or (settled is None and await _at(ctl, Antenna.PICKUP, item.uid)):
             ctl.journal.append(VendFetched(item_id=item.item_id))
+            intent = ctl.journal.intent(intent.intent_id)  # now at stage FETCHED
         elif settled is not None:
             ctl.journal.append(VendFailed(item_id=item.item_id, reason=_failure(settled)))
             return None

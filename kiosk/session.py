@@ -37,7 +37,7 @@ class Session:
     to_vend: list[str] = field(default_factory=list)
     vended: list[str] = field(default_factory=list)
     due: dict[str, str] = field(default_factory=dict)
-    confirmed: bool = False  # the cart was confirmed while a prefetch was under way
+    confirmed: bool = False  # the cart was confirmed: its books are on their way
     ending: bool = False  # the session ends once a prefetched book is back in its slot
     prefetch: Prefetch | None = None
 

@@ -34,11 +34,11 @@ async def start(ctl: "Controller") -> Step:
 
 
 async def home(ctl: "Controller") -> Step:
-    """Clear a latched fault, note what recovery needs, home the carousel."""
-    status = await ctl.mech.status()
-    if status.state is State.FAULT:
+    """Open what is not open, note what recovery needs, clear a latched fault, home."""
+    await ctl.devices.start()  # after a fault at start, a reset opens what never opened
+    flow = await recovery.prepare(ctl)  # before RESET_FAULT, whose SEQ would hide the last one's
+    if (await ctl.mech.status()).state is State.FAULT:
         await ctl.mech.run(Command.RESET_FAULT)
-    flow = await recovery.prepare(ctl)
     for lamp in (Lamp.PICKUP_LAMP, Lamp.RETURN_LAMP, Lamp.FAULT_BEACON):
         await ctl.mech.lamp(lamp, False)
     if (await ctl.mech.run(Command.HOME)) is not Result.OK:

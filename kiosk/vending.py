@@ -38,10 +38,9 @@ async def prefetch(ctl: "Controller", session: Session) -> Step:
     if vend is not None:
         chosen.ready = True
         return Step(Event.BOOK_PREFETCHED, {"vend": vend})
-    session.prefetch = None
-    if chosen.item_id in session.cart:
-        session.cart.remove(chosen.item_id)
-    return Step(Event.PREFETCH_MISSED, {"notice": {"code": "not_available",
+    # the controller drops it from the session as the step is taken, not before
+    return Step(Event.PREFETCH_MISSED, {"missed": chosen.item_id,
+                                        "notice": {"code": "not_available",
                                                    "item_id": chosen.item_id}})
 
 

@@ -15,14 +15,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from kiosk import actions
+from kiosk import actions, identify, patron
 from kiosk.config import load_config
 from kiosk.controller import SESSION_STATES, Controller
 from kiosk.inbox import EVENT_SOURCES, Source
 from kiosk.flows import Credential, CredentialKind, PinWait, RecoveryFlow, ReturnFlow, VendFlow
 from kiosk.machine import KioskMachine, KioskState
-from kiosk.session import Session
-from kiosk.steps import Event
+from kiosk.inbox import Request
+from kiosk.session import Prefetch, Session
+from kiosk.steps import Event, Refused, Step
 
 CONFIG = """\
 [machine]
@@ -212,3 +213,87 @@ def test_the_table_and_the_actions_cover_every_state():
     assert {s.value for s in KioskMachine.states} == {s.value for s in KioskState}
     for state in KioskState:
         assert state in actions.ACTIONS or state in actions.WAITS_FOR, state
+
+
+def a_session(**fields) -> Session:
+    session = Session(member="M1", name="Kim", remaining=2, offline=False, credential="C",
+                      by_card=True)
+    for name, value in fields.items():
+        setattr(session, name, value)
+    return session
+
+
+def test_a_step_of_a_state_already_left_is_dropped_not_a_fault(tmp_path, monkeypatch):
+    async def library_answers(ctl, payload):
+        return Step(Event.PIN_ACCEPTED, {"session": a_session()})
+    monkeypatch.setitem(actions.ACTIONS, KioskState.CHECKING_PIN, library_answers)
+    ctl = make_controller(tmp_path)
+
+    async def go() -> None:
+        await put_in(ctl, KioskState.PIN_ENTRY)
+        ctl.flows.pin_wait = PinWait(Credential(CredentialKind.CARD, "04A1B2C3"))
+        await ctl._apply(Event.PIN_ENTERED, {"pin": "1234"}, Source.REQUEST)
+        await asyncio.sleep(0.01)  # the library answers: its step waits in the queue
+        cancel = Request(Event.SESSION_ENDED, {}, patron.end_session, future=None)
+        await ctl._answer(cancel)  # the patron pressed cancel just before
+        while not ctl.queue.empty():
+            await ctl._dispatch(ctl.queue.get_nowait())
+        assert ctl.state is KioskState.READY and ctl.fault is None
+    asyncio.run(go())
+
+
+def test_the_idle_timer_does_not_cut_a_cart_already_confirmed(tmp_path):
+    ctl = make_controller(tmp_path)
+
+    async def go() -> None:
+        await put_in(ctl, KioskState.BROWSING)
+        ctl.flows.session = a_session(confirmed=True, to_vend=["A", "B"])
+        ctl._idle_expired()  # fired in the same tick as the confirm
+        ctl.machine.current_state_value = KioskState.FETCHING.value
+        await ctl._dispatch(ctl.queue.get_nowait())
+        assert ctl.flows.session.to_vend == ["A", "B"] and not ctl.flows.session.ending
+        assert ctl.notice is None
+    asyncio.run(go())
+
+
+def test_a_missed_prefetch_leaves_the_session_as_the_step_is_taken(tmp_path):
+    ctl = make_controller(tmp_path)
+
+    async def go() -> None:
+        await put_in(ctl, KioskState.PREFETCHING)
+        session = a_session(cart=["A", "B"], prefetch=Prefetch("A"))
+        ctl.flows.session = session
+        await ctl._apply(Event.PREFETCH_MISSED, {"missed": "A", "notice": {"code": "x"}},
+                         Source.ACTION)
+        assert ctl.state is KioskState.BROWSING
+        assert session.prefetch is None and session.cart == ["B"]
+    asyncio.run(go())
+
+
+def test_a_book_chosen_while_a_prefetch_cannot_start_changes_nothing(tmp_path):
+    ctl = make_controller(tmp_path)
+
+    async def go() -> None:
+        await put_in(ctl, KioskState.PREFETCHING)
+        session = a_session(cart=[], prefetch=None)
+        ctl.flows.session = session
+        with pytest.raises(Refused, match="not_now"):
+            patron.add_to_cart(ctl, {"item_id": "B"})
+        assert session.cart == [] and session.prefetch is None
+    asyncio.run(go())
+
+
+class CacheSays:
+    """The offline cache of a pure unit test: it knows the card and asks no PIN."""
+
+    def lookup(self, credential: str):
+        return "M1", "", False
+
+
+def test_offline_a_pin_the_library_asked_for_is_never_skipped():
+    class Ctl:
+        cache = CacheSays()
+    wait = PinWait(Credential(CredentialKind.CARD, "04A1B2C3"))
+    step = identify._identify_offline(Ctl(), wait.credential, wait)
+    assert step.event is Event.PATRON_REFUSED
+    assert step.payload["notice"] == {"code": "offline_pin_unavailable"}

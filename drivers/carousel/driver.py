@@ -51,6 +51,11 @@ class Carousel:
         return self._poller
 
     @property
+    def connected(self) -> bool:
+        """Whether the link is open and its poller runs."""
+        return self._poller.running
+
+    @property
     def latest(self) -> CarouselStatus | None:
         """The poller's newest status (parts it did not read carried over), without a read."""
         snapshot = self._poller.latest

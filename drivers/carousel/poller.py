@@ -25,7 +25,7 @@ from drivers.carousel.codec import (
     encode_input_registers,
 )
 from drivers.carousel.config import CarouselConfig
-from drivers.carousel.events import CarouselEvent
+from drivers.carousel.events import CarouselEvent, ConnectionLost
 from drivers.carousel.modbus import ModbusLink
 from drivers.carousel.monitor import StatusWatcher
 from drivers.errors import DeviceUnavailable, DriverError
@@ -93,8 +93,13 @@ class Poller:
         self._closed = False
         snapshot = await self._read(ALL)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="carousel-poller")
-        self._task.add_done_callback(_report_crash)
+        self._task.add_done_callback(self._ended)
         return snapshot.status
+
+    @property
+    def running(self) -> bool:
+        """Whether the poller's task runs (connected, and not dead of a bug)."""
+        return self._task is not None and not self._task.done()
 
     async def stop(self) -> None:
         """Stop polling; waiters get DeviceUnavailable."""
@@ -296,7 +301,13 @@ class Poller:
         return all(r is not None and r[0] >= oldest and r[1] == self._writes for r in read)
 
 
-def _report_crash(task: asyncio.Task) -> None:
-    """Log a poller that died of a bug (DriverErrors are events, never crashes)."""
-    if not task.cancelled() and task.exception() is not None:
+    def _ended(self, task: asyncio.Task) -> None:
+        """A poller that died of a bug: logged, waiters woken (they fail), the link reported lost."""
+        if task.cancelled() or task.exception() is None:
+            return
         log.error("carousel poller stopped", exc_info=task.exception())
+        self._notify()
+        try:
+            self._emit(ConnectionLost(f"poller stopped: {task.exception()!r}"))
+        except Exception:  # a broken handler: already logged as the poller's end
+            log.exception("carousel on_event handler failed")
