@@ -43,7 +43,8 @@ ACTIONS: dict[KioskState, Action] = {
     KioskState.AWAITING_TAKE: lambda ctl, p: vending.await_take(
         ctl, ctl.flows.session, need(ctl.flows.vend, "vend")),
     KioskState.CLOSING_PICKUP: lambda ctl, p: vending.close_pickup(ctl),
-    KioskState.RETRACTING: lambda ctl, p: vending.retract(ctl, need(ctl.flows.vend, "vend")),
+    KioskState.RETRACTING: lambda ctl, p: vending.retract(ctl, ctl.flows.session,
+                                                          need(ctl.flows.vend, "vend")),
     KioskState.OPENING_RETURN: lambda ctl, p: returning.open_shutter(ctl),
     KioskState.AWAITING_INSERT: lambda ctl, p: returning.await_insert(ctl),
     KioskState.CLOSING_RETURN: lambda ctl, p: returning.close_shutter(

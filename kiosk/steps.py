@@ -47,6 +47,7 @@ class Event(StrEnum):
     TAKE_TIMED_OUT = "take_timed_out"
     PICKUP_CLOSED = "pickup_closed"
     BOOK_RETRACTED = "book_retracted"
+    BOOK_TAKEN_LATE = "book_taken_late"  # grabbed as the door closed on a retract: a loan
     # a return
     RETURN_REQUESTED = "return_requested"
     RETURN_OPENED = "return_opened"

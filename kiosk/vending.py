@@ -8,7 +8,15 @@ from drivers.carousel import Command, Lamp, Result
 from drivers.rfid import AFI_ON_LOAN, AFI_SECURED, Antenna
 from kiosk import moves, policy
 from kiosk.flows import VendFlow
-from kiosk.journal import AuditFlagged, AuditReason, Place, VendPresented, VendTaken, utc_now
+from kiosk.journal import (
+    AuditFlagged,
+    AuditReason,
+    Place,
+    Stage,
+    VendPresented,
+    VendTaken,
+    utc_now,
+)
 from kiosk.mechanics import TagProblem, crash_point
 from kiosk.session import Session
 from kiosk.steps import Event, Fault, Step
@@ -103,6 +111,28 @@ async def await_take(ctl: "Controller", session: Session | None, vend: VendFlow)
     return Step(Event.BOOK_TAKEN)
 
 
+async def _taken_as_the_door_closed(ctl: "Controller", vend: VendFlow) -> bool:
+    """The door was opened for the patron, and now the port is empty and its tag gone."""
+    intent = ctl.journal.open_intent_for(vend.item_id)
+    presented = intent is not None and intent.stage is Stage.PRESENTED
+    return presented and not (await ctl.mech.sensors()).pickup_item_present
+
+
+def _late_take(ctl: "Controller", session: Session | None, vend: VendFlow) -> Step:
+    """The patron took the book after all, as the door closed: the loan, marked inferred."""
+    intent = ctl.journal.open_intent_for(vend.item_id)
+    due = policy.due_date(utc_now(), ctl.config.policy)
+    ctl.journal.append(VendTaken(item_id=vend.item_id, patron_id=intent.patron_id, due=due,
+                                 offline=ctl.offline, inferred=True))
+    ctl.kick_sync()
+    if session is not None and session.member == intent.patron_id:
+        session.vended.append(vend.item_id)
+        session.due[vend.item_id] = due.isoformat()
+        session.remaining = max(0, session.remaining - 1)
+    ctl.progress(None, None)
+    return Step(Event.BOOK_TAKEN_LATE, {"vend": None})
+
+
 async def close_pickup(ctl: "Controller") -> Step:
     """Lamp off, close the door (waiting while a hand is in the way)."""
     await ctl.mech.lamp(Lamp.PICKUP_LAMP, False)
@@ -111,12 +141,15 @@ async def close_pickup(ctl: "Controller") -> Step:
     return Step(Event.PICKUP_CLOSED, {"vend": None})
 
 
-async def retract(ctl: "Controller", vend: VendFlow) -> Step:
+async def retract(ctl: "Controller", session: Session | None, vend: VendFlow) -> Step:
     """Put an untaken (or wrong) book back into its slot: security bit back on, no loan."""
     ctl.progress("returning_to_shelf", vend.item_id)
     await ctl.mech.lamp(Lamp.PICKUP_LAMP, False)
     await ctl.mech.close_door(Command.CLOSE_PICKUP)
-    for uid in await ctl.mech.tags(Antenna.PICKUP):
+    tags = await ctl.mech.tags(Antenna.PICKUP)
+    if not tags and await _taken_as_the_door_closed(ctl, vend):
+        return _late_take(ctl, session, vend)
+    for uid in tags:
         await ctl.mech.set_afi(Antenna.PICKUP, uid, AFI_SECURED)
     result = await moves.journaled_move(ctl, moves.retract(vend.item_id, vend.slot))
     if result is not Result.OK:

@@ -147,3 +147,24 @@ def test_a_return_shows_no_notice_left_from_an_earlier_card(kiosk):
     assert kiosk.wait_state("awaiting_insert")["notice"] is None
     state = kiosk.wait_state("ready", timeout=60)  # nothing inserted: the shutter closes
     assert state["notice"] is None and state["progress"] is None
+
+
+def test_a_book_grabbed_as_the_door_closes_is_a_loan_not_a_fault(make_kiosk):
+    rig = make_kiosk(pickup_timeout=1.0)
+    rig.start_session()
+    item = rig.books()[0]["item_id"]
+    rig.api("/api/cart/add", {"item_id": item})
+    rig.api("/api/cart/confirm")
+    rig.wait_state("awaiting_take")
+    rig.sim.world_post("/hand", {"door": "pickup", "present": True})  # the patron hesitates
+    rig.wait_state("retracting")  # too late: the door tries to close on the hand
+    assert rig.sim.world_post("/pickup/take")["item_id"] == item
+    rig.sim.world_post("/hand", {"door": "pickup", "present": False})
+    state = rig.wait_state(lambda s: s["state"] in ("browsing", "ready", "out_of_service"))
+    assert state["state"] != "out_of_service", state["fault"]
+    assert state["session"]["vended"] == [item]
+    assert rig.control("status")["on_loan"] == 1 and rig.control("flags") == []
+    world = rig.sim.world_get()
+    assert item in out_items(world) and out_items(world)[item]["afi"] == AFI_ON_LOAN
+    wait_for(lambda: rig.control("status")["sync"]["backlog"] == 0, 30, message="sync")
+    assert library_item(rig, item)["status"] == "on_loan"
