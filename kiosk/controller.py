@@ -239,9 +239,10 @@ class Controller:
             log.critical("a fault was refused in state %s", self.state.value)
         elif source is Source.ACTION:
             await self._enter_fault("event_refused", f"{event.value} in {self.state.value}")
-        else:
-            log.info("%s event %s ignored in state %s", source.value, event.value,
-                     self.state.value)
+        else:  # the hours timer is refused twice a minute whenever nothing changes: debug only
+            level = logging.DEBUG if source is Source.TIMER else logging.INFO
+            log.log(level, "%s event %s ignored in state %s", source.value, event.value,
+                    self.state.value)
 
     async def _answer(self, request: Request) -> None:
         if request.future is not None and self.state in SESSION_STATES:
