@@ -36,8 +36,10 @@ async def _ask(ctl: "Controller", credential: Credential, pin: str | None,
     try:
         found = await ctl.ask_library(lookup, credential.value, pin)
         if isinstance(found, Refusal):
-            return _lookup_refused(found.reason, credential, wait)
+            return _lookup_refused(found, credential, wait)
         status = await ctl.ask_library("patron_status", found.member_number)
+        if not isinstance(status, Refusal) and status.card_reported_lost:
+            await _report_lost_card(ctl, status.patron.member_number)
     except LibraryUnavailable as exc:
         log.warning("library unreachable while identifying (%s): offline", exc)
         return _identify_offline(ctl, credential, wait)
@@ -45,11 +47,24 @@ async def _ask(ctl: "Controller", credential: Credential, pin: str | None,
         log.error("library answered nonsense while identifying: %s", exc)
         return _refuse("library_error")
     if isinstance(status, Refusal):
-        return _refuse(status.reason.value)
+        return _refuse(status.reason.value, status.message)
     return _start_session(ctl, status, credential, wait)
 
 
-def _lookup_refused(reason: Reason, credential: Credential, wait: PinWait | None) -> Step:
+async def _report_lost_card(ctl: "Controller", member: str) -> None:
+    """A card the library lists as lost was shown here: ask the library to block it (SIP2 01)."""
+    try:
+        blocked = await ctl.ask_library("block_patron", member,
+                                        f"lost card shown at {ctl.config.machine.id}")
+    except ConnectorError as exc:  # the refusal stands either way; the library already knows
+        log.warning("could not report the lost card to the library: %s", exc)
+        return
+    log.warning("a card reported lost was shown; the library %s it",
+                "blocked" if blocked else "did not block")
+
+
+def _lookup_refused(found: Refusal, credential: Credential, wait: PinWait | None) -> Step:
+    reason = found.reason
     if wait is None and reason is Reason.PIN_REQUIRED:
         return Step(Event.PIN_NEEDED, {"pin_wait": PinWait(credential), "notice": None})
     if wait is not None and reason in (Reason.BAD_PIN, Reason.PIN_REQUIRED):
@@ -57,7 +72,7 @@ def _lookup_refused(reason: Reason, credential: Credential, wait: PinWait | None
         if wait.tries >= PIN_ATTEMPTS:
             return _refuse("too_many_pin_attempts")
         return Step(Event.PIN_REJECTED, {"notice": {"code": Reason.BAD_PIN.value}})
-    return _refuse(reason.value)
+    return _refuse(reason.value, found.message)
 
 
 def _start_session(ctl: "Controller", status, credential: Credential,
@@ -66,13 +81,14 @@ def _start_session(ctl: "Controller", status, credential: Credential,
     member = status.patron.member_number
     loans_here = len(ctl.journal.open_loans(member))
     refusal = library_refusal(status)
+    message = status.message if refusal is not None else None
     decision = policy.may_borrow(patron_facts(status, loans_here, now), now, ctl.config.policy)
     good_standing = status.may_borrow or status.reason is Reason.LIMIT_REACHED
     ctl.journal.append(PatronVerified(patron_id=member, good_standing=good_standing))
     if refusal is None and decision.refusal not in (None, policy.PolicyRefusal.LIMIT_REACHED):
         refusal = decision.refusal.value
     if refusal is not None:
-        return _refuse(refusal)
+        return _refuse(refusal, message)
     ctl.cache.remember(credential.value, member, status.patron.name, pin_required=wait is not None)
     remaining = min(decision.remaining, status.remaining)
     session = Session(member=member, name=status.patron.name, remaining=remaining, offline=False,
@@ -81,6 +97,8 @@ def _start_session(ctl: "Controller", status, credential: Credential,
 
 
 def _identify_offline(ctl: "Controller", credential: Credential, wait: PinWait | None) -> Step:
+    if ctl.sync is not None and not ctl.sync.status.offline_lending:
+        return _refuse("offline_not_allowed")  # the library's 98 said so
     known = ctl.cache.lookup(credential.value)
     if known is None:
         return _refuse("offline_unknown_patron")
@@ -103,6 +121,8 @@ def _found(session: Session, wait: PinWait | None) -> Step:
     return Step(event, {"session": session, "pin_wait": None, "notice": None})
 
 
-def _refuse(code: str) -> Step:
-    return Step(Event.PATRON_REFUSED, {"notice": {"code": code}, "pin_wait": None,
-                                       "reason": code})
+def _refuse(code: str, library_message: str | None = None) -> Step:
+    """The patron may not borrow; the library's own words (SIP2 AF) travel beside the code."""
+    notice = {"code": code} if library_message is None else {
+        "code": code, "library_message": library_message}
+    return Step(Event.PATRON_REFUSED, {"notice": notice, "pin_wait": None, "reason": code})

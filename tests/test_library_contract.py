@@ -264,6 +264,11 @@ class ScriptedAcs:
         self.server = socket.create_server(("127.0.0.1", 0))
         self.endpoint = {"sip2_host": "127.0.0.1", "sip2_port": self.server.getsockname()[1]}
         self.answers = {"93": build("94", {"ok": "1"}),
+                        "99": build("98", {
+                            "online_status": "Y", "checkin_ok": "Y", "checkout_ok": "Y",
+                            "renewal_policy": "Y", "status_update_ok": "N", "offline_ok": "Y",
+                            "timeout_period": "999", "retries_allowed": "999",
+                            "date_time_sync": " " * 18, "protocol_version": "2.00"}),
                         "35": build("36", {"end_session": end_session, "transaction_date": " " * 18},
                                     [("AO", OWNER_ISIL), ("AA", patron)])}
         threading.Thread(target=self._serve, daemon=True).start()

@@ -110,12 +110,11 @@ def test_offline_late_return_suspends_from_its_own_date(connector, admin):
         Reason.SUSPENDED, returned.astimezone(SEOUL).date() + timedelta(days=4))
 
 
-def test_event_for_an_unknown_item_is_a_conflict_and_stays_one(connector, admin):
+def test_event_for_an_unknown_item_is_refused_and_stays_refused(connector, admin):
     member = admin.patron()
     bad = event(EventKind.CHECKOUT, "EM99999999", member, connector.info().now)
-    assert outcomes(connector.deliver_events([bad])) == [(Outcome.CONFLICT, Reason.UNKNOWN_ITEM)]
-    assert outcomes(connector.deliver_events([bad])) == [
-        (Outcome.DUPLICATE, Reason.UNKNOWN_ITEM)]
+    assert outcomes(connector.deliver_events([bad])) == [(Outcome.REFUSED, Reason.UNKNOWN_ITEM)]
+    assert outcomes(connector.deliver_events([bad])) == [(Outcome.REFUSED, Reason.UNKNOWN_ITEM)]
 
 
 def test_hold_events_are_applied_once(connector, admin):

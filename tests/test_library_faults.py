@@ -48,7 +48,9 @@ def test_fault_ends_in_a_defined_connector_error(library, tmp_path, transport, k
     t = tx()
     try:
         assert isinstance(conn.lookup_card(KIM.card_uid), Patron)  # connected and logged in
-        library.admin.fault(transport, kind, **params)
+        # SIP2: the checkout itself (the connector first asks whether the patron has the copy)
+        library.admin.fault(transport, kind, **params, **(
+            {"message": "11"} if transport == "sip2" else {}))
         with pytest.raises(error):
             conn.checkout(KIM.member_number, item(1), t)
         if applied is False:
@@ -89,7 +91,7 @@ def test_sip2_resends_after_a_bad_checksum(library, tmp_path):
 def test_sip2_lost_answer_is_a_duplicate_when_replayed(library, tmp_path):
     conn = make_connector("sip2", library.endpoint, tmp_path)
     conn.lookup_card(KIM.card_uid)
-    library.admin.fault("sip2", "drop_after", count=1)
+    library.admin.fault("sip2", "drop_after", count=1, message="11")
     t = tx()
     with pytest.raises(LibraryUnavailable):
         conn.checkout(KIM.member_number, item(1), t)

@@ -25,21 +25,22 @@ def event(payload: Payload, seq: int = 1) -> Event:
     return Event(seq, str(uuid.uuid4()), payload.kind, AT, payload)
 
 
-MAPPING = [  # journal payload, connector kind, patron sent
-    (VendTaken("B1", "P1", DUE, offline=True), EventKind.CHECKOUT, "P1"),
-    (ReturnIdentified("I1", "B1", 2), EventKind.CHECKIN, None),
-    (Renewed("B1", "P1", DUE), EventKind.RENEW, "P1"),
-    (HoldPlaced("B1", "P2"), EventKind.HOLD_PLACED, "P2"),
-    (HoldCancelled("B1", "P2", HoldEnd.EXPIRED), EventKind.HOLD_CANCELLED, "P2"),
+MAPPING = [  # journal payload, connector kind, patron sent, due date sent
+    (VendTaken("B1", "P1", DUE, offline=True), EventKind.CHECKOUT, "P1", DUE),
+    (ReturnIdentified("I1", "B1", 2), EventKind.CHECKIN, None, None),
+    (Renewed("B1", "P1", DUE), EventKind.RENEW, "P1", DUE),
+    (HoldPlaced("B1", "P2"), EventKind.HOLD_PLACED, "P2", None),
+    (HoldCancelled("B1", "P2", HoldEnd.EXPIRED), EventKind.HOLD_CANCELLED, "P2", None),
 ]
 
 
-@pytest.mark.parametrize(("payload", "kind", "patron"), MAPPING,
+@pytest.mark.parametrize(("payload", "kind", "patron", "due"), MAPPING,
                          ids=[m[1].value for m in MAPPING])
-def test_each_outbox_event_maps_to_its_library_event(payload, kind, patron):
+@pytest.mark.parametrize("resend", [False, True])
+def test_each_outbox_event_maps_to_its_library_event(payload, kind, patron, due, resend):
     stored = event(payload)
-    assert library_event(stored, "kiosk-7") == JournalEvent(
-        UUID(stored.uuid), kind, AT, "B1", patron, "kiosk-7")
+    assert library_event(stored, "kiosk-7", resend) == JournalEvent(
+        UUID(stored.uuid), kind, AT, "B1", patron, "kiosk-7", resend=resend, due_on=due)
 
 
 def test_an_event_the_library_need_not_know_is_refused():
@@ -61,21 +62,31 @@ def test_a_full_answer_is_settled_in_journal_order_by_conflict_runs():
     results = [_answer(a1), _answer(b1, Outcome.DUPLICATE),
                _answer(a2, Outcome.CONFLICT, Reason.PATRON_BLOCKED), _answer(c1)]
     runs, unanswered = settle(batch, results)
-    assert runs == [([a1.uuid, b1.uuid], None), ([a2.uuid], "patron_blocked"), ([c1.uuid], None)]
+    assert runs == [([a1.uuid, b1.uuid], (None, False)), ([a2.uuid], ("patron_blocked", False)),
+                    ([c1.uuid], (None, False))]
     assert unanswered == []
+
+
+def test_a_refused_event_is_settled_apart_from_a_conflict_of_the_same_reason():
+    a1, b1, c1 = batch = _batch("A", "B", "C")
+    results = [_answer(a1, Outcome.CONFLICT, Reason.OVERDUE),
+               _answer(b1, Outcome.REFUSED, Reason.OVERDUE), _answer(c1)]
+    runs, _ = settle(batch, results)
+    assert runs == [([a1.uuid], ("overdue", False)), ([b1.uuid], ("overdue", True)),
+                    ([c1.uuid], (None, False))]
 
 
 def test_a_conflict_without_a_reason_is_recorded_as_unspecified():
     [a1] = batch = _batch("A")
     runs, _ = settle(batch, [_answer(a1, Outcome.CONFLICT)])
-    assert runs == [([a1.uuid], "unspecified")]
+    assert runs == [([a1.uuid], ("unspecified", False))]
 
 
 def test_an_unanswered_event_holds_back_the_later_events_of_its_item_only():
     a1, b1, a2, b2, c1 = batch = _batch("A", "B", "A", "B", "C")
     results = [_answer(a1), _answer(a2), _answer(b2), _answer(c1)]  # no answer for b1
     runs, unanswered = settle(batch, results)
-    assert runs == [([a1.uuid, a2.uuid, c1.uuid], None)]
+    assert runs == [([a1.uuid, a2.uuid, c1.uuid], (None, False))]
     assert unanswered == [b1.uuid, b2.uuid]
 
 

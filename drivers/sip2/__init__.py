@@ -11,6 +11,7 @@ from drivers.sip2.codec import (
     parse_date,
     parse_day,
 )
+from drivers.sip2.dates import format_local, parse_acs_date, parse_acs_day
 from drivers.sip2.errors import ChecksumError, Sip2Error
 from drivers.sip2.layouts import LAYOUTS, response_code
 
@@ -26,6 +27,9 @@ __all__ = [
     "encode",
     "format_date",
     "format_day",
+    "format_local",
+    "parse_acs_date",
+    "parse_acs_day",
     "parse_date",
     "parse_day",
     "response_code",

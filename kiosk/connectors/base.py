@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 from uuid import UUID
@@ -28,6 +28,16 @@ class LibraryProtocolError(ConnectorError):
 
 class LibraryAuthError(ConnectorError):
     """The library system refused this machine's credentials (token, SIP2 login)."""
+
+
+class DeliveryInterrupted(LibraryUnavailable):
+    """A batch stopped at an event whose answer was lost; `results` are those of the events before."""
+
+    def __init__(self, message: str, results: tuple[EventResult, ...],
+                 cause: ConnectorError) -> None:
+        super().__init__(message)
+        self.results = results
+        self.cause = cause
 
 
 class Reason(enum.StrEnum):
@@ -55,6 +65,9 @@ class Reason(enum.StrEnum):
     HOLD_NOT_FOUND = "hold_not_found"
     TRANSACTION_REUSED = "transaction_reused"
     UNKNOWN_MACHINE = "unknown_machine"
+    FEES_OWED = "fees_owed"  # the patron owes more than the library's fee limit
+    FEE_REQUIRED = "fee_required"  # this loan has a fee the patron has not acknowledged
+    CHECKOUT_DISABLED = "checkout_disabled"  # the library has switched lending off (SIP2 98)
     UNSPECIFIED = "unspecified"
 
 
@@ -71,8 +84,9 @@ class Outcome(enum.StrEnum):
     """What the library did with one delivered journal event."""
 
     APPLIED = "applied"
-    DUPLICATE = "duplicate"
-    CONFLICT = "conflict"
+    DUPLICATE = "duplicate"  # it had already taken effect (an earlier send whose answer was lost)
+    CONFLICT = "conflict"  # recorded, with an objection
+    REFUSED = "refused"  # not recorded: a technician must act
 
 
 class EventKind(enum.StrEnum):
@@ -87,9 +101,15 @@ class EventKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Refusal:
-    """The library understood the request and said no, for `reason`."""
+    """The library understood the request and said no, for `reason`.
+
+    `message` and `print_lines` are the library's own words (SIP2 AF/AG), shown and printed
+    beside the kiosk's translation of `reason`; they do not take part in equality.
+    """
 
     reason: Reason
+    message: str | None = field(default=None, compare=False)
+    print_lines: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -134,6 +154,11 @@ class PatronStatus:
     loan_limit: int
     loans: tuple[Loan, ...]
     holds_ready: tuple[PickupHold, ...]
+    fees_owed: str | None = None  # the amount as the library wrote it, with `currency`
+    currency: str | None = None
+    card_reported_lost: bool = False
+    message: str | None = None  # the library's own words for the patron (SIP2 AF)
+    print_lines: tuple[str, ...] = ()
 
     @property
     def remaining(self) -> int:
@@ -179,6 +204,8 @@ class ReturnResult:
     hold_waiting: bool
     duplicate: bool
     conflict: Reason | None
+    alert: str | None = None  # SIP2 CV alert type when the library raised one
+    hold_patron: str | None = None  # for whom the copy is now held, when the library says
 
 
 @dataclass(frozen=True)
@@ -199,6 +226,10 @@ class LibraryInfo:
     library: str
     name: str
     now: datetime
+    checkout_ok: bool = True  # what the library allows now (SIP2 98 flags)
+    checkin_ok: bool = True
+    renewal_ok: bool = True
+    offline_ok: bool = True  # may the kiosk lend while it cannot reach the library
 
 
 @dataclass(frozen=True)
@@ -211,6 +242,8 @@ class JournalEvent:
     item_id: str
     patron: str | None
     machine_id: str
+    resend: bool = False  # an earlier send may have taken effect: ask before sending again
+    due_on: date | None = None  # the due date the patron was given (checkout, renewal)
 
 
 @dataclass(frozen=True)
@@ -275,6 +308,9 @@ class LibraryConnector(Protocol):
 
     def end_session(self, patron: str) -> bool:
         """Tell the library that the patron's session at the machine has ended; whether it agreed."""
+
+    def block_patron(self, patron: str, message: str, card_retained: bool = False) -> bool:
+        """Ask the library to block a card (reported lost or stolen, or kept); whether it did."""
 
     def close(self) -> None:
         """Release the connection."""

@@ -50,15 +50,25 @@ class Sip2ConnectorConfig:
 
     host: str
     port: int
-    machine_id: str  # sent as the location code (CP)
+    machine_id: str
     institution_id: str  # AO
     credentials_file: str  # "login_user:password" on one line
+    location_code: str | None = None  # CP at login and the copies' AQ; default machine_id
+    terminal_password_file: str | None = None  # AC, alone in the file, for ACSs that want it
     connect_timeout: float = 3.0
-    timeout: float = 10.0
-    encoding: str = "utf-8"
+    timeout: float = 10.0  # per answer; shorter when the ACS's 98 names a shorter one
+    keepalive: float = 0.0  # seconds idle before an SC status (99); 0: none. Keep it below
+    # the ACS's idle timeout (Koha's client_timeout, Evergreen's timeout).
+    encoding: str = "utf-8"  # the ACS's charset (e.g. euc-kr); checksums cover these bytes
     error_detection: bool = True
-    resend_attempts: int = 2
-    timezone: str = "Asia/Seoul"  # of SIP2 dates sent without a zone
+    resend_attempts: int = 2  # at most; fewer when the ACS's 98 allows fewer retries
+    timezone: str = "Asia/Seoul"  # the ACS's zone: dates are sent, and read, in it
+    loan_limit: int = 2  # books at once from this machine when the ACS sends no limit (CB)
+
+    @property
+    def here(self) -> str:
+        """The ACS's code of this machine: its login location and its copies' AQ."""
+        return self.location_code or self.machine_id
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any],
@@ -74,6 +84,10 @@ class Sip2ConnectorConfig:
         require_range("connect_timeout", self.connect_timeout, 0.01, 120)
         require_range("timeout", self.timeout, 0.01, 600)
         require_range("resend_attempts", self.resend_attempts, 0, 10)
+        require_range("keepalive", self.keepalive, 0, 3600)
+        require_range("loan_limit", self.loan_limit, 1, 100)
+        if self.location_code is not None:
+            _require_name("location_code", self.location_code)
         try:
             codecs.lookup(self.encoding)
             ZoneInfo(self.timezone)
@@ -87,6 +101,14 @@ def read_token(path: str) -> str:
     if not token or any(c.isspace() for c in token):
         raise DriverConfigError(f"credentials file {path} must hold one token")
     return token
+
+
+def read_secret(path: str) -> str:
+    """One password alone in a credentials file (never logged)."""
+    secret = _read(path)
+    if not secret or "\n" in secret or "|" in secret:
+        raise DriverConfigError(f"credentials file {path} must hold one password on one line")
+    return secret
 
 
 def read_login(path: str) -> tuple[str, str]:

@@ -107,6 +107,12 @@ class HttpConnector:
         """Nothing to end: the HTTP API keeps no patron session."""
         return True
 
+    def block_patron(self, patron: str, message: str, card_retained: bool = False) -> bool:
+        answer = self._post(f"/patrons/{_segment(patron)}/block",
+                            {"reason": message, "card_retained": card_retained},
+                            wire.blocked)
+        return not isinstance(answer, Refusal) and answer
+
     def close(self) -> None:
         self._session.close()
 

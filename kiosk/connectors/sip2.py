@@ -1,46 +1,54 @@
-"""The library connector over SIP2 2.00 (3M): 93, 99, 23, 63, 11, 09, 29, 17, 15, 35."""
+"""The library connector over SIP2 2.00 (3M): standard fields first, this project's X fields when sent.
+
+Messages: 93, 99, 23, 63, 17, 11, 09, 29, 15, 35, 01. Refusal reasons come from XR when the
+ACS sends it, else from the standard fields (kiosk/connectors/sip2_reasons.py). Journal
+events are delivered by kiosk/connectors/sip2_events.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from drivers.sip2 import Message, Sip2Error, build, format_date, parse_date, parse_day
+from drivers.sip2 import Message
 from drivers.sip2 import layouts as f
 from kiosk.connectors.base import (
-    EventKind, EventResult, HoldResult, ItemInfo, ItemStatus, JournalEvent, LibraryInfo,
-    LibraryProtocolError, Loan, LoanResult, Outcome, Patron, PatronStatus, PickupHold, Reason,
-    Refusal, ReturnResult,
+    ItemInfo, ItemStatus, LibraryInfo,
+    LibraryProtocolError, Loan, Patron, PatronStatus, PickupHold, Reason, Refusal,
 )
-from kiosk.connectors.config import Sip2ConnectorConfig, read_login
-from kiosk.connectors.sip2_client import Sip2Client
-from kiosk.connectors.sip2_reasons import derived_reason, reason_of
+from kiosk.connectors.config import Sip2ConnectorConfig, read_login, read_secret
+from kiosk.connectors.sip2_client import Sip2Client, acs_status, sc_status_request
+from kiosk.connectors.sip2_facts import SUMMARY_CHARGED, SUMMARY_HOLDS, message_of, refused, sendable, yn
+from kiosk.connectors.sip2_transactions import SentTransactions, Sip2Transactions
+from kiosk.connectors.sip2_reasons import lookup_refusal, patron_reason, reason_of
 
-DEFAULT_LOAN_LIMIT = 2  # when the ACS sends no charged-items limit (CB)
-SUMMARY_HOLDS = "Y" + " " * 9
-SUMMARY_CHARGED = "  Y" + " " * 7
 _STATUS = {f.CIRCULATION_AVAILABLE: ItemStatus.AVAILABLE, f.CIRCULATION_CHARGED: ItemStatus.ON_LOAN,
-           "05": ItemStatus.ON_LOAN, f.CIRCULATION_ON_HOLD_SHELF: ItemStatus.ON_HOLD_SHELF}
+           f.CIRCULATION_CHARGED_NO_RECALL: ItemStatus.ON_LOAN,
+           f.CIRCULATION_RECALLED: ItemStatus.ON_LOAN,
+           f.CIRCULATION_ON_HOLD_SHELF: ItemStatus.ON_HOLD_SHELF}
 
 
-class Sip2Connector:
-    """LibraryConnector over SIP2, with this project's optional extension fields."""
+class Sip2Connector(Sip2Transactions):
+    """LibraryConnector over SIP2."""
 
     def __init__(self, config: Sip2ConnectorConfig) -> None:
-        self.config = config
-        self._tz = ZoneInfo(config.timezone)
-        self._client = Sip2Client(config, *read_login(config.credentials_file))
+        terminal = (read_secret(config.terminal_password_file)
+                    if config.terminal_password_file else None)
+        super().__init__(config, ZoneInfo(config.timezone), terminal,
+                         Sip2Client(config, *read_login(config.credentials_file)))
+        self._sent = SentTransactions()
 
     def info(self) -> LibraryInfo:
-        reply = self._send("99", {"status_code": "0", "max_print_width": "080",
-                                  "protocol_version": "2.00"}, [])
+        reply = self._send(sc_status_request())
         now = self._date(reply.fixed["date_time_sync"])
         if now is None:
             raise LibraryProtocolError("SIP2 98 without date/time sync")
+        flags = acs_status(reply)
         return LibraryInfo(library=self._required(reply, f.INSTITUTION),
-                           name=reply.get(f.LIBRARY_NAME) or "", now=now)
+                           name=reply.get(f.LIBRARY_NAME) or "", now=now,
+                           checkout_ok=flags.checkout_ok, checkin_ok=flags.checkin_ok,
+                           renewal_ok=flags.renewal_ok, offline_ok=flags.offline_ok)
 
     def lookup_card(self, card_uid: str, pin: str | None = None) -> Patron | Refusal:
         return self._lookup(card_uid, pin)
@@ -49,253 +57,118 @@ class Sip2Connector:
         return self._lookup(member_number, pin)
 
     def _lookup(self, ident: str, pin: str | None) -> Patron | Refusal:
-        if not _sendable(ident) or (pin is not None and not _sendable(pin)):
-            return Refusal(Reason.UNKNOWN_PATRON if not _sendable(ident) else Reason.BAD_PIN)
-        reply = self._send("23", {"language": "000", "transaction_date": self._now()}, [
-            (f.INSTITUTION, self.config.institution_id), (f.PATRON_ID, ident),
-            (f.PATRON_PASSWORD, pin)])
-        if reply.get(f.VALID_PATRON) != "Y":
-            return Refusal(Reason.UNKNOWN_PATRON)
-        if reply.get(f.VALID_PATRON_PASSWORD) != "Y":
-            return Refusal(Reason.BAD_PIN if pin else Reason.PIN_REQUIRED)
+        if not sendable(ident) or (pin is not None and not sendable(pin)):
+            return Refusal(Reason.UNKNOWN_PATRON if not sendable(ident) else Reason.BAD_PIN)
+        reply = self._send(self._request("23", {"language": "000"}, [
+            (f.PATRON_ID, ident), (f.PATRON_PASSWORD, pin)]))
+        reason = reason_of(reply.get(f.X_REASON)) if reply.get(f.VALID_PATRON) == "N" else None
+        reason = reason or lookup_refusal(reply.get(f.VALID_PATRON),
+                                          reply.get(f.VALID_PATRON_PASSWORD), pin is not None)
+        if reason is not None:
+            return refused(reason, reply)
         return self._patron(reply)
 
     def patron_status(self, member_number: str) -> PatronStatus | Refusal:
-        if not _sendable(member_number):
+        if not sendable(member_number):
             return Refusal(Reason.UNKNOWN_PATRON)
         charged = self._patron_information(member_number, SUMMARY_CHARGED)
         if charged.get(f.VALID_PATRON) != "Y":
-            return Refusal(Reason.UNKNOWN_PATRON)
+            return refused(Reason.UNKNOWN_PATRON, charged)
         held = self._patron_information(member_number, SUMMARY_HOLDS)
-        reason = reason_of(charged.get(f.X_REASON)) or derived_reason(
-            charged.fixed["patron_status"])
-        now = self._date(charged.fixed["transaction_date"]) or datetime.now(self._tz)
+        facts = self._patron_facts_of(charged)
+        today = self._today()
+        reason = reason_of(charged.get(f.X_REASON)) or patron_reason(
+            facts, self.config.institution_id, today)
+        if reason is None and self._client.acs is not None and not self._client.acs.checkout_ok:
+            reason = Reason.CHECKOUT_DISABLED
+        now = datetime.now(self._tz)
         patron = self._patron(charged)
         limit = charged.get(f.CHARGED_ITEMS_LIMIT)
+        fees = charged.get(f.FEE_AMOUNT)
         return PatronStatus(
             patron=patron, may_borrow=reason is None, reason=reason,
-            blocked_until=self._day(charged.get(f.X_BLOCKED_UNTIL)),
-            loan_limit=int(limit) if limit and limit.isdigit() else DEFAULT_LOAN_LIMIT,
+            blocked_until=facts.blocked_until,
+            loan_limit=int(limit) if limit and limit.isdigit() else self.config.loan_limit,
             loans=tuple(self._loan(i, now) for i in charged.all(f.CHARGED_ITEMS)),
-            holds_ready=tuple(self._ready_hold(i, patron.member_number)
-                              for i in held.all(f.HOLD_ITEMS)))
-
-    def _patron_information(self, ident: str, summary: str) -> Message:
-        return self._send("63", {"language": "000", "transaction_date": self._now(),
-                                 "summary": summary},
-                          [(f.INSTITUTION, self.config.institution_id), (f.PATRON_ID, ident)])
+            holds_ready=self._ready_holds(held.all(f.HOLD_ITEMS), patron.member_number),
+            fees_owed=fees if _nonzero(fees) else None, currency=charged.get(f.CURRENCY),
+            card_reported_lost=facts.status[f.STATUS_CARD_LOST] == "Y",
+            message=message_of(charged), print_lines=tuple(charged.all(f.PRINT_LINE)))
 
     def _patron(self, reply: Message) -> Patron:
         return Patron(member_number=self._required(reply, f.PATRON_ID),
                       name=reply.get(f.PERSONAL_NAME) or "",
-                      home_library=reply.get(f.X_HOME_LIBRARY),
-                      expires_on=self._day(reply.get(f.X_EXPIRES)))
+                      home_library=reply.get(f.X_HOME_LIBRARY) or reply.get(f.PERMANENT_LOCATION),
+                      expires_on=self._acs_day(reply.get(f.X_EXPIRES) or reply.get(f.PATRON_EXPIRES)))
 
     def _loan(self, item_id: str, now: datetime) -> Loan:
         item = self.item_info(item_id)
         if isinstance(item, Refusal) or item.due_at is None:
             raise LibraryProtocolError(f"charged item {item_id} has no due date")
         return Loan(item_id=item_id, title=item.title, due_at=item.due_at,
-                    overdue=now > item.due_at, here=item.home_machine == self.config.machine_id)
+                    overdue=now > item.due_at, here=item.home_machine == self.config.here)
 
-    def _ready_hold(self, item_id: str, patron: str) -> PickupHold:
-        reply = self._item_reply(item_id)
-        return PickupHold(item_id=item_id, title=reply.get(f.TITLE) or "", patron=patron,
-                          expires_at=self._date(reply.get(f.HOLD_PICKUP_DATE) or ""))
+    def _ready_holds(self, item_ids: list[str], member: str) -> tuple[PickupHold, ...]:
+        """The patron's holds waiting on this machine's shelf (Evergreen lists every hold)."""
+        ready = []
+        for item_id in filter(sendable, item_ids):
+            reply = self._item_reply(item_id)
+            hold = self._pickup_hold(item_id, reply)
+            if hold is not None and hold.patron in (None, member):
+                ready.append(PickupHold(item_id, hold.title, member, hold.expires_at))
+        return tuple(ready)
+
+    def _pickup_hold(self, item_id: str, reply: Message) -> PickupHold | None:
+        if reply.fixed["circulation_status"] != f.CIRCULATION_ON_HOLD_SHELF:
+            return None
+        return PickupHold(item_id=item_id, title=reply.get(f.TITLE) or "",
+                          patron=reply.get(f.X_HOLD_PATRON) or reply.get(f.HOLD_PATRON_ID),
+                          expires_at=self._date(reply.get(f.HOLD_PICKUP_DATE)))
 
     def item_info(self, item_id: str) -> ItemInfo | Refusal:
-        if not _sendable(item_id):
+        if not sendable(item_id):
             return Refusal(Reason.UNKNOWN_ITEM)
         reply = self._item_reply(item_id)
-        refused = reason_of(reply.get(f.X_REASON))
-        if refused is not None or not reply.get(f.TITLE):
-            return Refusal(refused or Reason.UNKNOWN_ITEM)
-        queue = reply.get(f.HOLD_QUEUE_LENGTH) or "0"
+        facts = self._item_facts_of(item_id, reply)
+        if not facts.known:
+            return refused(reason_of(reply.get(f.X_REASON)) or Reason.UNKNOWN_ITEM, reply)
         return ItemInfo(
             item_id=item_id, title=reply.get(f.TITLE), authors=reply.get(f.X_AUTHORS),
-            isbn13=reply.get(f.X_ISBN), owner=reply.get(f.OWNER),
-            home_machine=reply.get(f.PERMANENT_LOCATION) or None,
-            status=_STATUS.get(reply.fixed["circulation_status"], ItemStatus.OTHER),
-            due_at=self._date(reply.get(f.DUE_DATE) or ""),
-            hold_queue=int(queue) if queue.isdigit() else 0)
-
-    def _item_reply(self, item_id: str) -> Message:
-        reply = self._send("17", {"transaction_date": self._now()},
-                           [(f.INSTITUTION, self.config.institution_id), (f.ITEM_ID, item_id)])
-        self._echo(reply, f.ITEM_ID, item_id)
-        return reply
-
-    def checkout(self, patron: str, item_id: str, transaction_id: UUID,
-                 when: datetime | None = None, no_block: bool = False) -> LoanResult | Refusal:
-        return self._loan_result(self._checkout(patron, item_id, transaction_id, when, no_block),
-                                 item_id)
-
-    def _checkout(self, patron: str, item_id: str, tx: UUID, when: datetime | None,
-                  no_block: bool) -> Message:
-        return self._send("11", {
-            "renewal_policy": "N", "no_block": _yn(no_block),
-            "transaction_date": self._now(when), "nb_due_date": " " * 18,
-        }, [(f.INSTITUTION, self.config.institution_id), (f.PATRON_ID, patron),
-            (f.ITEM_ID, item_id), (f.X_TRANSACTION_ID, str(tx))])
-
-    def renew(self, patron: str, item_id: str, transaction_id: UUID,
-              when: datetime | None = None, no_block: bool = False) -> LoanResult | Refusal:
-        return self._loan_result(self._renew(patron, item_id, transaction_id, when, no_block),
-                                 item_id)
-
-    def _renew(self, patron: str, item_id: str, tx: UUID, when: datetime | None,
-               no_block: bool) -> Message:
-        return self._send("29", {
-            "third_party_allowed": "N", "no_block": _yn(no_block),
-            "transaction_date": self._now(when), "nb_due_date": " " * 18,
-        }, [(f.INSTITUTION, self.config.institution_id), (f.PATRON_ID, patron),
-            (f.ITEM_ID, item_id), (f.X_TRANSACTION_ID, str(tx))])
-
-    def _loan_result(self, reply: Message, item_id: str) -> LoanResult | Refusal:
-        self._echo(reply, f.ITEM_ID, item_id)
-        if not reply.flag("ok"):
-            return Refusal(reason_of(reply.get(f.X_REASON)) or Reason.UNSPECIFIED)
-        due = self._date(reply.get(f.DUE_DATE) or "")
-        if due is None:
-            raise LibraryProtocolError("SIP2 loan without a due date")
-        return LoanResult(item_id=item_id, patron=self._required(reply, f.PATRON_ID), due_at=due,
-                          duplicate=reply.get(f.X_DUPLICATE) == "Y",
-                          conflict=reason_of(reply.get(f.X_REASON)))
-
-    def checkin(self, item_id: str, transaction_id: UUID, when: datetime | None = None,
-                no_block: bool = False) -> ReturnResult | Refusal:
-        reply = self._checkin(item_id, transaction_id, when, no_block)
-        if not reply.flag("ok"):
-            return Refusal(reason_of(reply.get(f.X_REASON)) or Reason.UNSPECIFIED)
-        late = reply.get(f.X_LATE_DAYS) or "0"
-        if not late.isdigit():
-            raise LibraryProtocolError(f"bad late days {late!r}")
-        return ReturnResult(item_id=item_id, patron=reply.get(f.PATRON_ID) or None,
-                            late_days=int(late), hold_waiting=reply.flag("alert"),
-                            duplicate=reply.get(f.X_DUPLICATE) == "Y",
-                            conflict=reason_of(reply.get(f.X_REASON)))
-
-    def _checkin(self, item_id: str, tx: UUID, when: datetime | None, no_block: bool) -> Message:
-        reply = self._send("09", {
-            "no_block": _yn(no_block), "transaction_date": self._now(when),
-            "return_date": format_date(when) if no_block else " " * 18,
-        }, [(f.CURRENT_LOCATION, self.config.machine_id),
-            (f.INSTITUTION, self.config.institution_id), (f.ITEM_ID, item_id),
-            (f.X_TRANSACTION_ID, str(tx))])
-        self._echo(reply, f.ITEM_ID, item_id)
-        return reply
-
-    def place_hold(self, patron: str, item_id: str, transaction_id: UUID) -> HoldResult | Refusal:
-        return self._hold_result(self._hold("+", patron, item_id, transaction_id, None),
-                                 "+", patron, item_id)
-
-    def cancel_hold(self, patron: str, item_id: str, transaction_id: UUID) -> HoldResult | Refusal:
-        return self._hold_result(self._hold("-", patron, item_id, transaction_id, None),
-                                 "-", patron, item_id)
-
-    def _hold(self, mode: str, patron: str, item_id: str, tx: UUID,
-              when: datetime | None) -> Message:
-        reply = self._send("15", {"hold_mode": mode, "transaction_date": self._now(when)}, [
-            (f.PICKUP_LOCATION, self.config.machine_id),
-            (f.INSTITUTION, self.config.institution_id), (f.PATRON_ID, patron),
-            (f.ITEM_ID, item_id), (f.X_TRANSACTION_ID, str(tx))])
-        self._echo(reply, f.ITEM_ID, item_id)
-        return reply
-
-    def _hold_result(self, reply: Message, mode: str, patron: str,
-                     item_id: str) -> HoldResult | Refusal:
-        if not reply.flag("ok"):
-            return Refusal(reason_of(reply.get(f.X_REASON)) or Reason.UNSPECIFIED)
-        state = "cancelled" if mode == "-" else ("ready" if reply.flag("available") else "waiting")
-        return HoldResult(item_id=item_id, patron=patron, state=state,
-                          expires_at=self._date(reply.get(f.EXPIRATION_DATE) or ""),
-                          duplicate=reply.get(f.X_DUPLICATE) == "Y")
+            isbn13=reply.get(f.X_ISBN), owner=reply.get(f.OWNER), home_machine=facts.location,
+            status=_STATUS.get(facts.status, ItemStatus.OTHER), due_at=facts.due_at,
+            hold_queue=facts.hold_queue)
 
     def holds_for_pickup(self, item_ids: Sequence[str]) -> tuple[PickupHold, ...]:
-        found = []
-        for item_id in filter(_sendable, item_ids):
-            reply = self._item_reply(item_id)
-            if reply.fixed["circulation_status"] == f.CIRCULATION_ON_HOLD_SHELF:
-                found.append(PickupHold(
-                    item_id=item_id, title=reply.get(f.TITLE) or "",
-                    patron=reply.get(f.X_HOLD_PATRON),
-                    expires_at=self._date(reply.get(f.HOLD_PICKUP_DATE) or "")))
-        return tuple(found)
+        holds = (self._pickup_hold(i, self._item_reply(i)) for i in filter(sendable, item_ids))
+        return tuple(h for h in holds if h is not None)
 
     def catalogue(self, item_ids: Sequence[str]) -> tuple[ItemInfo, ...]:
         infos = (self.item_info(i) for i in item_ids)
         return tuple(i for i in infos if isinstance(i, ItemInfo))
 
-    def deliver_events(self, events: Sequence[JournalEvent]) -> tuple[EventResult, ...]:
-        return tuple(self._deliver(event) for event in events)
-
-    def _deliver(self, e: JournalEvent) -> EventResult:
-        patron = e.patron or ""
-        if e.kind is EventKind.CHECKOUT:
-            reply = self._checkout(patron, e.item_id, e.id, e.occurred_at, True)
-        elif e.kind is EventKind.CHECKIN:
-            reply = self._checkin(e.item_id, e.id, e.occurred_at, True)
-        elif e.kind is EventKind.RENEW:
-            reply = self._renew(patron, e.item_id, e.id, e.occurred_at, True)
-        else:
-            mode = "+" if e.kind is EventKind.HOLD_PLACED else "-"
-            reply = self._hold(mode, patron, e.item_id, e.id, e.occurred_at)
-        return EventResult(e.id, *_outcome(reply))
-
     def end_session(self, patron: str) -> bool:
-        answer = self._send("35", {"transaction_date": self._now()},
-                            [(f.INSTITUTION, self.config.institution_id), (f.PATRON_ID, patron)])
+        answer = self._send(self._request("35", {}, [(f.PATRON_ID, patron)]))
         return answer.flag("end_session") and answer.get(f.PATRON_ID) == patron
+
+    def block_patron(self, patron: str, message: str, card_retained: bool = False) -> bool:
+        if not sendable(patron):
+            return False
+        answer = self._send(self._request("01", {"card_retained": yn(card_retained)}, [
+            (f.BLOCKED_CARD_MESSAGE, _clean(message)), (f.PATRON_ID, patron)]))
+        flags = answer.fixed["patron_status"]
+        return answer.get(f.PATRON_ID) == patron and "Y" in (
+            flags[f.STATUS_CHARGE_DENIED], flags[f.STATUS_CARD_LOST])
 
     def close(self) -> None:
         self._client.close()
 
-    def _send(self, code: str, fixed: dict[str, str], fields: list) -> Message:
-        return self._client.exchange(build(code, fixed, fields))
 
-    def _now(self, when: datetime | None = None) -> str:
-        return format_date(when or datetime.now(self._tz))
-
-    def _date(self, text: str) -> datetime | None:
-        try:
-            parsed = parse_date(text, self._tz)
-        except Sip2Error as exc:
-            raise LibraryProtocolError(str(exc)) from None
-        return None if parsed is None else parsed.astimezone(self._tz)
-
-    def _day(self, text: str | None):
-        try:
-            return parse_day(text)
-        except Sip2Error as exc:
-            raise LibraryProtocolError(str(exc)) from None
-
-    @staticmethod
-    def _required(reply: Message, field_id: str) -> str:
-        value = reply.get(field_id)
-        if not value:
-            raise LibraryProtocolError(f"SIP2 {reply.code} without field {field_id}")
-        return value
-
-    @staticmethod
-    def _echo(reply: Message, field_id: str, expected: str) -> None:
-        if reply.get(field_id) != expected:
-            raise LibraryProtocolError(f"SIP2 {reply.code} is about another {field_id}")
+def _nonzero(amount: str | None) -> bool:
+    return bool(amount) and any(c.isdigit() and c != "0" for c in amount)
 
 
-def _outcome(reply: Message) -> tuple[Outcome, Reason | None]:
-    """An event's verdict from the ok flag and the XR/XD extensions."""
-    reason = reason_of(reply.get(f.X_REASON))
-    if reply.get(f.X_DUPLICATE) == "Y":
-        return Outcome.DUPLICATE, reason
-    if not reply.flag("ok"):
-        return Outcome.CONFLICT, reason or Reason.UNSPECIFIED
-    return (Outcome.CONFLICT, reason) if reason else (Outcome.APPLIED, None)
+def _clean(text: str) -> str:
+    return text.replace("|", "/").replace("\r", " ").replace("\n", " ")
 
 
-def _yn(value: bool) -> str:
-    return "Y" if value else "N"
-
-
-def _sendable(value: str) -> bool:
-    """Whether a value can travel in a SIP2 field (no separator, no line break)."""
-    return bool(value) and not any(c in value for c in "|\r\n")
+__all__ = ["Sip2Connector"]

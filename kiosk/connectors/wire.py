@@ -215,3 +215,12 @@ def _date(d: Obj, key: str) -> date:
 
 def _opt(d: Obj, key: str, parse: Callable[[Obj, str], T]) -> T | None:
     return None if d.get(key) is None else parse(d, key)
+
+
+def blocked(data: Any) -> bool:
+    """Whether the library blocked the patron's card."""
+    d = _obj(data)
+    value = d.get("blocked")
+    if not isinstance(value, bool):
+        raise LibraryProtocolError("block answer without a boolean 'blocked'")
+    return value

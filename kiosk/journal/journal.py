@@ -123,8 +123,21 @@ class Journal(JournalReader):
             raise ValueError("the journal's clock must return an aware datetime")
         return now.astimezone(timezone.utc)
 
-    def mark_delivered(self, uuids: Iterable[str], conflict: str | None = None) -> int:
-        """Record the library's acknowledgement (conflict: its code for a lasting refusal)."""
+    def mark_sending(self, uuids: Iterable[str]) -> set[str]:
+        """Note that these events go to the library now; return those that went before."""
+        sent_before = set()
+        with self.db.atomic():
+            for event_id in set(uuids):
+                row = self._outbox_row(event_id)
+                if row["first_sent_at"] is not None:
+                    sent_before.add(event_id)
+                else:
+                    self.db["outbox"].update(event_id, {"first_sent_at": self._now().isoformat()})
+        return sent_before
+
+    def mark_delivered(self, uuids: Iterable[str], conflict: str | None = None,
+                       refused: bool = False) -> int:
+        """Record the library's answer: conflict is its objection's code; refused: not recorded."""
         # Per-item order: an event is refused while an earlier one of its item is pending.
         with self.db.atomic():
             rows = [self._outbox_row(u) for u in set(uuids)]
@@ -132,8 +145,8 @@ class Journal(JournalReader):
             for row in pending:
                 self._require_in_order(row)
                 self.db["outbox"].update(
-                    row["uuid"], {"delivered_at": self._now().isoformat(), "conflict": conflict}
-                )
+                    row["uuid"], {"delivered_at": self._now().isoformat(), "conflict": conflict,
+                                  "refused": int(refused)})
         return len(pending)
 
     def anonymise(self, pseudonym: Pseudonym, verified_before: datetime | None = None) -> int:

@@ -110,7 +110,21 @@ PSEUDONYMOUS_PATRONS = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (CORE, OUTBOX, HOLDS_AND_PATRONS, PSEUDONYMOUS_PATRONS)
+# A library that refuses an event has not recorded it (a technician acts); and an event once
+# handed to the connector may have taken effect even if no answer came back (SIP2 has no
+# idempotency key), so the connector must ask the library before sending it again.
+OUTBOX_REFUSALS = Migration(
+    "outbox_refusals",
+    (
+        "ALTER TABLE outbox ADD COLUMN refused INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN first_sent_at TEXT",
+        "UPDATE outbox SET first_sent_at = 'before-migration' WHERE attempts > 0",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    CORE, OUTBOX, HOLDS_AND_PATRONS, PSEUDONYMOUS_PATRONS, OUTBOX_REFUSALS,
+)
 LATEST = len(MIGRATIONS)
 
 

@@ -45,8 +45,10 @@ class SyncStatus:
     oldest_pending_age: float  # seconds; 0 when nothing is pending
     last_error: SyncError | None  # of the current run of failures; None after a success
     consecutive_failures: int
-    conflicts: int
+    conflicts: int  # recorded with an objection, or refused: each needs a look
     last_delivery_at: datetime | None
+    refused: int = 0  # of the conflicts, those the library did not record at all
+    offline_lending: bool = True  # the library allows lending while it cannot be reached
 
 
 @dataclass(frozen=True)
@@ -59,34 +61,40 @@ class SyncConflict:
     patron: str | None
     occurred_at: datetime
     reason: Reason
+    refused: bool = False  # the library did not record it: a technician must act
 
 
-def library_event(event: Event, machine_id: str) -> JournalEvent:
-    """The connector's form of one outbox event of the journal."""
+def library_event(event: Event, machine_id: str, resend: bool = False) -> JournalEvent:
+    """The connector's form of one outbox event; `resend` when it may have been sent before."""
     try:
         kind = KINDS[event.kind]
     except KeyError:
         raise ValueError(f"{event.kind.value} is not an outbox event") from None
     payload = event.payload
     patron = getattr(payload, "patron_id", None)  # a return does not name its patron
-    return JournalEvent(UUID(event.uuid), kind, event.at, payload.item_id, patron, machine_id)
+    due_on = getattr(payload, "due", None)
+    return JournalEvent(UUID(event.uuid), kind, event.at, payload.item_id, patron, machine_id,
+                        resend=resend, due_on=due_on)
+
+
+Verdict = tuple[str | None, bool]  # (conflict code, refused)
 
 
 def conflict_code(result: EventResult) -> str | None:
     """The conflict to record with a delivered event (None: applied or duplicate)."""
-    if result.outcome is not Outcome.CONFLICT:
+    if result.outcome not in (Outcome.CONFLICT, Outcome.REFUSED):
         return None
     return (result.reason or Reason.UNSPECIFIED).value
 
 
 def settle(batch: Sequence[Event],
-           results: Sequence[EventResult]) -> tuple[list[tuple[list[str], str | None]], list[str]]:
-    """(runs of uuids to mark delivered in journal order with their conflict, unanswered uuids).
+           results: Sequence[EventResult]) -> tuple[list[tuple[list[str], Verdict]], list[str]]:
+    """(runs of uuids to mark delivered in journal order with their verdict, unanswered uuids).
 
     An event the library did not answer holds back every later event of its item.
     """
     answers = {str(r.event_id): r for r in results}
-    runs: list[tuple[list[str], str | None]] = []
+    runs: list[tuple[list[str], Verdict]] = []
     held_items: set[str] = set()
     unanswered: list[str] = []
     for event in batch:
@@ -96,11 +104,11 @@ def settle(batch: Sequence[Event],
             held_items.add(item_id)
             unanswered.append(event.uuid)
             continue
-        code = conflict_code(result)
-        if runs and runs[-1][1] == code:
+        verdict = (conflict_code(result), result.outcome is Outcome.REFUSED)
+        if runs and runs[-1][1] == verdict:
             runs[-1][0].append(event.uuid)
         else:
-            runs.append(([event.uuid], code))
+            runs.append(([event.uuid], verdict))
     return runs, unanswered
 
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from kiosk.config import SyncConfig
 from kiosk.connectors import ConnectorError, EventResult, LibraryProtocolError, Outcome, Reason
+from kiosk.connectors.base import DeliveryInterrupted
 from kiosk.journal import Event, Journal, JournalRefused, decode_payload, utc_now
 from kiosk.journal import EventKind as JournalKind
 from kiosk.machine_key import KEY_FILE, MachineKey
@@ -24,7 +25,7 @@ from kiosk.sync.model import (
 
 log = logging.getLogger(__name__)
 UNREACHABLE = (SyncError.UNAVAILABLE, SyncError.TIMEOUT)
-_CONFLICTS = """SELECT events.*, outbox.conflict FROM outbox JOIN events USING (uuid)
+_CONFLICTS = """SELECT events.*, outbox.conflict, outbox.refused FROM outbox JOIN events USING (uuid)
                 WHERE outbox.conflict IS NOT NULL ORDER BY outbox.seq"""
 
 
@@ -58,6 +59,8 @@ class Sync:
         self._random = rng or random.Random()
         self._online = True
         self._verified = False  # the library has answered at least once
+        self._offline_lending = True  # the library's last word on lending while unreachable
+        self._policy_known = False  # asked since the library was last reachable
         self._failures = 0  # consecutive failed attempts of any kind
         self._unreachable = 0  # consecutive attempts that could not reach the library
         self._last_error: SyncError | None = None
@@ -75,7 +78,8 @@ class Sync:
             online=self._online, backlog=backlog.count,
             oldest_pending_age=backlog.oldest_age_seconds(self._clock()),
             last_error=self._last_error, consecutive_failures=self._failures,
-            conflicts=self._conflict_count(), last_delivery_at=self._last_delivery_at)
+            conflicts=self._conflict_count(), last_delivery_at=self._last_delivery_at,
+            refused=self._refused_count(), offline_lending=self._offline_lending)
 
     def kick(self) -> None:
         """Deliver now (the controller just appended an outbox event); no effect on a backoff."""
@@ -98,13 +102,13 @@ class Sync:
         """One attempt (a batch, or a probe while unsure); seconds to wait, None: until kicked."""
         self._wake.clear()
         batch = self.journal.pending_outbox(self.config.batch_size)
-        if not batch and self._online and self._verified:
+        if not batch and self._online and self._verified and self._policy_known:
             return None
         ok = await self._attempt(self._deliver(batch) if batch else self._probe())
         self._notify()
         if not ok:
             return backoff_delay(self._failures, self.config, self._random.random())
-        return 0.0 if batch else None
+        return 0.0 if batch or not self._policy_known else None
 
     def conflicts(self) -> list[SyncConflict]:
         """Events the library recorded with an objection, oldest first (for the technician)."""
@@ -141,12 +145,22 @@ class Sync:
         return True
 
     async def _probe(self) -> None:
-        await self.library.call("info")
+        """Ask the library who it is and what it allows (SIP2: its 98)."""
+        info = await self.library.call("info")
+        if self._offline_lending != info.offline_ok:
+            log.warning("the library %s lending while it cannot be reached",
+                        "allows" if info.offline_ok else "forbids")
+        self._offline_lending, self._policy_known = info.offline_ok, True
 
     async def _deliver(self, batch: Sequence[Event]) -> None:
-        events = [library_event(event, self.machine_id) for event in batch]
+        sent_before = self.journal.mark_sending([e.uuid for e in batch])
+        events = [library_event(e, self.machine_id, e.uuid in sent_before) for e in batch]
         try:
             results = await self.library.call("deliver_events", events)
+        except DeliveryInterrupted as exc:  # what was answered before the break counts
+            unanswered = self._settle(batch, exc.results)
+            self.journal.mark_failed(unanswered, error_kind(exc.cause).value)
+            raise exc.cause from exc
         except ConnectorError as exc:
             self.journal.mark_failed([e.uuid for e in batch], error_kind(exc).value)
             raise
@@ -158,20 +172,25 @@ class Sync:
     def _settle(self, batch: Sequence[Event], results: Sequence[EventResult]) -> list[str]:
         """Mark what the library answered, in journal order; return the uuids left pending."""
         runs, unanswered = settle(batch, results)
-        for uuids, conflict in runs:
-            self.journal.mark_delivered(uuids, conflict)
+        for uuids, (conflict, refused) in runs:
+            self.journal.mark_delivered(uuids, conflict, refused)
         if runs:
             self._last_delivery_at = self._clock()
             self.anonymise()
         for result in results:
             if result.outcome is Outcome.CONFLICT:
                 log.warning("library conflict on event %s: %s", result.event_id, result.reason)
+            elif result.outcome is Outcome.REFUSED:
+                log.error("library refused event %s (%s): not recorded there, a technician "
+                          "must act", result.event_id, result.reason)
         return unanswered
 
     def _failed(self, kind: SyncError, exc: Exception) -> None:
         self._failures += 1
         self._last_error = kind
         self._unreachable = self._unreachable + 1 if kind in UNREACHABLE else 0
+        if kind in UNREACHABLE:
+            self._policy_known = False  # ask again once it answers
         if self._unreachable >= self.config.offline_after_failures:
             self._online = False
         log.warning("sync attempt %d failed (%s): %s", self._failures, kind, exc)
@@ -200,13 +219,17 @@ class Sync:
         sql = "SELECT COUNT(*) FROM outbox WHERE conflict IS NOT NULL"
         return self.journal.db.execute(sql).fetchone()[0]
 
+    def _refused_count(self) -> int:
+        sql = "SELECT COUNT(*) FROM outbox WHERE refused = 1"
+        return self.journal.db.execute(sql).fetchone()[0]
+
     def _conflict(self, row: dict[str, Any]) -> SyncConflict:
         kind = JournalKind(row["kind"])
         payload = decode_payload(kind, json.loads(row["payload"]))
         event = Event(row["seq"], row["uuid"], kind, datetime.fromisoformat(row["at"]), payload)
         sent = library_event(event, self.machine_id)
         return SyncConflict(row["uuid"], sent.kind, sent.item_id, sent.patron, sent.occurred_at,
-                            _reason(row["conflict"]))
+                            _reason(row["conflict"]), bool(row["refused"]))
 
 
 def _machine_pseudonym(journal: Journal) -> Callable[[str], str] | None:

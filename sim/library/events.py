@@ -19,9 +19,8 @@ def apply_event(lib: Library, event: dict[str, Any]) -> Result:
     try:
         lib.machine_library(event["machine_id"])
         result = _HANDLERS[event["kind"]](lib, event)
-    except Refused as refusal:
-        status = "duplicate" if refusal.duplicate else "conflict"
-        return {"id": event["id"], "status": status, "reason": refusal.reason}
+    except Refused as refusal:  # not recorded, a replay as much as the first time
+        return {"id": event["id"], "status": "refused", "reason": refusal.reason}
     if result["duplicate"]:
         return {"id": event["id"], "status": "duplicate", "reason": result.get("conflict")}
     status = "conflict" if result.get("conflict") else "applied"

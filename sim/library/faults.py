@@ -23,6 +23,7 @@ class Fault:
     status: int = 503
     seconds: float = 1.0
     hits: int = 0
+    message: str | None = None  # SIP2: only requests with this code (e.g. "11")
 
 
 class Faults:
@@ -45,17 +46,24 @@ class Faults:
             raise BadRequest("count must be a positive integer or null")
         status = int(number(spec, "status", default=503, low=500, high=599))
         seconds = number(spec, "seconds", default=1.0, low=0.0, high=60.0)
-        self._active[transport] = Fault(kind, count, status, seconds)
+        message = spec.get("message")
+        if message is not None and (not isinstance(message, str) or len(message) != 2
+                                    or not message.isdigit()):
+            raise BadRequest("message must be a two-digit SIP2 request code or null")
+        self._active[transport] = Fault(kind, count, status, seconds, message=message)
         return self.describe()
 
     def clear(self) -> None:
         """Remove every fault."""
         self._active.clear()
 
-    def take(self, transport: str, kind: str | None = None) -> Fault | None:
+    def take(self, transport: str, kind: str | None = None,
+             message: str | None = None) -> Fault | None:
         """The fault to apply to one request of `transport` (of `kind`, if given), counted."""
         fault = self._active.get(transport)
         if fault is None or kind not in (None, fault.kind):
+            return None
+        if fault.message is not None and message not in (None, fault.message):
             return None
         fault.hits += 1
         if fault.remaining is not None:

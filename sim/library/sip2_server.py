@@ -75,7 +75,7 @@ class Sip2Server:
             return _RESEND, True, None
         if session.machine_id is None and msg.code not in _UNAUTHENTICATED:
             return None, False, None
-        fault = self.faults.take("sip2")
+        fault = self.faults.take("sip2", message=msg.code)
         if fault is not None and fault.kind in ("drop", "garbage", "nonsense"):
             return _faulty(fault), fault.kind != "drop", None
         if fault is not None and fault.kind == "latency":
