@@ -293,6 +293,7 @@ class CacheSays:
 def test_offline_a_pin_the_library_asked_for_is_never_skipped():
     class Ctl:
         cache = CacheSays()
+        sync = None
     wait = PinWait(Credential(CredentialKind.CARD, "04A1B2C3"))
     step = identify._identify_offline(Ctl(), wait.credential, wait)
     assert step.event is Event.PATRON_REFUSED

@@ -126,6 +126,11 @@ class Sip2Client:
         self.acs = acs_status(self._exchange(sc_status_request()))
         self._sock.settimeout(self._read_timeout())
 
+    @property
+    def answer_timeout(self) -> float:
+        """Seconds to wait for an answer: the configured timeout, or the ACS's shorter one."""
+        return self._read_timeout()
+
     def _read_timeout(self) -> float:
         """The configured timeout, shortened to the ACS's own when its 98 names one."""
         tenths = self.acs.timeout_tenths if self.acs else UNKNOWN
@@ -149,17 +154,22 @@ class Sip2Client:
         data = self._encode(Message(request.code, request.fixed, request.fields, sequence))
         self._send(data)
         resent = False
-        for _ in range(self._resend_attempts() + 1):
+        resends = self._resend_attempts()
+        for attempt in range(resends + 1):
             try:
                 reply = decode(self._receive(), encoding=self.config.encoding,
                                require_checksum=self.config.error_detection)
             except ChecksumError:
+                if attempt == resends:
+                    break
                 self._send(self._encode(_RESEND_REQUEST))  # 97: please send that again
                 resent = True
                 continue
             except Sip2Error as exc:
                 raise LibraryProtocolError(f"SIP2 answer malformed: {exc}") from None
             if reply.code == "96":  # the ACS could not read ours
+                if attempt == resends:
+                    break
                 self._send(data)
                 resent = False
                 continue

@@ -1,0 +1,205 @@
+"""The SIP2 client's connection handling against a scripted ACS on loopback: idle closes,
+97 resends under the ACS's own sequence number, the 98's timeout and retries, keep-alive,
+and Hangul in the ACS's charset."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from drivers.sip2 import Message, build, decode, encode
+from kiosk.connectors import LibraryProtocolError, Patron, Sip2Connector, Sip2ConnectorConfig
+
+KIM = "111001000001"
+NAME = "김민지"
+
+
+def sc_status(timeout: str = "999", retries: str = "999", offline: str = "Y") -> Message:
+    return build("98", {
+        "online_status": "Y", "checkin_ok": "Y", "checkout_ok": "Y", "renewal_policy": "Y",
+        "status_update_ok": "N", "offline_ok": offline, "timeout_period": timeout,
+        "retries_allowed": retries, "date_time_sync": "20261206    120000",
+        "protocol_version": "2.00"}, [("AO", "111001"), ("BX", "YYYYYYYYYYYYYYYY")])
+
+
+def patron_status(request: Message) -> Message:
+    return build("24", {"patron_status": " " * 14, "language": "000",
+                        "transaction_date": "20261206    120000"},
+                 [("AO", "111001"), ("AA", request.get("AA")), ("AE", NAME), ("BL", "Y"),
+                  ("CQ", "Y")])
+
+
+class ScriptedAcs:
+    """A loopback ACS: accepts every connection, answers by request code, records requests."""
+
+    def __init__(self, encoding: str = "utf-8", **answers: Callable[[Message], Message]) -> None:
+        self.encoding = encoding
+        self.answers = {"93": lambda r: build("94", {"ok": "1"}), "99": lambda r: sc_status(),
+                        "23": patron_status, **answers}
+        self.requests: list[Message] = []
+        self.connections = 0
+        self.close_after: int | None = None  # close the connection after this many answers
+        self.corrupt_next = 0  # answers to send with a wrong checksum
+        self.silent: set[str] = set()  # request codes never answered
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self._last: Message | None = None
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            self._answer_all(conn)
+        except OSError:
+            pass  # the kiosk hung up
+
+    def _answer_all(self, conn: socket.socket) -> None:
+        answered = 0
+        with conn, conn.makefile("rb") as stream:
+            while line := _read_cr(stream):
+                request = decode(line, encoding=self.encoding)
+                self.requests.append(request)
+                reply = self._reply(request)
+                if reply is None:
+                    continue
+                conn.sendall(reply)
+                answered += 1
+                if self.close_after is not None and answered >= self.close_after:
+                    self.close_after = None
+                    return
+
+    def _reply(self, request: Message) -> bytes | None:
+        if request.code in self.silent:
+            return None
+        if request.code == "97":  # as Koha and Evergreen: rebuilt under the 97's number (0)
+            answer = Message(self._last.code, self._last.fixed, self._last.fields, 0)
+        else:
+            answer = self.answers[request.code](request)
+            answer = Message(answer.code, answer.fixed, answer.fields, request.sequence)
+            self._last = answer
+        data = encode(answer, encoding=self.encoding)
+        if self.corrupt_next:
+            self.corrupt_next -= 1
+            data = data[:-2] + (b"0" if data[-2:-1] != b"0" else b"1") + b"\r"
+        return data
+
+    def codes(self) -> list[str]:
+        return [r.code for r in self.requests]
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def _read_cr(stream) -> bytes:
+    data = b""
+    while (byte := stream.read(1)) and byte != b"\r":
+        data += byte
+    return data
+
+
+@pytest.fixture
+def acs():
+    scripted = ScriptedAcs()
+    yield scripted
+    scripted.close()
+
+
+def connect(acs: ScriptedAcs, tmp_path, **options) -> Sip2Connector:
+    login = tmp_path / "login"
+    login.write_text("kiosk-1:secret\n")
+    return Sip2Connector(Sip2ConnectorConfig.from_mapping({
+        "host": "127.0.0.1", "port": acs.port, "machine_id": "kiosk-1",
+        "institution_id": "111001", "credentials_file": str(login), **options}))
+
+
+def wait_for(condition: Callable[[], bool], what: str, limit: float = 10.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what}"
+        time.sleep(0.02)
+
+
+def test_login_is_followed_by_an_sc_status(acs, tmp_path):
+    conn = connect(acs, tmp_path)
+    assert isinstance(conn.lookup_member(KIM), Patron)
+    assert acs.codes() == ["93", "99", "23"]
+    conn.close()
+
+
+def test_a_connection_the_acs_closed_while_idle_is_reopened_before_the_lookup(acs, tmp_path):
+    conn = connect(acs, tmp_path)
+    acs.close_after = 3  # 94, 98, 24: then the ACS's idle timeout closes it
+    assert isinstance(conn.lookup_member(KIM), Patron)
+    wait_for(lambda: acs.connections == 1 and acs.close_after is None, "close")
+    time.sleep(0.05)  # let the FIN reach the kiosk's socket
+    patron = conn.lookup_member(KIM)
+    assert isinstance(patron, Patron) and patron.name == NAME
+    assert acs.connections == 2 and acs.codes()[3:] == ["93", "99", "23"]
+    conn.close()
+
+
+def test_a_corrupt_answer_is_asked_again_and_taken_under_the_acs_sequence_number(acs, tmp_path):
+    conn = connect(acs, tmp_path)
+    conn.info()
+    acs.corrupt_next = 1
+    sequence_sent = None
+
+    def answer(request: Message) -> Message:
+        nonlocal sequence_sent
+        sequence_sent = request.sequence
+        return patron_status(request)
+    acs.answers["23"] = answer
+    assert isinstance(conn.lookup_member(KIM), Patron)
+    assert acs.codes()[-2:] == ["23", "97"] and sequence_sent != 0  # answered as AY0
+    conn.close()
+
+
+def test_the_98_timeout_shortens_the_wait_for_an_answer(acs, tmp_path):
+    acs.answers["99"] = lambda r: sc_status(timeout="025")  # 2.5 s, in tenths
+    conn = connect(acs, tmp_path, timeout=30)
+    conn.info()
+    assert conn._client.answer_timeout == 2.5
+    conn.close()
+
+
+def test_no_resend_is_asked_when_the_98_allows_no_retries(acs, tmp_path):
+    acs.answers["99"] = lambda r: sc_status(retries="000")
+    conn = connect(acs, tmp_path)
+    conn.info()
+    acs.corrupt_next = 1
+    with pytest.raises(LibraryProtocolError):
+        conn.lookup_member(KIM)
+    assert "97" not in acs.codes()
+    conn.close()
+
+
+def test_keep_alive_sends_sc_status_while_idle(acs, tmp_path):
+    conn = connect(acs, tmp_path, keepalive=0.2)
+    conn.info()
+    before = acs.codes().count("99")
+    wait_for(lambda: acs.codes().count("99") > before + 1, "keep-alive")
+    assert acs.connections == 1
+    conn.close()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "euc-kr"])
+def test_a_hangul_name_survives_the_acs_charset(tmp_path, encoding):
+    acs = ScriptedAcs(encoding=encoding)
+    try:
+        conn = connect(acs, tmp_path, encoding=encoding)
+        assert conn.lookup_member(KIM).name == NAME
+        conn.close()
+    finally:
+        acs.close()
