@@ -22,7 +22,11 @@ from sim.library import DEMO_TOKEN, LibrarySim
 
 MACHINE = "kiosk-1"
 BOOKS = 24
-CONNECTORS = ("http", "sip2")
+# The connector contract runs over HTTP and over SIP2 against every ACS profile of the
+# emulator: "sip2" is the project's own ACS (X fields), the others send only what that ACS
+# sends (sim/library/sip2_profiles.py).
+PROFILES = ("strict", "koha", "evergreen")
+CONNECTORS = ("http", "sip2", *(f"sip2-{p}" for p in PROFILES))
 _serial = itertools.count(1)
 
 
@@ -116,7 +120,9 @@ def library(background_loop: BackgroundLoop, tmp_path: Path) -> Iterator[Running
 
 def make_connector(kind: str, endpoint: dict[str, Any], tmp_path: Path,
                    **options: Any) -> LibraryConnector:
-    """An HTTP or SIP2 connector to the emulator at `endpoint`."""
+    """An HTTP or SIP2 connector to the emulator at `endpoint` (sip2-<profile>: that ACS)."""
+    if kind.startswith("sip2-"):
+        Admin(endpoint["url"]).call("PUT", "/admin/sip2", {"profile": kind.removeprefix("sip2-")})
     if kind == "http":
         token = tmp_path / "library-token"
         token.write_text(DEMO_TOKEN + "\n")
@@ -138,6 +144,18 @@ def connector(request: pytest.FixtureRequest, library: RunningLibrary,
     conn = make_connector(request.param, library.endpoint, tmp_path)
     yield conn
     conn.close()
+
+
+@pytest.fixture
+def profile(request: pytest.FixtureRequest) -> str:
+    """The connector under test: http, sip2 (the project's ACS) or the ACS profile's name."""
+    kind = request.node.callspec.params["connector"]
+    return kind.removeprefix("sip2-")
+
+
+def standard(profile: str) -> bool:
+    """Whether the ACS under test sends only standard fields (no X extensions)."""
+    return profile in PROFILES
 
 
 @pytest.fixture
