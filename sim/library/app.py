@@ -36,6 +36,8 @@ class LibrarySim:
                  timezone: str = "Asia/Seoul", sip2_encoding: str = "utf-8",
                  sip2_profile: str = DEFAULT_PROFILE, sip2_idle_timeout: float | None = None,
                  sip2_terminal_password: str | None = None) -> None:
+        if sip2_profile not in PROFILES:
+            raise ValueError(f"unknown SIP2 profile {sip2_profile!r}; one of {sorted(PROFILES)}")
         self.machine_id = machine_id
         self.token = token
         self.faults = Faults()
@@ -47,8 +49,6 @@ class LibrarySim:
             world.ensure_library(self.library, home_isil, demo.LIBRARY_NAMES.get(
                 home_isil, f"Library {home_isil}"))
             world.ensure_machine(self.library, machine_id, home_isil)
-        if sip2_profile not in PROFILES:
-            raise ValueError(f"unknown SIP2 profile {sip2_profile!r}; one of {sorted(PROFILES)}")
         self.sip2_settings = Sip2Settings.named(sip2_profile, sip2_idle_timeout,
                                                 sip2_terminal_password)
         self._sip2 = Sip2Server(Sip2Handlers(self.library, token, self.sip2_settings),
