@@ -306,6 +306,9 @@ def test_koha_renews_a_copy_checked_out_again_by_the_same_patron_and_ignores_xt(
     assert (again.fixed["ok"], again.fixed["renewal_ok"]) == ("1", "Y")
     assert again.get("AF") == "Item already checked out to you: renewing item."
     assert (first.get("AH"), again.get("AH")) == ("20260317    235959", "20260324    235959")
+    third = lend(sc, KIM, 1)  # one renewal only
+    assert (third.fixed["ok"], third.fixed["renewal_ok"]) == ("0", "N")
+    assert third.get("AF") == "Item cannot be issued: RENEWAL_LIMIT"
 
 
 def test_the_project_profile_answers_a_repeated_xt_as_a_duplicate(make_acs):

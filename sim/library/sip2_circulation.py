@@ -89,7 +89,9 @@ class Sip2Circulation:
                        item_id: str, renewing: bool = False) -> Message:
         profile, ok = wire.profile, "due_at" in result
         base = profile.sipserver_base
-        renewal = renewing or (base and code == "30" and ok)
+        # Koha says Y only for a renewal done; Evergreen also when refusing the patron's own copy
+        own_refused = profile.same_patron_renews == "if_sc_allows"
+        renewal = (renewing and (ok or own_refused)) or (base and code == "30" and ok)
         fee = self._loan_fee(item_id) if code == "12" else 0
         return build(code, {
             "ok": "1" if ok else "0", "renewal_ok": "Y" if renewal else "N",
