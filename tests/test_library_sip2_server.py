@@ -97,7 +97,7 @@ def shared_library(background_loop: BackgroundLoop, tmp_path_factory) -> Iterato
 SC_STATUS = build("99", {"status_code": "0", "max_print_width": "080", "protocol_version": "2.00"},
                   sequence=5)
 RESEND = b"96AZFEF6\r"
-REQUESTS = ("99", "23", "63", "17", "35", "09", "11", "29", "15")  # what an SC asks after login
+REQUESTS = ("99", "23", "63", "17", "35", "09", "11", "29", "15", "01")  # what an SC asks after login
 PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E, blacklist_characters="|")
 sip2_dates = st.one_of(
     st.just(" " * 18),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sim.collection import demo_collection
 from sim.library.app import DEMO_TOKEN, LibrarySim
+from sim.library.sip2_profiles import DEFAULT_PROFILE, PROFILES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -22,6 +23,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--token", default=DEMO_TOKEN, help="bearer token and SIP2 password")
     parser.add_argument("--timezone", default="Asia/Seoul")
     parser.add_argument("--sip2-encoding", default="utf-8")
+    parser.add_argument("--sip2-profile", default=DEFAULT_PROFILE, choices=sorted(PROFILES),
+                        help="how the SIP2 server behaves (docs/library.md)")
+    parser.add_argument("--sip2-idle-timeout", type=float, default=None,
+                        help="seconds before an idle SIP2 connection is closed (0: never; "
+                             "default: the profile's)")
+    parser.add_argument("--sip2-terminal-password", default=None,
+                        help="when set, SIP2 requests must carry it in AC")
     parser.add_argument("--books", type=int, default=960, help="size of the demo collection")
     return parser.parse_args(argv)
 
@@ -29,7 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     """Start the emulator, print its endpoint as one JSON line, run until cancelled."""
     sim = LibrarySim(args.db, machine_id=args.machine_id, token=args.token,
-                     timezone=args.timezone, sip2_encoding=args.sip2_encoding)
+                     timezone=args.timezone, sip2_encoding=args.sip2_encoding,
+                     sip2_profile=args.sip2_profile, sip2_idle_timeout=args.sip2_idle_timeout,
+                     sip2_terminal_password=args.sip2_terminal_password)
     sim.load_demo(demo_collection(args.books))
     await sim.start(args.host, args.http_port, args.sip2_port)
     print(json.dumps(sim.endpoint()), flush=True)

@@ -12,17 +12,29 @@ from sim.library import patrons, world
 from sim.library.core import Library
 from sim.library.demo import DEMO_PATRONS
 from sim.library.faults import Faults
+from sim.library.sip2_profiles import PROFILES, Sip2Settings
 from sim.library.validate import (
-    BadRequest, day, flag, json_object, moment, number, path_text, text,
+    BadRequest,
+    day,
+    flag,
+    json_object,
+    moment,
+    number,
+    only,
+    path_text,
+    text,
 )
+
+MAX_AMOUNT = 1e9
 
 
 class AdminApi:
     """Route handlers of /admin/ (loopback only, no token: a test and demo tool)."""
 
-    def __init__(self, lib: Library, faults: Faults) -> None:
+    def __init__(self, lib: Library, faults: Faults, sip2: Sip2Settings | None = None) -> None:
         self.lib = lib
         self.faults = faults
+        self.sip2 = sip2 or Sip2Settings()
 
     def routes(self) -> list[web.RouteDef]:
         """The admin routes."""
@@ -34,13 +46,17 @@ class AdminApi:
             web.get("/admin/patrons/{member_number}", self.patron),
             web.post("/admin/patrons/{member_number}/checkins", self.check_in),
             web.post("/admin/patrons/{member_number}/loans-elsewhere", self.lend_elsewhere),
+            web.post("/admin/patrons/{member_number}/fees", self.set_fees),
             web.get("/admin/items/{item_id}", self.item),
             web.post("/admin/items/{item_id}/overdue", self.make_overdue),
             web.post("/admin/items/{item_id}/return", self.return_elsewhere),
+            web.post("/admin/items/{item_id}/fee", self.set_loan_fee),
             web.get("/admin/transactions", self.transactions),
             web.get("/admin/faults", self.get_faults),
             web.post("/admin/faults", self.inject_fault),
             web.delete("/admin/faults", self.clear_faults),
+            web.get("/admin/sip2", self.sip2_settings),
+            web.put("/admin/sip2", self.set_sip2),
         ]
 
     async def clock(self, request: web.Request) -> web.Response:
@@ -76,6 +92,7 @@ class AdminApi:
             "pin": text(body, "pin", required=False, max_len=32),
             "expires_on": day(body, "expires_on"), "blocked": flag(body, "blocked"),
             "suspended_until": day(body, "suspended_until"), "checked_in": checked_in,
+            "fees_owed": number(body, "fees_owed", default=0, low=0, high=MAX_AMOUNT),
         }
         return web.json_response(world.create_patron(self.lib, spec), status=201)
 
@@ -97,6 +114,12 @@ class AdminApi:
         return web.json_response(world.lend_elsewhere(self.lib, member, library, days),
                                  status=201)
 
+    async def set_fees(self, request: web.Request) -> web.Response:
+        member = path_text(request.match_info["member_number"], "member_number")
+        body = json_object(await request.read())
+        patrons.set_fees(self.lib, member, _amount(body))
+        return web.json_response(world.patron_report(self.lib, member))
+
     async def item(self, request: web.Request) -> web.Response:
         item_id = path_text(request.match_info["item_id"], "item_id")
         return web.json_response(world.item_report(self.lib, item_id))
@@ -111,6 +134,11 @@ class AdminApi:
         item_id = path_text(request.match_info["item_id"], "item_id")
         body = json_object(await request.read())
         return web.json_response(world.return_elsewhere(self.lib, item_id, moment(body, "at")))
+
+    async def set_loan_fee(self, request: web.Request) -> web.Response:
+        item_id = path_text(request.match_info["item_id"], "item_id")
+        body = json_object(await request.read())
+        return web.json_response(world.set_loan_fee(self.lib, item_id, _amount(body)))
 
     async def transactions(self, request: web.Request) -> web.Response:
         try:
@@ -128,3 +156,28 @@ class AdminApi:
     async def clear_faults(self, request: web.Request) -> web.Response:
         self.faults.clear()
         return web.json_response({})
+
+    async def sip2_settings(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sip2.describe())
+
+    async def set_sip2(self, request: web.Request) -> web.Response:
+        """Profile, idle timeout, terminal password: for SIP2 connections opened from now on."""
+        body = json_object(await request.read())
+        only(body, ("profile", "idle_timeout", "terminal_password"))
+        if "profile" in body:
+            if body["profile"] not in PROFILES:
+                raise BadRequest(f"profile must be one of {sorted(PROFILES)}")
+            self.sip2.profile = PROFILES[body["profile"]]
+        if "idle_timeout" in body:
+            self.sip2.idle_override = None if body["idle_timeout"] is None else number(
+                body, "idle_timeout", default=0, low=0, high=86400)
+        if "terminal_password" in body:
+            self.sip2.terminal_password = text(body, "terminal_password", required=False)
+        return web.json_response(self.sip2.describe())
+
+
+def _amount(body: dict) -> float:
+    """The required "amount" of a fee body: a number >= 0."""
+    if "amount" not in body:
+        raise BadRequest("amount is required")
+    return number(body, "amount", default=0, low=0, high=MAX_AMOUNT)

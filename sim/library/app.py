@@ -14,8 +14,14 @@ from sim.library.clock import LibraryClock
 from sim.library.core import Library
 from sim.library.db import open_db
 from sim.library.faults import Faults
-from sim.library.http_api import KioskApi, auth_middleware, error_middleware, fault_middleware
+from sim.library.http_api import (
+    KioskApi,
+    auth_middleware,
+    error_middleware,
+    fault_middleware,
+)
 from sim.library.sip2_handlers import Sip2Handlers
+from sim.library.sip2_profiles import DEFAULT_PROFILE, PROFILES, Sip2Settings
 from sim.library.sip2_server import Sip2Server
 
 DEMO_TOKEN = "demo-library-token"  # bearer token (HTTP) and SIP2 login password of the demo
@@ -27,7 +33,11 @@ class LibrarySim:
 
     def __init__(self, db_path: Path, *, machine_id: str = "kiosk-1",
                  home_isil: str = OWNER_ISIL, token: str = DEMO_TOKEN,
-                 timezone: str = "Asia/Seoul", sip2_encoding: str = "utf-8") -> None:
+                 timezone: str = "Asia/Seoul", sip2_encoding: str = "utf-8",
+                 sip2_profile: str = DEFAULT_PROFILE, sip2_idle_timeout: float | None = None,
+                 sip2_terminal_password: str | None = None) -> None:
+        if sip2_profile not in PROFILES:
+            raise ValueError(f"unknown SIP2 profile {sip2_profile!r}; one of {sorted(PROFILES)}")
         self.machine_id = machine_id
         self.token = token
         self.faults = Faults()
@@ -39,7 +49,10 @@ class LibrarySim:
             world.ensure_library(self.library, home_isil, demo.LIBRARY_NAMES.get(
                 home_isil, f"Library {home_isil}"))
             world.ensure_machine(self.library, machine_id, home_isil)
-        self._sip2 = Sip2Server(Sip2Handlers(self.library, token), self.faults, sip2_encoding)
+        self.sip2_settings = Sip2Settings.named(sip2_profile, sip2_idle_timeout,
+                                                sip2_terminal_password)
+        self._sip2 = Sip2Server(Sip2Handlers(self.library, token, self.sip2_settings),
+                                self.faults, sip2_encoding)
         self._runner: web.AppRunner | None = None
         self._http_port = 0
         self._sip2_port = 0
@@ -54,7 +67,7 @@ class LibrarySim:
         app = web.Application(middlewares=[
             error_middleware(), auth_middleware(self.token), fault_middleware(self.faults)])
         app.add_routes(KioskApi(self.library).routes())
-        app.add_routes(AdminApi(self.library, self.faults).routes())
+        app.add_routes(AdminApi(self.library, self.faults, self.sip2_settings).routes())
         return app
 
     async def start(self, host: str = "127.0.0.1", http_port: int = 0,

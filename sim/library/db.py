@@ -16,12 +16,13 @@ CREATE TABLE IF NOT EXISTS titles (
     year INTEGER, language TEXT);
 CREATE TABLE IF NOT EXISTS items (
     item_id TEXT PRIMARY KEY, title_id INTEGER NOT NULL REFERENCES titles,
-    owner_isil TEXT NOT NULL REFERENCES libraries, home_machine TEXT REFERENCES machines);
+    owner_isil TEXT NOT NULL REFERENCES libraries, home_machine TEXT REFERENCES machines,
+    loan_fee REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS patrons (
     member_number TEXT PRIMARY KEY, name TEXT NOT NULL,
     home_isil TEXT NOT NULL REFERENCES libraries, pin_hash TEXT, expires_on TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'blocked')),
-    suspended_until TEXT);
+    suspended_until TEXT, fees_owed REAL NOT NULL DEFAULT 0, block_note TEXT);
 CREATE TABLE IF NOT EXISTS cards (
     card_uid TEXT PRIMARY KEY, member_number TEXT NOT NULL REFERENCES patrons);
 CREATE TABLE IF NOT EXISTS checkins (
@@ -50,6 +51,13 @@ CREATE TABLE IF NOT EXISTS transactions (
     reason TEXT, result TEXT NOT NULL, recorded_at TEXT NOT NULL);
 """
 
+# Columns added after the first release: (table, column, definition) for older files.
+_ADDED_COLUMNS = (
+    ("patrons", "fees_owed", "REAL NOT NULL DEFAULT 0"),
+    ("patrons", "block_note", "TEXT"),
+    ("items", "loan_fee", "REAL NOT NULL DEFAULT 0"),
+)
+
 
 def open_db(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the emulator's database; one connection, loop thread only."""
@@ -58,7 +66,16 @@ def open_db(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.executescript(SCHEMA)
+    _migrate(conn)
     return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Add the columns a database file made by an older emulator lacks."""
+    for table, column, definition in _ADDED_COLUMNS:
+        present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
 def to_db(when: datetime) -> str:

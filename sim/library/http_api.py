@@ -13,7 +13,14 @@ from sim.library import circulation, events, holds, items, patrons
 from sim.library.core import Library, Result
 from sim.library.faults import GARBAGE, Faults
 from sim.library.validate import (
-    BadRequest, flag, json_object, moment, only, path_text, text, uuid_text,
+    BadRequest,
+    flag,
+    json_object,
+    moment,
+    only,
+    path_text,
+    text,
+    uuid_text,
 )
 
 PREFIX = "/api/v1/machines/{machine_id}"
@@ -34,6 +41,7 @@ class KioskApi:
             web.get(PREFIX, self.info),
             web.post(PREFIX + "/patrons/lookup", self.lookup),
             web.get(PREFIX + "/patrons/{member_number}/status", self.status),
+            web.post(PREFIX + "/patrons/{member_number}/block", self.block),
             web.get(PREFIX + "/items/{item_id}", self.item),
             web.get(PREFIX + "/catalogue", self.catalogue),
             web.get(PREFIX + "/holds", self.pickup_holds),
@@ -73,6 +81,15 @@ class KioskApi:
         machine_id = self._machine(request)
         member = path_text(request.match_info["member_number"], "member_number")
         return web.json_response(patrons.status(self.lib, machine_id, member))
+
+    async def block(self, request: web.Request) -> web.Response:
+        self._machine(request)
+        member = path_text(request.match_info["member_number"], "member_number")
+        body = json_object(await request.read())
+        only(body, ("reason", "card_retained"))
+        note = patrons.block_note(text(body, "reason", required=False), flag(body, "card_retained"))
+        row = patrons.block(self.lib, member, note)
+        return web.json_response({"patron": patrons.patron_json(row), "blocked": True})
 
     async def item(self, request: web.Request) -> web.Response:
         self._machine(request)

@@ -85,6 +85,7 @@ def standing(lib: Library, row: sqlite3.Row, machine_id: str, at: datetime) -> S
         overdue_loans=sum(1 for loan in loans if is_overdue(from_db(loan["due_at"]), at)),
         suspended_until=_day(row["suspended_until"]),
         loans_here=sum(1 for loan in loans if loan["home_machine"] == machine_id),
+        fees_owed=row["fees_owed"],
     )
 
 
@@ -136,6 +137,26 @@ def extend_suspension(lib: Library, member_number: str, until: date | None) -> N
     lib.run("UPDATE patrons SET suspended_until = ? WHERE member_number = ? AND "
             "(suspended_until IS NULL OR suspended_until < ?)",
             until.isoformat(), member_number, until.isoformat())
+
+
+def block(lib: Library, member_number: str, note: str | None) -> sqlite3.Row:
+    """Block the patron's account (card lost or retained), keeping the library's note."""
+    require(lib, member_number)
+    lib.run("UPDATE patrons SET status = 'blocked', block_note = ? WHERE member_number = ?",
+            note, member_number)
+    return require(lib, member_number)
+
+
+def block_note(reason: str | None, card_retained: bool) -> str:
+    """What the library notes when a machine blocks a card."""
+    note = reason or "blocked by a machine"
+    return note + (" (card retained)" if card_retained else "")
+
+
+def set_fees(lib: Library, member_number: str, amount: float) -> None:
+    """Set what the patron owes the library."""
+    require(lib, member_number)
+    lib.run("UPDATE patrons SET fees_owed = ? WHERE member_number = ?", amount, member_number)
 
 
 def check_in(lib: Library, member_number: str, isil: str) -> None:

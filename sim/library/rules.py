@@ -13,6 +13,8 @@ RENEWAL_DAYS = 7
 MAX_RENEWALS = 1
 HOLD_PICKUP_DAYS = 3
 MACHINE_LOAN_LIMIT = 2
+FEE_LIMIT = 5000  # fees owed above this block borrowing (in CURRENCY)
+CURRENCY = "KRW"
 _PIN_ITERATIONS = 20_000
 
 
@@ -36,6 +38,7 @@ class Standing:
     overdue_loans: int  # anywhere in the federation
     suspended_until: date | None  # first day borrowing is allowed again
     loans_here: int  # open loans of items homed to this machine
+    fees_owed: float = 0.0
 
 
 def end_of_day(day: date, tz: tzinfo) -> datetime:
@@ -87,6 +90,8 @@ def borrow_block(standing: Standing, today: date, *, ignore_limit: bool = False)
         return "overdue"
     if standing.suspended_until is not None and today < standing.suspended_until:
         return "suspended"
+    if standing.fees_owed > FEE_LIMIT:
+        return "fees_owed"
     if not ignore_limit and standing.loans_here >= MACHINE_LOAN_LIMIT:
         return "limit_reached"
     return None

@@ -3,39 +3,67 @@
 from __future__ import annotations
 
 import hmac
+import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
 
-from drivers.sip2 import Message, build, format_date, format_day, parse_date
+from drivers.sip2 import Message, build
 from drivers.sip2 import layouts as f
-from sim.library import circulation, events, holds, items, patrons
+from sim.library import holds, patrons
 from sim.library.core import Library, Result
 from sim.library.rules import MACHINE_LOAN_LIMIT, Refused
+from sim.library.sip2_circulation import Sip2Circulation, terminal_ok
+from sim.library.sip2_profiles import AcsProfile, Sip2Settings
+from sim.library.sip2_wire import Fields, Wire, clean, count
 
-SUPPORTED = "YYYNYYYYYNYNNYYN"  # BX: the messages of SIP2 2.00 this ACS answers
-_NO_RENEW = ("patron_blocked", "card_expired", "not_checked_in", "overdue", "suspended")
+_SUMMARY_LISTS = (f.HOLD_ITEMS, f.OVERDUE_ITEMS, f.CHARGED_ITEMS, None, None,
+                  f.UNAVAILABLE_HOLD_ITEMS)  # the lists a 63's summary can ask for, by position
 
 
 @dataclass
 class Session:
-    """One SC connection: the machine it logged in as."""
+    """One SC connection: the machine it logged in as, and the settings it was opened with."""
 
     machine_id: str | None = None
+    profile: AcsProfile = field(default_factory=lambda: Sip2Settings().profile)
+    terminal_password: str | None = None
+
+
+@dataclass
+class PatronView:
+    """What 24 and 64 say of the patron a request names (row None: unknown)."""
+
+    ident: str
+    row: sqlite3.Row | None
+    status: Result | None
+    pin_ok: bool
+    flags: str
+
+    @property
+    def reason(self) -> str | None:
+        """Why the patron may not borrow here, or None."""
+        return None if self.status is None else self.status["reason"]
 
 
 class Sip2Handlers:
-    """Turns each SC request into the ACS response."""
+    """Turns each SC request into the ACS response of the session's profile."""
 
-    def __init__(self, lib: Library, password: str) -> None:
+    def __init__(self, lib: Library, password: str, settings: Sip2Settings | None = None) -> None:
         self.lib = lib
         self.password = password
+        self.settings = settings or Sip2Settings()
+        circ = Sip2Circulation(lib)
         self._table: dict[str, Callable[[Message, Session], Message]] = {
             "93": self.login, "99": self.sc_status, "23": self.patron_status,
-            "63": self.patron_information, "11": self.checkout, "09": self.checkin,
-            "29": self.renew, "17": self.item_information, "15": self.hold,
-            "35": self.end_session,
+            "63": self.patron_information, "01": self.block_patron, "11": circ.checkout,
+            "09": circ.checkin, "29": circ.renew, "17": circ.item_information,
+            "15": circ.hold, "35": self.end_session,
         }
+
+    def new_session(self) -> Session:
+        """A session with the settings of this moment."""
+        return Session(profile=self.settings.profile,
+                       terminal_password=self.settings.terminal_password)
 
     def handles(self, code: str) -> bool:
         """Whether this ACS answers request `code`."""
@@ -47,9 +75,6 @@ class Sip2Handlers:
         response = self._table[msg.code](msg, session)
         return Message(response.code, response.fixed, response.fields, msg.sequence)
 
-    def _now(self) -> str:
-        return format_date(self.lib.now())
-
     def login(self, msg: Message, session: Session) -> Message:
         machine = msg.get(f.LOCATION_CODE) or msg.get(f.LOGIN_USER) or ""
         known = self.lib.one("SELECT 1 FROM machines WHERE machine_id = ?", machine)
@@ -59,214 +84,126 @@ class Sip2Handlers:
         return build("94", {"ok": "1" if ok else "0"})
 
     def sc_status(self, msg: Message, session: Session) -> Message:
-        isil = self.lib.home_isil
+        profile, isil = session.profile, self.lib.home_isil
+        own = not profile.sipserver_base  # SIPServer sends AO and BX only
         return build("98", {
             "online_status": "Y", "checkin_ok": "Y", "checkout_ok": "Y", "renewal_policy": "Y",
-            "status_update_ok": "N", "offline_ok": "Y", "timeout_period": "030",
-            "retries_allowed": "003", "date_time_sync": self._now(), "protocol_version": "2.00",
-        }, [(f.INSTITUTION, isil), (f.LIBRARY_NAME, _clean(self.lib.library_name(isil))),
-            (f.SUPPORTED_MESSAGES, SUPPORTED), (f.CURRENT_LOCATION, session.machine_id)])
+            "status_update_ok": "N", "offline_ok": profile.offline_ok,
+            "timeout_period": profile.timeout_period, "retries_allowed": profile.retries_allowed,
+            "date_time_sync": Wire(profile, self.lib).now(), "protocol_version": "2.00",
+        }, [(f.INSTITUTION, isil),
+            (f.LIBRARY_NAME, clean(self.lib.library_name(isil)) if own else None),
+            (f.SUPPORTED_MESSAGES, profile.supported),
+            (f.CURRENT_LOCATION, session.machine_id if own else None)])
 
     def patron_status(self, msg: Message, session: Session) -> Message:
-        view = self._patron_view(msg, session)
-        return build("24", {"patron_status": view["flags"], "language": "000",
-                            "transaction_date": self._now()}, view["fields"])
+        wire, view = Wire(session.profile, self.lib), self._view(msg, session)
+        fields = self._identity(msg, view, wire, always_cq=True)
+        if not terminal_ok(msg, session):
+            fields.append((f.SCREEN_MESSAGE, session.profile.text("*", "terminal_password")))
+        return build("24", {"patron_status": view.flags, "language": "000",
+                            "transaction_date": wire.now()}, fields)
+
+    def block_patron(self, msg: Message, session: Session) -> Message:
+        """01: block the card (lost or retained), noting the AL message; answered with a 24."""
+        row = patrons.find(self.lib, card_uid=msg.get(f.PATRON_ID) or "",
+                           member_number=msg.get(f.PATRON_ID) or "")
+        if row is not None and terminal_ok(msg, session):
+            note = patrons.block_note(msg.get(f.BLOCKED_CARD_MESSAGE),
+                                      msg.fixed["card_retained"] == "Y")
+            patrons.block(self.lib, row["member_number"], note)
+        return self.patron_status(msg, session)
 
     def patron_information(self, msg: Message, session: Session) -> Message:
-        view = self._patron_view(msg, session)
-        status = view["status"] or {"loans": [], "holds_ready": []}
-        member = view["member"]
-        waiting = [] if member is None else self._waiting_holds(member)
-        loans = status["loans"]
-        overdue = [loan["item_id"] for loan in loans if loan["overdue"]]
-        fixed = {
-            "patron_status": view["flags"], "language": "000", "transaction_date": self._now(),
-            "hold_items_count": _count(status["holds_ready"]),
-            "overdue_items_count": _count(overdue),
-            "charged_items_count": _count(loans), "fine_items_count": "0000",
-            "recall_items_count": "0000", "unavailable_holds_count": _count(waiting),
-        }
-        lists = {0: [(f.HOLD_ITEMS, h["item_id"]) for h in status["holds_ready"]],
-                 1: [(f.OVERDUE_ITEMS, i) for i in overdue],
-                 2: [(f.CHARGED_ITEMS, loan["item_id"]) for loan in loans],
-                 5: [(f.UNAVAILABLE_HOLD_ITEMS, i) for i in waiting]}
+        wire, view = Wire(session.profile, self.lib), self._view(msg, session)
+        lists = self._lists(view, session.profile)
+        fixed = {"patron_status": view.flags, "language": "000", "transaction_date": wire.now(),
+                 "hold_items_count": count(lists[0]), "overdue_items_count": count(lists[1]),
+                 "charged_items_count": count(lists[2]), "fine_items_count": "0000",
+                 "recall_items_count": "0000", "unavailable_holds_count": count(lists[5])}
         wanted = msg.fixed["summary"].find("Y")  # the one list the SC asked for, if any
-        limit = [(f.CHARGED_ITEMS_LIMIT, f"{MACHINE_LOAN_LIMIT:04d}")]
-        return build("64", fixed, view["fields"] + limit + lists.get(wanted, []))
+        listed = _SUMMARY_LISTS[wanted] if 0 <= wanted < len(_SUMMARY_LISTS) else None
+        chosen = [(listed, i) for i in lists[wanted]] if listed else []
+        fields = (self._identity(msg, view, wire, always_cq=False) + self._account(view, wire)
+                  + chosen + [(f.SCREEN_MESSAGE, self._patron_text(msg, view, session))])
+        return build("64", fixed, fields)
 
-    def _patron_view(self, msg: Message, session: Session) -> dict:
-        """Flags and fields common to 24 and 64, and the status dict (None if unknown)."""
+    def _view(self, msg: Message, session: Session) -> PatronView:
         ident, pin = msg.get(f.PATRON_ID) or "", msg.get(f.PATRON_PASSWORD)
         row = patrons.find(self.lib, card_uid=ident, member_number=ident)
-        base = [(f.INSTITUTION, msg.get(f.INSTITUTION) or self.lib.home_isil)]
-        if row is None:
-            return {"flags": "Y" * 4 + " " * 10, "member": None, "status": None, "fields": base
-                    + [(f.PATRON_ID, ident), (f.PERSONAL_NAME, ""), (f.VALID_PATRON, "N"),
-                       (f.VALID_PATRON_PASSWORD, "N"), (f.X_REASON, "unknown_patron")]}
-        pin_ok = row["pin_hash"] is None or _pin_ok(row, pin)
+        if row is None or not terminal_ok(msg, session):
+            return PatronView(ident, None, None, False, "Y" * 4 + " " * 10)
         status = patrons.status(self.lib, session.machine_id, row["member_number"])
-        reason = status["reason"]
-        return {"flags": _flags(reason), "member": row["member_number"], "status": status,
-                "fields": base + [
-                    (f.PATRON_ID, row["member_number"]), (f.PERSONAL_NAME, _clean(row["name"])),
-                    (f.VALID_PATRON, "Y"), (f.VALID_PATRON_PASSWORD, "Y" if pin_ok else "N"),
-                    (f.X_REASON, reason), (f.X_HOME_LIBRARY, row["home_isil"]),
-                    (f.X_EXPIRES, format_day(date.fromisoformat(row["expires_on"]))),
-                    (f.X_BLOCKED_UNTIL, _day(status["blocked_until"]))]}
+        pin_ok = row["pin_hash"] is None or _pin_ok(row, pin)
+        flags = Wire(session.profile, self.lib).flags(status["reason"], row["fees_owed"])
+        return PatronView(ident, row, status, pin_ok, flags)
+
+    def _identity(self, msg: Message, view: PatronView, wire: Wire, always_cq: bool) -> Fields:
+        """AO AA AE BL CQ and the project's patron X fields."""
+        base = wire.profile.sipserver_base
+        institution = msg.get(f.INSTITUTION) or self.lib.home_isil
+        if view.row is None:
+            return [(f.INSTITUTION, institution), (f.PATRON_ID, view.ident),
+                    (f.PERSONAL_NAME, ""), (f.VALID_PATRON, "N"),
+                    (f.VALID_PATRON_PASSWORD, None if base else "N"),
+                    (f.X_REASON, wire.x("unknown_patron"))]
+        row, status = view.row, view.status
+        cq_sent = always_cq or not base or msg.get(f.PATRON_PASSWORD) is not None
+        return [(f.INSTITUTION, institution), (f.PATRON_ID, row["member_number"]),
+                (f.PERSONAL_NAME, clean(row["name"])), (f.VALID_PATRON, "Y"),
+                (f.VALID_PATRON_PASSWORD, ("Y" if view.pin_ok else "N") if cq_sent else None),
+                (f.X_REASON, wire.x(view.reason)), (f.X_HOME_LIBRARY, wire.x(row["home_isil"])),
+                (f.X_EXPIRES, wire.x(wire.day(row["expires_on"]))),
+                (f.X_BLOCKED_UNTIL, wire.x(wire.day(status["blocked_until"])))]
+
+    def _account(self, view: PatronView, wire: Wire) -> Fields:
+        """AQ, PA, CB, BH, BV and CC of a 64, as the profile sends them."""
+        profile, row = wire.profile, view.row
+        limit = [(f.CHARGED_ITEMS_LIMIT, f"{MACHINE_LOAN_LIMIT:04d}" if profile.charged_limit
+                  else None)]
+        if row is None:
+            return [] if profile.sipserver_base else limit
+        return ([(f.PERMANENT_LOCATION, row["home_isil"] if profile.patron_home_aq else None),
+                 (f.PATRON_EXPIRES, wire.day(row["expires_on"]) if profile.patron_expiry_pa
+                  else None)] + limit + wire.fees(row["fees_owed"]))
+
+    def _lists(self, view: PatronView, profile: AcsProfile) -> list[list[str]]:
+        """Item lists by summary position: holds, overdue, charged, fines, recalls, unavailable."""
+        if view.row is None:
+            return [[] for _ in _SUMMARY_LISTS]
+        loans = view.status["loans"]
+        ready = [h["item_id"] for h in view.status["holds_ready"]]
+        waiting = self._waiting_holds(view.row["member_number"])
+        held = ready + waiting if profile.holds_listed == "all" else ready
+        return [held, [loan["item_id"] for loan in loans if loan["overdue"]],
+                [loan["item_id"] for loan in loans], [], [], waiting]
 
     def _waiting_holds(self, member: str) -> list[str]:
         rows = self.lib.all("SELECT item_id FROM holds WHERE member_number = ? AND "
                             "state = 'waiting' ORDER BY hold_id", member)
         return [r["item_id"] for r in rows]
 
-    def checkout(self, msg: Message, session: Session) -> Message:
-        no_block, at = self._when(msg, "transaction_date")
-        patron, item_id = self._member(msg), msg.get(f.ITEM_ID) or ""
-        result = self._attempt(lambda: circulation.checkout(
-            self.lib, msg.get(f.X_TRANSACTION_ID), session.machine_id, patron, item_id, at,
-            no_block))
-        return self._loan_response("12", msg, result, patron, item_id)
-
-    def renew(self, msg: Message, session: Session) -> Message:
-        no_block, at = self._when(msg, "transaction_date")
-        patron, item_id = self._member(msg), msg.get(f.ITEM_ID) or ""
-        result = self._attempt(lambda: circulation.renew(
-            self.lib, msg.get(f.X_TRANSACTION_ID), session.machine_id, patron, item_id, at,
-            no_block))
-        return self._loan_response("30", msg, result, patron, item_id)
-
-    def _loan_response(self, code: str, msg: Message, result: Result, patron: str,
-                       item_id: str) -> Message:
-        ok = "due_at" in result
-        due = datetime.fromisoformat(result["due_at"]) if ok else None
-        return build(code, {
-            "ok": "1" if ok else "0", "renewal_ok": "N", "magnetic_media": "N",
-            "desensitize": "Y" if ok else "N", "transaction_date": self._now(),
-        }, [(f.INSTITUTION, self.lib.home_isil), (f.PATRON_ID, patron), (f.ITEM_ID, item_id),
-            (f.TITLE, self._title(item_id)), (f.DUE_DATE, format_date(due) if due else ""),
-            (f.TRANSACTION_ID, msg.get(f.X_TRANSACTION_ID))] + _verdict(result))
-
-    def checkin(self, msg: Message, session: Session) -> Message:
-        no_block, at = self._when(msg, "return_date")
-        item_id = msg.get(f.ITEM_ID) or ""
-        result = self._attempt(lambda: circulation.checkin(
-            self.lib, msg.get(f.X_TRANSACTION_ID), session.machine_id, item_id, at, no_block))
-        ok = "late_days" in result
-        home = self.lib.one("SELECT home_machine FROM items WHERE item_id = ?", item_id)
-        return build("10", {
-            "ok": "1" if ok else "0", "resensitize": "Y" if ok else "N", "magnetic_media": "N",
-            "alert": "Y" if result.get("hold_waiting") else "N", "transaction_date": self._now(),
-        }, [(f.INSTITUTION, self.lib.home_isil), (f.ITEM_ID, item_id),
-            (f.PERMANENT_LOCATION, (home and home["home_machine"]) or ""),
-            (f.TITLE, self._title(item_id)), (f.PATRON_ID, result.get("patron")),
-            (f.X_LATE_DAYS, str(result["late_days"]) if ok else None)] + _verdict(result))
-
-    def item_information(self, msg: Message, session: Session) -> Message:
-        item_id = msg.get(f.ITEM_ID) or ""
-        result = self._attempt(lambda: items.info(self.lib, item_id))
-        if "status" not in result:
-            return build("18", {"circulation_status": f.CIRCULATION_OTHER, "security_marker": "00",
-                                "fee_type": "01", "transaction_date": self._now()},
-                         [(f.ITEM_ID, item_id), (f.TITLE, ""), (f.X_REASON, result["reason"])])
-        return build("18", {
-            "circulation_status": _CIRCULATION[result["status"]], "security_marker": "00",
-            "fee_type": "01", "transaction_date": self._now(),
-        }, [(f.HOLD_QUEUE_LENGTH, str(result["hold_queue"])),
-            (f.DUE_DATE, _sip_time(result["due_at"])),
-            (f.HOLD_PICKUP_DATE, _sip_time(result["hold_expires_at"])),
-            (f.ITEM_ID, item_id), (f.TITLE, _clean(result["title"])),
-            (f.OWNER, result["owner"]), (f.PERMANENT_LOCATION, result["home_machine"] or ""),
-            (f.X_AUTHORS, _clean(result["authors"] or "")), (f.X_ISBN, result["isbn13"]),
-            (f.X_HOLD_PATRON, result["hold_patron"])])
-
-    def hold(self, msg: Message, session: Session) -> Message:
-        _, at = self._when(msg, "transaction_date", no_block=False)
-        mode, patron, item_id = msg.fixed["hold_mode"], self._member(msg), msg.get(f.ITEM_ID) or ""
-        action = circulation.cancel_hold if mode == "-" else circulation.place_hold
-        result = self._attempt(lambda: action(self.lib, msg.get(f.X_TRANSACTION_ID),
-                                              session.machine_id, patron, item_id, at))
-        ok = "state" in result
-        return build("16", {
-            "ok": "1" if ok else "0", "available": "Y" if result.get("state") == "ready" else "N",
-            "transaction_date": self._now(),
-        }, [(f.EXPIRATION_DATE, _sip_time(result.get("expires_at")) or None),
-            (f.PICKUP_LOCATION, session.machine_id), (f.INSTITUTION, self.lib.home_isil),
-            (f.PATRON_ID, patron), (f.ITEM_ID, item_id), (f.TITLE, self._title(item_id))]
-            + _verdict(result))
+    @staticmethod
+    def _patron_text(msg: Message, view: PatronView, session: Session) -> str | None:
+        """The 64's AF: the profile's greeting and the note on the patron's block."""
+        profile = session.profile
+        if not terminal_ok(msg, session):
+            return profile.text("*", "terminal_password")
+        if view.row is None:
+            return profile.text("patron", "unknown_patron")
+        note = profile.text("patron", view.reason) if view.reason else None
+        return " ".join(t for t in (profile.texts.get("patron:greeting"), note) if t) or None
 
     def end_session(self, msg: Message, session: Session) -> Message:
-        return build("36", {"end_session": "Y", "transaction_date": self._now()},
+        return build("36", {"end_session": "Y",
+                            "transaction_date": Wire(session.profile, self.lib).now()},
                      [(f.INSTITUTION, self.lib.home_isil),
                       (f.PATRON_ID, msg.get(f.PATRON_ID) or "")])
 
-    def _when(self, msg: Message, date_field: str, no_block: bool | None = None):
-        """(no_block, time of the transaction): its own date for no-block requests."""
-        if no_block is None:
-            no_block = msg.fixed.get("no_block") == "Y"
-        given = parse_date(msg.fixed[date_field], self.lib.tz) or parse_date(
-            msg.fixed["transaction_date"], self.lib.tz)
-        return no_block, events.at_or_now(self.lib, given, no_block)
 
-    def _member(self, msg: Message) -> str:
-        ident = msg.get(f.PATRON_ID) or ""
-        row = patrons.find(self.lib, card_uid=ident, member_number=ident)
-        return row["member_number"] if row else ident
-
-    def _title(self, item_id: str) -> str:
-        row = self.lib.one("SELECT t.title FROM items JOIN titles t USING (title_id) "
-                           "WHERE item_id = ?", item_id)
-        return _clean(row["title"]) if row else ""
-
-    @staticmethod
-    def _attempt(action: Callable[[], Result]) -> Result:
-        try:
-            return action()
-        except Refused as refusal:
-            return {"reason": refusal.reason, "duplicate": refusal.duplicate}
-
-
-_CIRCULATION = {"available": f.CIRCULATION_AVAILABLE, "on_loan": f.CIRCULATION_CHARGED,
-                "on_hold_shelf": f.CIRCULATION_ON_HOLD_SHELF}
-
-
-def _verdict(result: Result) -> list[tuple[str, str | None]]:
-    """XR (refusal or conflict reason) and XD (duplicate) of a transaction response."""
-    reason = result.get("reason") or result.get("conflict")
-    return [(f.X_REASON, reason), (f.X_DUPLICATE, "Y" if result.get("duplicate") else None)]
-
-
-def _flags(reason: str | None) -> str:
-    flags = [" "] * 14
-    if reason is not None:
-        flags[f.STATUS_CHARGE_DENIED] = "Y"
-    if reason in _NO_RENEW:
-        flags[f.STATUS_RENEWAL_DENIED] = flags[f.STATUS_HOLD_DENIED] = "Y"
-    flags[f.STATUS_CARD_LOST] = "Y" if reason == "patron_blocked" else " "
-    flags[f.STATUS_TOO_MANY_CHARGED] = "Y" if reason == "limit_reached" else " "
-    flags[f.STATUS_TOO_MANY_OVERDUE] = "Y" if reason == "overdue" else " "
-    return "".join(flags)
-
-
-def _pin_ok(row, pin: str | None) -> bool:
+def _pin_ok(row: sqlite3.Row, pin: str | None) -> bool:
     try:
         patrons.check_pin(row, pin)
     except Refused:
         return False
     return True
-
-
-def _count(values: list) -> str:
-    return f"{min(len(values), 9999):04d}"
-
-
-def _sip_time(iso: str | None) -> str:
-    return format_date(datetime.fromisoformat(iso)) if iso else ""
-
-
-def _day(iso: str | None) -> str | None:
-    return format_day(date.fromisoformat(iso)) if iso else None
-
-
-def _clean(value: str) -> str:
-    """Text fit for a SIP2 field: no separators or line breaks."""
-    return value.replace("|", "/").replace("\r", " ").replace("\n", " ")

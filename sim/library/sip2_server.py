@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
-from drivers.sip2 import Sip2Error, build, decode, encode
+from drivers.sip2 import (
+    Message,
+    Sip2Error,
+    append_error_detection,
+    build,
+    decode,
+    encode,
+)
 from sim.library.faults import GARBAGE, Fault, Faults
 from sim.library.sip2_handlers import Session, Sip2Handlers
 
@@ -13,6 +21,7 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE = 64 * 1024
 _UNAUTHENTICATED = ("93", "99")
 _RESEND = encode(build("96", {}))  # "96AZFEF6": please send your message again
+_SEQUENCED_TAIL = re.compile(rb"AY[0-9]AZ[0-9A-F]{4}\r\Z")
 
 
 class Sip2Server:
@@ -46,9 +55,10 @@ class Sip2Server:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
         self._tasks.add(asyncio.current_task())
-        session, last = Session(), None
+        session, last = self.handlers.new_session(), None
+        idle = self.handlers.settings.idle_timeout
         try:
-            while (line := await _read_message(reader)) is not None:
+            while (line := await _read_message(reader, idle)) is not None:
                 reply, keep, good = await self._reply(line, session, last)
                 if reply is not None:
                     writer.write(reply)
@@ -70,7 +80,7 @@ class Sip2Server:
         except Sip2Error:
             return _RESEND, True, None  # ask the SC to send it again
         if msg.code == "97":
-            return self._resend(last), True, None
+            return self._resend(last, msg, session), True, None
         if not self.handlers.handles(msg.code):
             return _RESEND, True, None
         if session.machine_id is None and msg.code not in _UNAUTHENTICATED:
@@ -95,19 +105,28 @@ class Sip2Server:
             return _corrupt(reply), True, reply
         return reply, True, reply
 
-    def _resend(self, last: bytes | None) -> bytes:
+    def _resend(self, last: bytes | None, request: Message, session: Session) -> bytes:
         """The last reply again (for a 97), still corrupted while a checksum fault lasts."""
         if last is None:
             return _RESEND
+        if session.profile.resend == "rebuild":
+            last = _rebuilt(last, request.sequence or 0)
         return _corrupt(last) if self.faults.take("sip2", "bad_checksum") else last
 
 
-async def _read_message(reader: asyncio.StreamReader) -> bytes | None:
-    """One CR-terminated message (a leading LF from CRLF is dropped); None at EOF."""
+def _rebuilt(reply: bytes, sequence: int) -> bytes:
+    """SIPServer's resend: the reply's body with the 97's sequence number and a new checksum."""
+    if _SEQUENCED_TAIL.search(reply) is None:
+        return reply  # a reply sent without AY goes again as it was
+    return append_error_detection(reply[:-10], sequence) + b"\r"
+
+
+async def _read_message(reader: asyncio.StreamReader, idle: float | None) -> bytes | None:
+    """One CR-terminated message (a leading LF from CRLF is dropped); None at EOF or idle."""
     try:
-        data = await reader.readuntil(b"\r")
-    except asyncio.IncompleteReadError:
-        return None
+        data = await asyncio.wait_for(reader.readuntil(b"\r"), idle)
+    except (asyncio.IncompleteReadError, TimeoutError):
+        return None  # an idle connection is closed without a word, as Koha and Evergreen do
     return data.lstrip(b"\n")
 
 

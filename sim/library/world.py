@@ -34,8 +34,8 @@ def add_title(lib: Library, row: CatalogRow) -> None:
 def add_item(lib: Library, item_id: str, title_id: int, owner: str,
              home_machine: str | None) -> None:
     """Add a copy unless it is there."""
-    lib.run("INSERT OR IGNORE INTO items VALUES (?, ?, ?, ?)", item_id, title_id, owner,
-            home_machine)
+    lib.run("INSERT OR IGNORE INTO items (item_id, title_id, owner_isil, home_machine) "
+            "VALUES (?, ?, ?, ?)", item_id, title_id, owner, home_machine)
 
 
 def create_patron(lib: Library, spec: dict[str, Any]) -> Result:
@@ -48,10 +48,12 @@ def create_patron(lib: Library, spec: dict[str, Any]) -> Result:
         raise Refused("unknown_library", home)
     expires = spec.get("expires_on") or (lib.clock.today() + timedelta(DEFAULT_VALIDITY_DAYS))
     with lib.atomic():
-        lib.run("INSERT INTO patrons VALUES (?, ?, ?, ?, ?, ?, ?)", member, spec["name"], home,
+        lib.run("INSERT INTO patrons (member_number, name, home_isil, pin_hash, expires_on, "
+                "status, suspended_until, fees_owed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                member, spec["name"], home,
                 hash_pin(spec["pin"]) if spec.get("pin") else None, str(expires),
                 "blocked" if spec.get("blocked") else "active",
-                _opt_str(spec.get("suspended_until")))
+                _opt_str(spec.get("suspended_until")), spec.get("fees_owed") or 0)
         if spec.get("card_uid"):
             lib.run("INSERT INTO cards VALUES (?, ?)", patrons.normalize_uid(spec["card_uid"]),
                     member)
@@ -95,6 +97,13 @@ def return_elsewhere(lib: Library, item_id: str, at: datetime | None) -> Result:
     return item_report(lib, item_id)
 
 
+def set_loan_fee(lib: Library, item_id: str, amount: float) -> Result:
+    """The fee a SIP2 checkout of the copy asks the patron to acknowledge (0: none)."""
+    items.require(lib, item_id)
+    lib.run("UPDATE items SET loan_fee = ? WHERE item_id = ?", amount, item_id)
+    return item_report(lib, item_id)
+
+
 def patron_report(lib: Library, member_number: str) -> Result:
     """Everything the library knows of a patron."""
     row = patrons.require(lib, member_number)
@@ -104,6 +113,8 @@ def patron_report(lib: Library, member_number: str) -> Result:
         "status": row["status"],
         "pin": row["pin_hash"] is not None,
         "suspended_until": row["suspended_until"],
+        "fees_owed": row["fees_owed"],
+        "block_note": row["block_note"],
         "cards": [r["card_uid"] for r in lib.all(
             "SELECT card_uid FROM cards WHERE member_number = ? ORDER BY card_uid", member_number)],
         "checked_in": [r["isil"] for r in lib.all(
@@ -120,6 +131,7 @@ def item_report(lib: Library, item_id: str) -> Result:
     now = lib.now()
     return {
         **items.info(lib, item_id),
+        "loan_fee": items.require(lib, item_id)["loan_fee"],
         "loans": [_loan_report(lib, r, now) for r in lib.all(
             "SELECT * FROM loans WHERE item_id = ? ORDER BY loan_id", item_id)],
         "holds": [_hold_report(lib, r) for r in lib.all(
