@@ -153,9 +153,25 @@ def profile(request: pytest.FixtureRequest) -> str:
     return kind.removeprefix("sip2-")
 
 
-def standard(profile: str) -> bool:
-    """Whether the ACS under test sends only standard fields (no X extensions)."""
-    return profile in PROFILES
+# What only some library systems tell; the others are held to what the standard lets a
+# connector derive (docs/library.md, "Why the ACS said no").
+TELLS = {
+    "lookup_home": {"http", "sip2"},  # the home library with the patron's lookup (XH)
+    "home": {"http", "sip2", "evergreen"},  # ... with their status (XH, Evergreen's AQ)
+    "expiry": {"http", "sip2", "evergreen"},  # the card's expiry (XE, PA)
+    "suspension": {"http", "sip2"},  # suspended, until when (XU)
+    "book_details": {"http", "sip2"},  # authors and ISBN (XA, XI)
+    "conflict": {"http", "sip2"},  # why a no-block transaction was objected to (XR)
+    "hold_patron": {"http", "sip2"},  # whom a copy on the hold shelf waits for (XP)
+    "hold_queue": {"http", "sip2", "strict", "koha"},  # holds on a copy (CF)
+    "renewal_limit": {"http", "sip2"},  # a renewal refused for the limit (XR)
+    "not_on_loan": {"http", "sip2", "strict", "koha"},  # a return of a copy not on loan refused
+}
+
+
+def told(profile: str, what: str) -> bool:
+    """Whether the library system under test tells `what` (see TELLS)."""
+    return profile in TELLS[what]
 
 
 @pytest.fixture

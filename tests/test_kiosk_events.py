@@ -17,6 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from kiosk import actions, identify, patron
 from kiosk.config import load_config
+from kiosk.connectors import Reason, Refusal
 from kiosk.controller import SESSION_STATES, Controller
 from kiosk.inbox import EVENT_SOURCES, Source
 from kiosk.flows import Credential, CredentialKind, PinWait, RecoveryFlow, ReturnFlow, VendFlow
@@ -298,3 +299,25 @@ def test_offline_a_pin_the_library_asked_for_is_never_skipped():
     step = identify._identify_offline(Ctl(), wait.credential, wait)
     assert step.event is Event.PATRON_REFUSED
     assert step.payload["notice"] == {"code": "offline_pin_unavailable"}
+
+
+def test_offline_lending_the_library_forbids_is_refused():
+    class Status:
+        offline_lending = False
+
+    class Sync:
+        status = Status()
+
+    class Ctl:
+        cache = CacheSays()
+        sync = Sync()
+    step = identify._identify_offline(Ctl(), Credential(CredentialKind.CARD, "04A1B2C3"), None)
+    assert step.event is Event.PATRON_REFUSED
+    assert step.payload["notice"] == {"code": "offline_not_allowed"}
+
+
+def test_a_library_refusal_carries_the_library_s_own_words():
+    found = Refusal(Reason.PATRON_BLOCKED, message="Patron debarred")
+    step = identify._lookup_refused(found, Credential(CredentialKind.CARD, "04A1B2C3"), None)
+    assert step.payload["notice"] == {"code": "patron_blocked",
+                                      "library_message": "Patron debarred"}

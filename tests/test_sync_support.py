@@ -60,7 +60,7 @@ def connect(library: Any, tmp_path: Path) -> Iterator[Callable[..., LibraryThrea
     threads: list[LibraryThread] = []
 
     def factory(kind: str, **options: Any) -> LibraryThread:
-        connector = make_connector(kind, library.endpoint, tmp_path, **{**QUICK[kind], **options})
+        connector = make_connector(kind, library.endpoint, tmp_path, **{**QUICK[kind.split("-")[0]], **options})
         threads.append(LibraryThread(connector))
         return threads[-1]
 

@@ -76,12 +76,11 @@ class Sip2Connector(Sip2Transactions):
             return refused(Reason.UNKNOWN_PATRON, charged)
         held = self._patron_information(member_number, SUMMARY_HOLDS)
         facts = self._patron_facts_of(charged)
-        today = self._today()
+        now = self.acs_now(charged)
         reason = reason_of(charged.get(f.X_REASON)) or patron_reason(
-            facts, self.config.institution_id, today)
+            facts, self.config.institution_id, now.date())
         if reason is None and self._client.acs is not None and not self._client.acs.checkout_ok:
             reason = Reason.CHECKOUT_DISABLED
-        now = datetime.now(self._tz)
         patron = self._patron(charged)
         limit = charged.get(f.CHARGED_ITEMS_LIMIT)
         fees = charged.get(f.FEE_AMOUNT)

@@ -48,8 +48,9 @@ class Sip2Facts:
         """A time as the ACS reads it: its own zone, the zone field blank."""
         return format_local(when or datetime.now(self._tz), self._tz)
 
-    def _today(self) -> date:
-        return datetime.now(self._tz).date()
+    def acs_now(self, reply: Message) -> datetime:
+        """The ACS's time of an answer (its clock may not be ours), in its zone."""
+        return self._date(reply.fixed.get("transaction_date")) or datetime.now(self._tz)
 
     def _patron_information(self, ident: str, summary: str) -> Message:
         return self._send(self._request("63", {"language": "000", "summary": summary.ljust(10)},
@@ -108,7 +109,8 @@ class Sip2Facts:
         if patron is not None and reply.get(f.VALID_PATRON) == "N":
             return Reason.UNKNOWN_PATRON
         item = item or self.item_facts(item_id)
-        today, here, institution = self._today(), self.config.here, self.config.institution_id
+        now = self.acs_now(reply)
+        today, here, institution = now.date(), self.config.here, self.config.institution_id
         if request == "09":
             return checkin_refusal(item, here)
         if request.startswith("15"):
@@ -116,7 +118,7 @@ class Sip2Facts:
             return hold_refusal(request == "15+", facts, item, here, today, institution)
         facts = self.patron_facts(patron or "", SUMMARY_CHARGED)
         if request == "29":
-            return renewal_refusal(facts, item, datetime.now(self._tz), today, institution)
+            return renewal_refusal(facts, item, now, today, institution)
         return checkout_refusal(facts, item, here, patron or "", today, institution)
 
     @property

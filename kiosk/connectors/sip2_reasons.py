@@ -94,7 +94,7 @@ def checkout_refusal(patron: PatronFacts, item: ItemFacts, here: str, member: st
     standing = patron_reason(patron, institution, today)
     if standing is not None:
         return standing
-    if item.location is not None and item.location != here:
+    if item.location != here:
         return Reason.WRONG_LOCATION
     if item.status == f.CIRCULATION_ON_HOLD_SHELF and item.hold_patron != member:
         return Reason.HELD_FOR_OTHER  # with no hold patron named: theirs would have been lent
@@ -129,7 +129,7 @@ def checkin_refusal(item: ItemFacts, here: str) -> Reason:
     """Why a return was refused."""
     if not item.known:
         return Reason.UNKNOWN_ITEM
-    if item.location is not None and item.location != here:
+    if item.location != here:  # not said to belong here (AQ absent or another's)
         return Reason.WRONG_LOCATION
     if not item.on_loan:
         return Reason.NOT_ON_LOAN
@@ -150,7 +150,7 @@ def hold_refusal(placing: bool, patron: PatronFacts, item: ItemFacts, here: str,
         return Reason.HOLD_EXISTS
     if patron.status.ljust(14)[f.STATUS_HOLD_DENIED] == "Y":
         return patron_reason(patron, institution, today) or Reason.PATRON_BLOCKED
-    if item.location is not None and item.location != here:
+    if item.location != here:
         return Reason.WRONG_LOCATION
     if item.status == f.CIRCULATION_AVAILABLE:
         return Reason.ITEM_AVAILABLE

@@ -166,7 +166,7 @@ class Sip2Transactions(Sip2Facts):
             return int(late)
         if before is None or before.due_at is None:
             return 0
-        returned = (when or datetime.now(self.zone)).astimezone(self.zone).date()
+        returned = (when or self.acs_now(reply)).astimezone(self.zone).date()
         return max(0, (returned - before.due_at.astimezone(self.zone).date()).days)
 
     def place_hold(self, patron: str, item_id: str, transaction_id: UUID,
