@@ -121,3 +121,21 @@ def test_hangul_names_survive_every_profile(background_loop, tmp_path, encoding)
                 conn.close()
     finally:
         background_loop.run(running.sim.stop())
+
+
+def test_the_terminal_password_goes_with_every_request_when_configured(library, tmp_path):
+    library.admin.call("PUT", "/admin/sip2", {"profile": "strict", "terminal_password": "T-7"})
+    member = library.admin.patron()
+    without = make_connector("sip2", library.endpoint, tmp_path)
+    secret = tmp_path / "terminal"
+    secret.write_text("T-7\n")
+    with_it = make_connector("sip2", library.endpoint, tmp_path,
+                             terminal_password_file=str(secret))
+    try:
+        refused = without.checkout(member, item(1), tx())
+        assert isinstance(refused, Refusal) and "terminal password" in refused.message
+        assert library.admin.item(item(1))["loans"] == []
+        assert isinstance(with_it.checkout(member, item(1), tx()), LoanResult)
+    finally:
+        without.close()
+        with_it.close()
