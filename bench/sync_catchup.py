@@ -31,6 +31,7 @@ from kiosk.journal import (
 from kiosk.sync import Sync, SyncStatus
 from sim.collection import demo_collection
 from sim.library import DEMO_PATRONS, DEMO_TOKEN, LibrarySim
+from sim.library.sip2_profiles import DEFAULT_PROFILE
 
 TITLE = "Sync catch-up"
 EVENTS = 2000  # outbox events: a week offline at a busy machine (~140 loans and returns a day)
@@ -61,21 +62,24 @@ class Run:
 class Emulator:
     """A fresh library emulator on a background loop (as the simulator runs it)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, transport: str = "http",
+                 sip2_profile: str = DEFAULT_PROFILE) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.sim = LibrarySim(root / "library.sqlite", machine_id=MACHINE)
+        self.sim = LibrarySim(root / "library.sqlite", machine_id=MACHINE,
+                              sip2_profile=sip2_profile)
         self.sim.load_demo(demo_collection(BOOKS))
         self._run(self.sim.start())
         self.url = str(self.sim.endpoint()["url"])
+        self.transport = transport
         # A zero-latency fault on every kiosk-facing request: the emulator counts them.
-        self._admin("POST", "/admin/faults", {"transport": "http", "kind": "latency",
+        self._admin("POST", "/admin/faults", {"transport": transport, "kind": "latency",
                                               "seconds": 0})
 
     def requests_seen(self) -> int:
-        """Kiosk-facing HTTP requests so far."""
-        return self._admin("GET", "/admin/faults")["http"]["hits"]
+        """Kiosk-facing requests (HTTP, or SIP2 messages) so far."""
+        return self._admin("GET", "/admin/faults")[self.transport]["hits"]
 
     def close(self) -> None:
         """Stop the emulator and its loop."""
@@ -147,7 +151,7 @@ async def _catch_up(journal: Journal, library: Library, config: SyncConfig) -> f
     return seconds
 
 
-def measure(label: str, batch_size: int, root: Path) -> Run:
+def measure(label: str, batch_size: int, root: Path, events: int = EVENTS) -> Run:
     """Deliver a week's backlog to a fresh emulator with `batch_size` events per request."""
     root.mkdir()
     emulator = Emulator(root)
@@ -157,11 +161,11 @@ def measure(label: str, batch_size: int, root: Path) -> Run:
     library = Library(connector)
     try:
         with Journal.open(root / "journal.db", slot_count=BOOKS) as journal:
-            offline_week(journal, EVENTS, datetime.now(timezone.utc))
+            offline_week(journal, events, datetime.now(timezone.utc))
             before = emulator.requests_seen()
             config = SyncConfig(batch_size=batch_size)
             seconds = asyncio.run(_catch_up(journal, library, config))
-        return Run(label, batch_size, EVENTS, emulator.requests_seen() - before, seconds)
+        return Run(label, batch_size, events, emulator.requests_seen() - before, seconds)
     finally:
         library.close()
         emulator.close()
