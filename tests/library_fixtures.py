@@ -134,7 +134,8 @@ def make_connector(kind: str, endpoint: dict[str, Any], tmp_path: Path,
     login.write_text(f"{MACHINE}:{DEMO_TOKEN}\n")
     config = Sip2ConnectorConfig.from_mapping({
         "host": endpoint["sip2_host"], "port": endpoint["sip2_port"], "machine_id": MACHINE,
-        "institution_id": OWNER_ISIL, "credentials_file": str(login), **options})
+        "institution_id": OWNER_ISIL, "credentials_file": str(login),
+        "home_libraries": [OWNER_ISIL], **options})
     return Sip2Connector(config)
 
 

@@ -4,14 +4,18 @@ euc-kr."""
 
 from __future__ import annotations
 
+import dataclasses
 import select
+from datetime import timedelta
 
 import pytest
 from library_fixtures import (  # noqa: F401 - fixtures
     PROFILES, admin, background_loop, item, library, make_connector, start_library, tx,
 )
 
-from kiosk.connectors import LoanResult, Patron, PatronStatus, Reason, Refusal
+from kiosk.connectors import (
+    LibraryUnavailable, LoanResult, Patron, PatronStatus, Reason, Refusal,
+)
 
 SIP2_KINDS = ["sip2", *(f"sip2-{p}" for p in PROFILES)]
 
@@ -139,3 +143,56 @@ def test_the_terminal_password_goes_with_every_request_when_configured(library, 
     finally:
         without.close()
         with_it.close()
+
+
+def journal_event(kind, item_id, patron, at, **fields):
+    from kiosk.connectors import JournalEvent
+    return JournalEvent(tx(), kind, at, item_id, patron, "kiosk-1", **fields)
+
+
+@pytest.mark.parametrize("kind", SIP2_KINDS)
+def test_a_return_renewal_and_hold_whose_answers_were_lost_are_not_sent_again(
+        library, tmp_path, kind):
+    from kiosk.connectors import EventKind, Outcome
+    admin, member, holder = library.admin, library.admin.patron(), library.admin.patron()
+    first = make_connector(kind, library.endpoint, tmp_path)
+    now = first.info().now
+    loan = first.checkout(member, item(1), tx())
+    first.checkout(member, item(2), tx())
+    old_due = loan.due_at.date()
+    events = [
+        journal_event(EventKind.RENEW, item(2), member, now, due_on=old_due + timedelta(days=7),
+                      due_before=old_due),
+        journal_event(EventKind.HOLD_PLACED, item(2), holder, now),
+        journal_event(EventKind.CHECKIN, item(1), None, now)]
+    for event, code in zip(events, ("29", "15", "09")):
+        admin.fault("sip2", "drop_after", count=1, message=code)
+        with pytest.raises(LibraryUnavailable):
+            first.deliver_events([event])
+    first.close()
+    admin.call("DELETE", "/admin/faults")
+    again = make_connector(kind, library.endpoint, tmp_path)  # after a restart: no memory
+    try:
+        resent = [dataclasses.replace(e, resend=True) for e in events]
+        assert [r.outcome for r in again.deliver_events(resent)] == [Outcome.DUPLICATE] * 3
+    finally:
+        again.close()
+    assert [loan["renewals"] for loan in admin.item(item(2))["loans"]] == [1]
+    assert [h["state"] for h in admin.item(item(2))["holds"]] == ["waiting"]
+    assert [loan["returned_at"] is not None for loan in admin.item(item(1))["loans"]] == [True]
+
+
+def test_an_answer_that_makes_no_sense_holds_back_only_its_own_item(library, tmp_path):
+    from kiosk.connectors import EventKind, Outcome
+    conn = make_connector("sip2-strict", library.endpoint, tmp_path)
+    member = library.admin.patron()
+    try:
+        now = conn.info().now
+        conn.checkout(member, item(1), tx())
+        events = [journal_event(EventKind.CHECKIN, item(1), None, now),
+                  journal_event(EventKind.CHECKOUT, item(2), member, now)]
+        library.admin.fault("sip2", "nonsense", count=1, message="09")
+        results = conn.deliver_events(events)
+        assert [(r.event_id, r.outcome) for r in results] == [(events[1].id, Outcome.APPLIED)]
+    finally:
+        conn.close()

@@ -14,6 +14,7 @@ from kiosk.connectors.sip2_reasons import (
 )
 
 HOME, OTHER_LIBRARY, HERE = "111001", "111002", "kiosk-1"
+OURS = (HOME,)  # the home-library codes of this library's own members
 TODAY = date(2026, 12, 6)
 NOW = datetime(2026, 12, 6, 12, tzinfo=timezone.utc)
 
@@ -57,12 +58,32 @@ UNKNOWN_ITEM = ItemFacts("EM1", known=False)
     (patron(denied=True, home=None), Reason.PATRON_BLOCKED),
 ])
 def test_each_patron_block_is_told_apart_from_the_standard_flags(facts, reason):
-    assert patron_reason(facts, HOME, TODAY) is reason
+    assert patron_reason(facts, OURS, TODAY) is reason
+
+
+def test_federation_is_never_guessed_without_the_home_library_codes():
+    assert patron_reason(patron(denied=True, home=OTHER_LIBRARY), (), TODAY) is (
+        Reason.PATRON_BLOCKED)
+
+
+def test_fees_outrank_an_overdue_count_without_its_flag():
+    facts = patron(f.STATUS_EXCESSIVE_FEES, overdue_count=1)
+    assert patron_reason(facts, OURS, TODAY) is Reason.FEES_OWED
+
+
+@pytest.mark.parametrize(("status", "back"), [
+    (f.CIRCULATION_AVAILABLE, True), (f.CIRCULATION_ON_HOLD_SHELF, True),
+    (f.CIRCULATION_IN_TRANSIT, True), (f.CIRCULATION_CHARGED, False),
+    (f.CIRCULATION_LOST, False), (f.CIRCULATION_CLAIMED_RETURNED, False),
+    (f.CIRCULATION_MISSING, False),
+])
+def test_only_a_copy_back_on_the_shelf_counts_as_returned(status, back):
+    assert copy(status).back_in is back
 
 
 def test_a_lost_card_outranks_every_other_flag():
     facts = patron(f.STATUS_CARD_LOST, f.STATUS_TOO_MANY_OVERDUE, expires_on=TODAY)
-    assert patron_reason(facts, HOME, TODAY) is Reason.PATRON_BLOCKED
+    assert patron_reason(facts, OURS, TODAY) is Reason.PATRON_BLOCKED
 
 
 @pytest.mark.parametrize(("who", "what", "reason"), [
@@ -79,7 +100,7 @@ def test_a_lost_card_outranks_every_other_flag():
     (GOOD, copy(), Reason.UNSPECIFIED),
 ])
 def test_each_checkout_refusal_is_told_apart(who, what, reason):
-    assert checkout_refusal(who, what, HERE, "P1", TODAY, HOME) is reason
+    assert checkout_refusal(who, what, HERE, "P1", TODAY, OURS) is reason
 
 
 @pytest.mark.parametrize(("who", "what", "reason"), [
@@ -100,7 +121,7 @@ def test_each_checkout_refusal_is_told_apart(who, what, reason):
      Reason.UNSPECIFIED),
 ])
 def test_each_renewal_refusal_is_told_apart(who, what, reason):
-    assert renewal_refusal(who, what, NOW, TODAY, HOME) is reason
+    assert renewal_refusal(who, what, NOW, TODAY, OURS) is reason
 
 
 @pytest.mark.parametrize(("what", "reason"), [
@@ -127,7 +148,7 @@ def test_each_return_refusal_is_told_apart(what, reason):
      Reason.UNSPECIFIED),
 ])
 def test_each_hold_refusal_is_told_apart(placing, who, what, reason):
-    assert hold_refusal(placing, who, what, HERE, TODAY, HOME) is reason
+    assert hold_refusal(placing, who, what, HERE, TODAY, OURS) is reason
 
 
 @pytest.mark.parametrize(("valid", "password", "pin_given", "reason"), [

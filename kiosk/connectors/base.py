@@ -244,6 +244,7 @@ class JournalEvent:
     machine_id: str
     resend: bool = False  # an earlier send may have taken effect: ask before sending again
     due_on: date | None = None  # the due date the patron was given (checkout, renewal)
+    due_before: date | None = None  # a renewal: the loan's due date before it
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,10 @@ class Sip2ConnectorConfig:
     resend_attempts: int = 2  # at most; fewer when the ACS's 98 allows fewer retries
     timezone: str = "Asia/Seoul"  # the ACS's zone: dates are sent, and read, in it
     loan_limit: int = 2  # books at once from this machine when the ACS sends no limit (CB)
+    # The codes the ACS gives this library's own members as home library (AQ, PA's sibling):
+    # a denied member whose home is another library is then told not_checked_in. Unset: the
+    # connector never guesses federation from AQ (Evergreen sends branch short names there).
+    home_libraries: list[str] | None = None
 
     @property
     def here(self) -> str:
@@ -88,6 +92,10 @@ class Sip2ConnectorConfig:
         require_range("loan_limit", self.loan_limit, 1, 100)
         if self.location_code is not None:
             _require_name("location_code", self.location_code)
+        for code in self.home_libraries or ():
+            if not isinstance(code, str):
+                raise DriverConfigError("home_libraries must be a list of library codes")
+            _require_name("home_libraries", code)
         try:
             codecs.lookup(self.encoding)
             ZoneInfo(self.timezone)

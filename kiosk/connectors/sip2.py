@@ -78,7 +78,7 @@ class Sip2Connector(Sip2Transactions):
         facts = self._patron_facts_of(charged)
         now = self.acs_now(charged)
         reason = reason_of(charged.get(f.X_REASON)) or patron_reason(
-            facts, self.config.institution_id, now.date())
+            facts, self.home_libraries, now.date())
         if reason is None and self._client.acs is not None and not self._client.acs.checkout_ok:
             reason = Reason.CHECKOUT_DISABLED
         patron = self._patron(charged)
@@ -102,7 +102,12 @@ class Sip2Connector(Sip2Transactions):
 
     def _loan(self, item_id: str, now: datetime) -> Loan:
         item = self.item_info(item_id)
-        if isinstance(item, Refusal) or item.due_at is None:
+        if isinstance(item, Refusal):  # Evergreen lists titles unless told to list barcodes
+            raise LibraryProtocolError(
+                f"charged item {item_id!r} is unknown to the ACS: it must list item barcodes "
+                "in AU and AS (Evergreen: msg64_summary_datatype and msg64_hold_datatype "
+                "= barcode)")
+        if item.due_at is None:
             raise LibraryProtocolError(f"charged item {item_id} has no due date")
         return Loan(item_id=item_id, title=item.title, due_at=item.due_at,
                     overdue=now > item.due_at, here=item.home_machine == self.config.here)

@@ -58,8 +58,11 @@ class Sip2Client:
         self._lock = threading.Lock()
         self._last_exchange = time.monotonic()
         self._stop = threading.Event()
+        self._keeper: threading.Thread | None = None
         if config.keepalive > 0:
-            threading.Thread(target=self._keep_alive, name="sip2-keepalive", daemon=True).start()
+            self._keeper = threading.Thread(target=self._keep_alive, name="sip2-keepalive",
+                                            daemon=True)
+            self._keeper.start()
 
     def exchange(self, request: Message, *, repeatable: bool = True) -> Message:
         """The response to `request`, (re)connecting and logging in when needed.
@@ -69,6 +72,8 @@ class Sip2Client:
         (a read); a transaction's fate is then unknown and the caller must ask the ACS.
         """
         with self._lock:
+            if self._stop.is_set():
+                raise LibraryUnavailable("SIP2 connector closed")
             try:
                 self._ensure_connected()
                 try:
@@ -89,6 +94,8 @@ class Sip2Client:
         self._stop.set()
         with self._lock:
             self._disconnect()
+        if self._keeper is not None and self._keeper is not threading.current_thread():
+            self._keeper.join(5)
 
     def _ensure_connected(self) -> None:
         if self._sock is not None and self._closed_by_acs():
@@ -175,7 +182,10 @@ class Sip2Client:
                 continue
             self._last_exchange = time.monotonic()
             # An ACS answers a 97 with its own sequence number (Koha, Evergreen: the 97's).
-            return self._matching(reply, request.code, None if resent else sequence)
+            reply = self._matching(reply, request.code, None if resent else sequence)
+            if reply.code == "98":  # what the ACS allows now, whoever asked
+                self.acs = acs_status(reply)
+            return reply
         raise LibraryProtocolError("SIP2 answer still corrupt after resends")
 
     def _matching(self, reply: Message, request_code: str, sequence: int | None) -> Message:

@@ -33,7 +33,10 @@ class Sip2Facts:
         self._client = client
 
     def _send(self, request: Message) -> Message:
-        return self._client.exchange(request, repeatable=request.code not in TRANSACTIONS)
+        try:
+            return self._client.exchange(request, repeatable=request.code not in TRANSACTIONS)
+        except ValueError as exc:  # a value the ACS's charset cannot carry
+            raise LibraryProtocolError(str(exc)) from None
 
     def _request(self, code: str, fixed: dict[str, str],
                  fields: Sequence[tuple[str, str | None]]) -> Message:
@@ -110,16 +113,21 @@ class Sip2Facts:
             return Reason.UNKNOWN_PATRON
         item = item or self.item_facts(item_id)
         now = self.acs_now(reply)
-        today, here, institution = now.date(), self.config.here, self.config.institution_id
+        today, here, home = now.date(), self.config.here, self.home_libraries
         if request == "09":
             return checkin_refusal(item, here)
         if request.startswith("15"):
             facts = self.patron_facts(patron or "", SUMMARY_HOLDS, SUMMARY_UNAVAILABLE_HOLDS)
-            return hold_refusal(request == "15+", facts, item, here, today, institution)
+            return hold_refusal(request == "15+", facts, item, here, today, home)
         facts = self.patron_facts(patron or "", SUMMARY_CHARGED)
         if request == "29":
-            return renewal_refusal(facts, item, now, today, institution)
-        return checkout_refusal(facts, item, here, patron or "", today, institution)
+            return renewal_refusal(facts, item, now, today, home)
+        return checkout_refusal(facts, item, here, patron or "", today, home)
+
+    @property
+    def home_libraries(self) -> tuple[str, ...]:
+        """The home-library codes of this library's own members (config; may be empty)."""
+        return tuple(self.config.home_libraries or ())
 
     @property
     def zone(self) -> tzinfo:

@@ -7,12 +7,15 @@ the table.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from drivers.sip2 import layouts as f
 from kiosk.connectors.base import Reason
 
+_BACK_IN = (f.CIRCULATION_AVAILABLE, f.CIRCULATION_ON_HOLD_SHELF, f.CIRCULATION_RESHELVING,
+            f.CIRCULATION_IN_TRANSIT)
 _UNAVAILABLE = (f.CIRCULATION_ON_ORDER, f.CIRCULATION_IN_PROCESS, f.CIRCULATION_IN_TRANSIT,
                 f.CIRCULATION_CLAIMED_RETURNED, f.CIRCULATION_LOST, f.CIRCULATION_MISSING)
 
@@ -48,6 +51,12 @@ class ItemFacts:
         """Whether the library has the copy lent to someone."""
         return self.status in f.CIRCULATION_ON_LOAN
 
+    @property
+    def back_in(self) -> bool:
+        """Whether the library has the copy back (not lost, missing or claimed: those may be
+        charged still, and a return must still be sent)."""
+        return self.status in _BACK_IN
+
 
 def reason_of(code: str | None) -> Reason | None:
     """The reason of an XR field; an unknown code is UNSPECIFIED, no field is None."""
@@ -59,8 +68,12 @@ def reason_of(code: str | None) -> Reason | None:
         return Reason.UNSPECIFIED
 
 
-def patron_reason(patron: PatronFacts, institution: str, today: date) -> Reason | None:
-    """Why the patron may not borrow (None: they may), from the flags and the fields beside them."""
+def patron_reason(patron: PatronFacts, home: Collection[str], today: date) -> Reason | None:
+    """Why the patron may not borrow (None: they may), from the flags and the fields beside them.
+
+    `home`: the codes of this library's own members' home library (empty: never guess
+    federation from the home library an ACS sends).
+    """
     flags = patron.status.ljust(14)
     if flags[f.STATUS_CHARGE_DENIED] != "Y":
         return None
@@ -68,21 +81,23 @@ def patron_reason(patron: PatronFacts, institution: str, today: date) -> Reason 
         return Reason.PATRON_BLOCKED
     if patron.expires_on is not None and patron.expires_on < today:
         return Reason.CARD_EXPIRED
-    if flags[f.STATUS_TOO_MANY_OVERDUE] == "Y" or patron.overdue_count > 0:
+    if flags[f.STATUS_TOO_MANY_OVERDUE] == "Y":
         return Reason.OVERDUE
     if flags[f.STATUS_TOO_MANY_CHARGED] == "Y":
         return Reason.LIMIT_REACHED
     if "Y" in (flags[f.STATUS_EXCESSIVE_FINES], flags[f.STATUS_EXCESSIVE_FEES]):
         return Reason.FEES_OWED
+    if patron.overdue_count > 0:  # flag 6 is optional in Koha; the count is not
+        return Reason.OVERDUE
     if patron.blocked_until is not None:
         return Reason.SUSPENDED
-    if patron.home_library is not None and patron.home_library != institution:
+    if home and patron.home_library is not None and patron.home_library not in home:
         return Reason.NOT_CHECKED_IN  # a member of another library, not admitted here
     return Reason.PATRON_BLOCKED  # denied for a reason the standard does not name
 
 
 def checkout_refusal(patron: PatronFacts, item: ItemFacts, here: str, member: str,
-                     today: date, institution: str) -> Reason:
+                     today: date, home: Collection[str]) -> Reason:
     """Why a checkout was refused."""
     if not patron.known:
         return Reason.UNKNOWN_PATRON
@@ -91,7 +106,7 @@ def checkout_refusal(patron: PatronFacts, item: ItemFacts, here: str, member: st
     if item.on_loan:
         return Reason.ALREADY_ON_LOAN if item_listed(patron.charged, item) else (
             Reason.ITEM_NOT_AVAILABLE)
-    standing = patron_reason(patron, institution, today)
+    standing = patron_reason(patron, home, today)
     if standing is not None:
         return standing
     if item.location != here:
@@ -104,7 +119,7 @@ def checkout_refusal(patron: PatronFacts, item: ItemFacts, here: str, member: st
 
 
 def renewal_refusal(patron: PatronFacts, item: ItemFacts, now: datetime, today: date,
-                    institution: str) -> Reason:
+                    home: Collection[str]) -> Reason:
     """Why a renewal was refused."""
     if not patron.known:
         return Reason.UNKNOWN_PATRON
@@ -119,7 +134,7 @@ def renewal_refusal(patron: PatronFacts, item: ItemFacts, now: datetime, today: 
     if item.hold_queue > 0:
         return Reason.HELD_FOR_OTHER
     if patron.status.ljust(14)[f.STATUS_RENEWAL_DENIED] == "Y":
-        return patron_reason(patron, institution, today) or Reason.PATRON_BLOCKED
+        return patron_reason(patron, home, today) or Reason.PATRON_BLOCKED
     if patron.status.ljust(14)[f.STATUS_TOO_MANY_RENEWALS] == "Y":
         return Reason.RENEWAL_LIMIT
     return Reason.UNSPECIFIED
@@ -137,7 +152,7 @@ def checkin_refusal(item: ItemFacts, here: str) -> Reason:
 
 
 def hold_refusal(placing: bool, patron: PatronFacts, item: ItemFacts, here: str,
-                 today: date, institution: str) -> Reason:
+                 today: date, home: Collection[str]) -> Reason:
     """Why placing (or cancelling) a hold was refused."""
     if not patron.known:
         return Reason.UNKNOWN_PATRON
@@ -149,7 +164,7 @@ def hold_refusal(placing: bool, patron: PatronFacts, item: ItemFacts, here: str,
     if listed:
         return Reason.HOLD_EXISTS
     if patron.status.ljust(14)[f.STATUS_HOLD_DENIED] == "Y":
-        return patron_reason(patron, institution, today) or Reason.PATRON_BLOCKED
+        return patron_reason(patron, home, today) or Reason.PATRON_BLOCKED
     if item.location != here:
         return Reason.WRONG_LOCATION
     if item.status == f.CIRCULATION_AVAILABLE:

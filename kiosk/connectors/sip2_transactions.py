@@ -14,6 +14,7 @@ A refusal is REFUSED (not recorded at the library), never a conflict.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
@@ -30,6 +31,7 @@ from kiosk.connectors.sip2_facts import (
 )
 from kiosk.connectors.sip2_reasons import ItemFacts, reason_of
 
+log = logging.getLogger(__name__)
 Answer = LoanResult | ReturnResult | HoldResult | Refusal
 REMEMBERED = 10_000  # transaction ids kept (about a month of a busy machine's circulation)
 _END_OF_DAY = time(23, 59, 59)
@@ -68,13 +70,16 @@ class Sip2Transactions(Sip2Facts):
             lent = self.already_lent(patron, item_id)
             if lent is not None:  # sending would renew it (Koha, Evergreen)
                 return lent if again else Refusal(Reason.ALREADY_ON_LOAN)
+            # An offline loan happened: the book is with the patron, and the library must
+            # record it whatever fee it asks (Koha refuses an 11 with a fee and no BO Y).
+            acknowledged = fee_acknowledged or no_block
             reply = self._send(self._request("11", {
                 "renewal_policy": "N", "no_block": yn(no_block),
                 "transaction_date": self._time(when), "nb_due_date": self._due(due_on),
             }, [(f.PATRON_ID, patron), (f.ITEM_ID, item_id),
-                (f.FEE_ACKNOWLEDGED, "Y" if fee_acknowledged else None),
+                (f.FEE_ACKNOWLEDGED, "Y" if acknowledged else None),
                 (f.X_TRANSACTION_ID, str(transaction_id))]))
-            if not reply.flag("ok") and reply.get(f.FEE_AMOUNT) and not fee_acknowledged:
+            if not reply.flag("ok") and reply.get(f.FEE_AMOUNT) and not acknowledged:
                 return refused(Reason.FEE_REQUIRED, reply)
             return self._loan_result(reply, "11", patron, item_id)
         return self._once("checkout", transaction_id, item_id, resend, attempt)
@@ -90,10 +95,11 @@ class Sip2Transactions(Sip2Facts):
 
     def renew(self, patron: str, item_id: str, transaction_id: UUID,
               when: datetime | None = None, no_block: bool = False,
-              due_on: date | None = None, resend: bool = False) -> LoanResult | Refusal:
-        """Extend the loan once (no_block: renewed offline, to `due_on`)."""
+              due_on: date | None = None, resend: bool = False,
+              due_before: date | None = None) -> LoanResult | Refusal:
+        """Extend the loan once (no_block: renewed offline, to `due_on`, from `due_before`)."""
         def attempt(again: bool) -> Answer:
-            if again and due_on is not None and self._renewed_to(item_id, due_on):
+            if again and self._renewed(item_id, due_before, due_on):
                 return LoanResult(item_id=item_id, patron=patron, due_at=self._due_at(item_id),
                                   duplicate=True, conflict=None)
             reply = self._send(self._request("29", {
@@ -104,10 +110,14 @@ class Sip2Transactions(Sip2Facts):
             return self._loan_result(reply, "29", patron, item_id)
         return self._once("renew", transaction_id, item_id, resend, attempt)
 
-    def _renewed_to(self, item_id: str, due_on: date) -> bool:
+    def _renewed(self, item_id: str, due_before: date | None, due_on: date | None) -> bool:
+        """Whether the loan is already due later than before the renewal (the ACS may have
+        set another date than the kiosk told); without the old date, on the new one."""
         item = self.item_facts(item_id)
-        return item.on_loan and item.due_at is not None and (
-            item.due_at.astimezone(self.zone).date() >= due_on)
+        if not item.on_loan or item.due_at is None or (due_before or due_on) is None:
+            return False
+        due = item.due_at.astimezone(self.zone).date()
+        return due > due_before if due_before is not None else due >= due_on
 
     def _due_at(self, item_id: str) -> datetime:
         item = self.item_facts(item_id)
@@ -134,7 +144,7 @@ class Sip2Transactions(Sip2Facts):
         """Take the copy back (no_block: returned offline at `when`)."""
         def attempt(again: bool) -> Answer:
             before = self.item_facts(item_id) if sendable(item_id) else None
-            if again and before is not None and before.known and not before.on_loan:
+            if again and before is not None and before.known and before.back_in:
                 return ReturnResult(item_id, None, 0, False, duplicate=True, conflict=None)
             reply = self._send(self._request("09", {
                 "no_block": yn(no_block), "transaction_date": self._time(when),
@@ -223,11 +233,22 @@ class Sip2Transactions(Sip2Facts):
         return format_local(datetime.combine(due_on, _END_OF_DAY, tzinfo=self.zone), self.zone)
 
     def deliver_events(self, events: Sequence[JournalEvent]) -> tuple[EventResult, ...]:
-        """One result per event, in order; DeliveryInterrupted keeps those before a lost answer."""
+        """A result per event answered, in order.
+
+        An answer that makes no sense leaves that event (and the later ones of its item)
+        unanswered and the rest goes on; a lost connection raises DeliveryInterrupted with
+        the results before it.
+        """
         results: list[EventResult] = []
+        stuck: set[str] = set()
         for event in events:
+            if event.item_id in stuck:
+                continue
             try:
                 results.append(EventResult(event.id, *verdict(self._deliver(event))))
+            except LibraryProtocolError as exc:
+                log.error("SIP2 event %s of %s left for later: %s", event.id, event.item_id, exc)
+                stuck.add(event.item_id)
             except ConnectorError as exc:
                 raise DeliveryInterrupted(
                     f"delivery stopped at event {len(results) + 1} of {len(events)}: {exc}",
@@ -244,24 +265,26 @@ class Sip2Transactions(Sip2Facts):
             return self.checkin(e.item_id, e.id, e.occurred_at, no_block=True, resend=e.resend)
         if e.kind is EventKind.RENEW:
             return self.renew(patron, e.item_id, e.id, e.occurred_at, no_block=True,
-                              due_on=e.due_on, resend=e.resend)
+                              due_on=e.due_on, resend=e.resend, due_before=e.due_before)
         if e.kind is EventKind.HOLD_PLACED:
             return self.place_hold(patron, e.item_id, e.id, resend=e.resend)
         return self.cancel_hold(patron, e.item_id, e.id, resend=e.resend)
 
 
 def verdict(answer: Answer) -> tuple[Outcome, Reason | None]:
-    """APPLIED, DUPLICATE, CONFLICT (recorded with an objection) or REFUSED (not recorded)."""
+    """REFUSED (not recorded), CONFLICT (recorded with an objection, a repeat too), DUPLICATE
+    or APPLIED."""
     if isinstance(answer, Refusal):
         return Outcome.REFUSED, answer.reason
-    if answer.duplicate:
-        return Outcome.DUPLICATE, None
     conflict = getattr(answer, "conflict", None)
-    return (Outcome.CONFLICT, conflict) if conflict else (Outcome.APPLIED, None)
+    if conflict:
+        return Outcome.CONFLICT, conflict
+    return (Outcome.DUPLICATE if answer.duplicate else Outcome.APPLIED), None
 
 
 def _repeat(answer: Answer) -> Answer:
-    """What a repeated transaction id answers: the first answer, as a duplicate."""
+    """What a repeated transaction id answers: the first answer (its conflict kept), as a
+    duplicate."""
     if isinstance(answer, Refusal):
         return answer
     return dataclasses.replace(answer, duplicate=True)

@@ -120,6 +120,15 @@ class JournalReader:
         ).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
+    def due_before(self, item_id: str, seq: int) -> date | None:
+        """The due date a loan of `item_id` had before event `seq` (a renewal's old date)."""
+        row = self.db.execute(
+            """SELECT json_extract(payload, '$.due') FROM events
+               WHERE kind IN ('vend_taken', 'renewed') AND seq < ?
+               AND json_extract(payload, '$.item_id') = ? ORDER BY seq DESC LIMIT 1""",
+            (seq, item_id)).fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
     def events(self, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         """Stored events after `after_seq`, in order."""
         sql = "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"

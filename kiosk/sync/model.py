@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -64,8 +64,10 @@ class SyncConflict:
     refused: bool = False  # the library did not record it: a technician must act
 
 
-def library_event(event: Event, machine_id: str, resend: bool = False) -> JournalEvent:
-    """The connector's form of one outbox event; `resend` when it may have been sent before."""
+def library_event(event: Event, machine_id: str, resend: bool = False,
+                  due_before: date | None = None) -> JournalEvent:
+    """The connector's form of one outbox event; `resend` when it may have been sent before,
+    `due_before` a renewal's previous due date."""
     try:
         kind = KINDS[event.kind]
     except KeyError:
@@ -74,7 +76,7 @@ def library_event(event: Event, machine_id: str, resend: bool = False) -> Journa
     patron = getattr(payload, "patron_id", None)  # a return does not name its patron
     due_on = getattr(payload, "due", None)
     return JournalEvent(UUID(event.uuid), kind, event.at, payload.item_id, patron, machine_id,
-                        resend=resend, due_on=due_on)
+                        resend=resend, due_on=due_on, due_before=due_before)
 
 
 Verdict = tuple[str | None, bool]  # (conflict code, refused)

@@ -9,7 +9,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from kiosk.config import SyncConfig
@@ -154,7 +154,8 @@ class Sync:
 
     async def _deliver(self, batch: Sequence[Event]) -> None:
         sent_before = self.journal.mark_sending([e.uuid for e in batch])
-        events = [library_event(e, self.machine_id, e.uuid in sent_before) for e in batch]
+        events = [library_event(e, self.machine_id, e.uuid in sent_before, self._due_before(e))
+                  for e in batch]
         try:
             results = await self.library.call("deliver_events", events)
         except DeliveryInterrupted as exc:  # what was answered before the break counts
@@ -218,6 +219,12 @@ class Sync:
     def _conflict_count(self) -> int:
         sql = "SELECT COUNT(*) FROM outbox WHERE conflict IS NOT NULL"
         return self.journal.db.execute(sql).fetchone()[0]
+
+    def _due_before(self, event: Event) -> date | None:
+        """A renewal's previous due date (the connector checks a resend against it)."""
+        if event.kind is not JournalKind.RENEWED:
+            return None
+        return self.journal.due_before(event.payload.item_id, event.seq)
 
     def _refused_count(self) -> int:
         sql = "SELECT COUNT(*) FROM outbox WHERE refused = 1"
