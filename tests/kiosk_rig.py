@@ -205,15 +205,35 @@ class KioskRig:
         return response.json() if response.content else None
 
 
+SIP2_LIBRARY = """\
+[library]
+kind = "sip2"
+institution_id = "111001"
+credentials_file = "sip2-login"
+home_libraries = ["111001"]
+timeout = 2.0
+"""
+
+
 def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = true",
              pickup_timeout: float = 10.0, stock: bool = True,
-             library_deadline: float = 10.0) -> KioskRig:
-    """Write a config pointing at `sim`, start the controller, stock it from the loading list."""
+             library_deadline: float = 10.0, library: str = "http") -> KioskRig:
+    """Write a config pointing at `sim`, start the controller, stock it from the loading list.
+
+    `library`: "http", or "sip2-<profile>" for SIP2 to the emulator's ACS in that profile.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "token").write_text(DEMO_TOKEN)
     config = directory / "kiosk.toml"
     text = CONFIG.format(endpoints=sim.state_dir / "endpoints.json", policy=policy,
                          pickup_timeout=pickup_timeout)
+    if library.startswith("sip2-"):
+        (directory / "sip2-login").write_text(f"kiosk-1:{DEMO_TOKEN}\n")
+        text = text.replace('[library]\nkind = "http"\ncredentials_file = "token"\n'
+                            'read_timeout = 2.0\nretries = 1\n', SIP2_LIBRARY)
+        requests.put(f"{sim.endpoints['library']['url']}/admin/sip2",
+                     json={"profile": library.removeprefix("sip2-")}, timeout=10
+                     ).raise_for_status()
     config.write_text(text.replace("idle_timeout = 120.0\n", "idle_timeout = 120.0\n"
                                    f"library_deadline = {library_deadline}\n"))
     rig = KioskRig(sim=sim, directory=directory, config_path=config)

@@ -94,6 +94,18 @@ def test_v1_events_owed_to_the_library_enter_the_outbox_once(tmp_path: Path) -> 
     assert rows == [(V1_EVENT, "B1", None)]
 
 
+def test_an_event_tried_before_the_refusals_migration_is_asked_about_before_a_resend(
+        tmp_path: Path) -> None:
+    db = _db(tmp_path / "j.db")
+    migrate(db, target=4)  # before outbox_refusals: attempts counted failed sends only
+    _seed_loan(db)
+    db.execute("UPDATE outbox SET attempts = 1")
+    db.commit()
+    db.close()
+    with Journal.open(tmp_path / "j.db", slot_count=SLOT_COUNT) as journal:
+        assert journal.mark_sending([V1_EVENT]) == {V1_EVENT}  # it may have taken effect
+
+
 def test_a_failed_migration_leaves_the_old_version(tmp_path: Path) -> None:
     db = _db(tmp_path / "j.db")
     migrate(db, target=1)

@@ -106,3 +106,15 @@ def test_sync_learns_whether_the_library_allows_offline_lending(journal, connect
 
     # Koha's and Evergreen's example configurations say offline N in their 98.
     assert asyncio.run(scenario()) is (kind not in ("sip2-koha", "sip2-evergreen"))
+
+
+def test_the_library_s_word_on_offline_lending_outlives_a_restart(journal, connect):
+    async def learn() -> None:
+        sync = make_sync(journal, connect("sip2-koha"))
+        async with running(sync):
+            await until(lambda: sync._policy_known, "the 98 read")
+
+    assert make_sync(journal, connect("sip2-koha")).status.offline_lending is True  # unknown
+    asyncio.run(learn())
+    restarted = make_sync(journal, connect("sip2-koha"))  # the library not asked yet
+    assert restarted.status.offline_lending is False

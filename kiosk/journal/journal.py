@@ -123,6 +123,14 @@ class Journal(JournalReader):
             raise ValueError("the journal's clock must return an aware datetime")
         return now.astimezone(timezone.utc)
 
+    def note_library_policy(self, key: str, value: str) -> None:
+        """Keep what the library last said it allows (e.g. offline_lending = yes/no)."""
+        with self.db.atomic():
+            self.db.execute(
+                """INSERT INTO library_policy (key, value, noted_at) VALUES (?, ?, ?)
+                   ON CONFLICT(key) DO UPDATE SET value = excluded.value,
+                   noted_at = excluded.noted_at""", (key, value, self._now().isoformat()))
+
     def mark_sending(self, uuids: Iterable[str]) -> set[str]:
         """Note that these events go to the library now; return those that went before."""
         sent_before = set()

@@ -120,6 +120,11 @@ class JournalReader:
         ).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
+    def library_policy(self, key: str) -> str | None:
+        """What the library last said of `key` (None: never said)."""
+        row = self.db.execute("SELECT value FROM library_policy WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
     def due_before(self, item_id: str, seq: int) -> date | None:
         """The due date a loan of `item_id` had before event `seq` (a renewal's old date)."""
         row = self.db.execute(

@@ -122,8 +122,18 @@ OUTBOX_REFUSALS = Migration(
     ),
 )
 
+# What the library system last said it allows (SIP2 98: offline lending), kept across
+# restarts so a kiosk that boots while the library is down still honours it.
+LIBRARY_POLICY = Migration(
+    "library_policy",
+    (
+        """CREATE TABLE library_policy (
+            key TEXT PRIMARY KEY, value TEXT NOT NULL, noted_at TEXT NOT NULL)""",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
-    CORE, OUTBOX, HOLDS_AND_PATRONS, PSEUDONYMOUS_PATRONS, OUTBOX_REFUSALS,
+    CORE, OUTBOX, HOLDS_AND_PATRONS, PSEUDONYMOUS_PATRONS, OUTBOX_REFUSALS, LIBRARY_POLICY,
 )
 LATEST = len(MIGRATIONS)
 

@@ -25,6 +25,7 @@ from kiosk.sync.model import (
 
 log = logging.getLogger(__name__)
 UNREACHABLE = (SyncError.UNAVAILABLE, SyncError.TIMEOUT)
+OFFLINE_LENDING = "offline_lending"  # library_policy key: "yes" or "no"
 _CONFLICTS = """SELECT events.*, outbox.conflict, outbox.refused FROM outbox JOIN events USING (uuid)
                 WHERE outbox.conflict IS NOT NULL ORDER BY outbox.seq"""
 
@@ -59,7 +60,8 @@ class Sync:
         self._random = rng or random.Random()
         self._online = True
         self._verified = False  # the library has answered at least once
-        self._offline_lending = True  # the library's last word on lending while unreachable
+        # The library's last word on lending while unreachable, kept across restarts.
+        self._offline_lending = journal.library_policy(OFFLINE_LENDING) != "no"
         self._policy_known = False  # asked since the library was last reachable
         self._failures = 0  # consecutive failed attempts of any kind
         self._unreachable = 0  # consecutive attempts that could not reach the library
@@ -147,9 +149,11 @@ class Sync:
     async def _probe(self) -> None:
         """Ask the library who it is and what it allows (SIP2: its 98)."""
         info = await self.library.call("info")
-        if self._offline_lending != info.offline_ok:
+        said = "yes" if info.offline_ok else "no"
+        if self.journal.library_policy(OFFLINE_LENDING) != said:
             log.warning("the library %s lending while it cannot be reached",
                         "allows" if info.offline_ok else "forbids")
+            self.journal.note_library_policy(OFFLINE_LENDING, said)
         self._offline_lending, self._policy_known = info.offline_ok, True
 
     async def _deliver(self, batch: Sequence[Event]) -> None:
