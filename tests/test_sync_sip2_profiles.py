@@ -118,3 +118,20 @@ def test_the_library_s_word_on_offline_lending_outlives_a_restart(journal, conne
     asyncio.run(learn())
     restarted = make_sync(journal, connect("sip2-koha"))  # the library not asked yet
     assert restarted.status.offline_lending is False
+
+
+@pytest.mark.parametrize("kind", ["http", *SIP2_KINDS])
+def test_a_renewal_in_the_outbox_reaches_the_library_once(journal, admin, connect, kind):
+    from test_sync_support import DUE
+    from kiosk.journal import Renewed
+    lend(journal, item(1), KIM)
+    journal.append(Renewed(item_id=item(1), patron_id=KIM, due=DUE))
+
+    async def scenario() -> None:
+        sync = make_sync(journal, connect(kind))
+        async with running(sync):
+            await until(lambda: drained(sync), "the loan and its renewal delivered")
+        assert sync.status.conflicts == 0
+
+    asyncio.run(scenario())
+    assert renewals(admin, item(1)) == [1]
