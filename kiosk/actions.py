@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from kiosk import identify, recovery, returning, startup, vending
+from kiosk import identify, recovery, renewal, returning, startup, vending
 from kiosk.machine import KioskState
 from kiosk.steps import Fault, Step
 
@@ -36,6 +36,7 @@ ACTIONS: dict[KioskState, Action] = {
                                                                       "credential")),
     KioskState.CHECKING_PIN: lambda ctl, p: identify.check_pin(
         ctl, need(ctl.flows.pin_wait, "PIN wait"), need(p.get("pin"), "PIN")),
+    KioskState.RENEWING: lambda ctl, p: renewal.ask(ctl, need(ctl.flows.renewal, "renewal")),
     KioskState.PREFETCHING: lambda ctl, p: vending.prefetch(ctl, need(ctl.flows.session, "session")),
     KioskState.FETCHING: lambda ctl, p: vending.fetch(ctl, need(ctl.flows.session, "session")),
     KioskState.VERIFYING: lambda ctl, p: vending.verify(ctl, need(ctl.flows.vend, "vend")),

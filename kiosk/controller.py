@@ -34,6 +34,7 @@ from kiosk.config import KioskConfig
 from kiosk.connectors import LibraryUnavailable
 from kiosk.devices import Devices, Library
 from kiosk.flows import Credential, CredentialKind, Flows
+from kiosk.hold_timer import HoldTimer
 from kiosk.inbox import (
     REQUEST_REFUSALS,
     External,
@@ -87,6 +88,7 @@ class Controller:
         self._task: asyncio.Task | None = None
         self._generation = 0  # of the current state's action
         self._idle_timer: asyncio.TimerHandle | None = None
+        self.hold_timer = HoldTimer(self)
 
     # -- life cycle ---------------------------------------------------------
     async def open(self) -> None:
@@ -430,13 +432,14 @@ class Controller:
         }
 
     def publish(self) -> None:
-        """Send the current snapshot to every screen."""
+        """Send the current snapshot to every screen (and re-arm the hold timer: holds change
+        with the state)."""
         self.screens.publish(self.snapshot())
+        self.hold_timer.arm()
 
     async def _watch_hours(self) -> None:
         while True:
             await asyncio.sleep(HOURS_CHECK_SECONDS)
-            self.post(Query(patron.expire_holds, ()))
             self.post(External(Event.HOURS_CHANGED, Source.TIMER))
 
 

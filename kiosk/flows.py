@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 from drivers.carousel import CommandRecord
@@ -36,6 +37,16 @@ class PinWait:
     credential: Credential
     tries: int = 0
     pin: str | None = None
+
+
+@dataclass
+class RenewalFlow:
+    """One renewal asked of the library: the loan, and the transaction id it is sent under."""
+
+    item_id: str
+    member: str
+    transaction_id: str
+    due_before: date  # the loan's due date before this renewal
 
 
 @dataclass
@@ -74,13 +85,14 @@ class Flows:
     vend: VendFlow | None = None
     ret: ReturnFlow | None = None
     recovery: RecoveryFlow | None = None
+    renewal: RenewalFlow | None = None
 
     def take(self, payload: dict) -> None:
         """Keep the flow objects a step carries (a step starts or replaces a flow)."""
-        for name in ("session", "pin_wait", "vend", "ret", "recovery"):
+        for name in ("session", "pin_wait", "vend", "ret", "recovery", "renewal"):
             if name in payload:
                 setattr(self, name, payload[name])
 
     def end_patron_flows(self) -> None:
         """The patron has gone: no session, no PIN wait."""
-        self.session, self.pin_wait = None, None
+        self.session, self.pin_wait, self.renewal = None, None, None

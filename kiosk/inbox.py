@@ -34,7 +34,8 @@ EVENT_SOURCES: dict[Event, Source] = {
     **{event: Source.REQUEST for event in (
         Event.PIN_ENTERED, Event.CART_ADD, Event.CART_REMOVE, Event.CART_CONFIRMED,
         Event.LOANS_ASKED, Event.RENEW, Event.HOLD, Event.SESSION_ENDED, Event.RETURN_REQUESTED,
-        Event.PREFETCH_STARTED, Event.MAINTENANCE_STARTED, Event.MAINTENANCE_ENDED, Event.RESET,
+        Event.PREFETCH_STARTED, Event.RENEWAL_ASKED, Event.MAINTENANCE_STARTED,
+        Event.MAINTENANCE_ENDED, Event.RESET,
         Event.STOCK)},
 }
 

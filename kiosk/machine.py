@@ -22,6 +22,7 @@ class KioskState(StrEnum):
     IDENTIFYING = "identifying"  # the library is asked who the patron is
     PIN_ENTRY = "pin_entry"
     CHECKING_PIN = "checking_pin"  # the library is asked whether the PIN is right
+    RENEWING = "renewing"  # the library is asked for a renewal
     BROWSING = "browsing"
     PREFETCHING = "prefetching"  # browsing, while the first chosen book is fetched
     FETCHING = "fetching"
@@ -70,6 +71,7 @@ class KioskMachine(StateMachine):
     identifying = _state(KioskState.IDENTIFYING)
     pin_entry = _state(KioskState.PIN_ENTRY)
     checking_pin = _state(KioskState.CHECKING_PIN)
+    renewing = _state(KioskState.RENEWING)
     browsing = _state(KioskState.BROWSING)
     prefetching = _state(KioskState.PREFETCHING)
     fetching = _state(KioskState.FETCHING)
@@ -111,6 +113,9 @@ class KioskMachine(StateMachine):
     cart_remove = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
     loans_asked = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
     renew = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
+    renewal_asked = browsing.to(renewing)
+    renewal_answered = (renewing.to(browsing, cond="session_open")
+                        | renewing.to(ready, cond="is_open") | renewing.to(closed))
     hold = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
     cart_confirmed = (browsing.to(verifying, cond="use_prefetched")
                       | browsing.to(retracting, cond="drop_prefetched")
@@ -121,6 +126,8 @@ class KioskMachine(StateMachine):
                      | checking_pin.to(ready, cond="is_open") | checking_pin.to(closed)
                      | browsing.to(retracting, cond="drop_prefetched")
                      | browsing.to(ready, cond="is_open") | browsing.to(closed)
+                     # the session ends once the library has answered a renewal
+                     | renewing.to.itself(internal=True)
                      # mid-vend the session ends after the book at hand
                      | prefetching.to.itself(internal=True) | fetching.to.itself(internal=True)
                      | verifying.to.itself(internal=True) | presenting.to.itself(internal=True)
@@ -180,7 +187,7 @@ class KioskMachine(StateMachine):
     # faults and the technician: a device's own report (PLC rebooted, hung, faulted,
     # unreachable, interlocked) is ignored while starting and homing (their actions see it),
     # in maintenance (a technician is there) and out of service; an action's fault is not
-    _working = (recovering, ready, closed, identifying, pin_entry, checking_pin, browsing,
+    _working = (recovering, ready, closed, identifying, pin_entry, checking_pin, renewing, browsing,
                 prefetching, fetching, verifying, presenting, awaiting_take, closing_pickup,
                 retracting, opening_return, awaiting_insert, closing_return, identifying_return,
                 shelving, handing_back, diverting)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from drivers.carousel import CarouselJammed, CarouselRejected, Command, Result
 from kiosk.journal import (
+    JournalRefused,
     MoveFailure,
     Payload,
     RetractFailed,
@@ -46,10 +47,17 @@ class Move:
     failed: Callable[[MoveFailure], Payload]
 
 
+class MoveNotStarted(JournalRefused):
+    """The journal refused to start the move: nothing was written and nothing moved."""
+
+
 async def journaled_move(ctl: "Controller", move: Move) -> Result:
     """Journal, run and settle one move; a rejection or a jam is journaled, then raised."""
     seq = await ctl.mech.reserve_seq()
-    ctl.journal.append(move.started(seq))
+    try:
+        ctl.journal.append(move.started(seq))
+    except JournalRefused as refused:
+        raise MoveNotStarted(refused.code, refused.detail) from None
     crash_point(f"{move.name}.before_{move.verb}")
     try:
         result = await ctl.mech.run(move.command, move.slot or 0, seq=seq)

@@ -7,10 +7,15 @@ library, and returns a Reply: the answer for the screen and the event that follo
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from kiosk import planner, policy
-from kiosk.journal import HoldCancelled, HoldEnd, HoldPlaced, Place, Renewed, utc_now
+from kiosk.journal import (
+    Hold, HoldCancelled, HoldEnd, HoldPlaced, HoldReleased, Place, utc_now,
+)
+from kiosk.flows import RenewalFlow
 from kiosk.session import Prefetch, Session
 from kiosk.steps import Event, Refused, Reply
 
@@ -24,7 +29,7 @@ def shelf(ctl: "Controller", query: str = "") -> list[dict]:
     """Books in the machine a patron may take now (holds shown only to their patron)."""
     session = ctl.flows.session
     member = session.member if session else None
-    holds = [policy.HoldFacts(h.item_id, h.patron_id, h.ready_at) for h in ctl.journal.active_holds()]
+    holds = [hold_facts(h) for h in ctl.journal.active_holds()]
     on_shelf = ctl.journal.items(Place.SLOT)
     visible = set(policy.visible_items([i.item_id for i in on_shelf], holds, member, utc_now(),
                                        ctl.config.policy))
@@ -140,21 +145,19 @@ def my_loans(ctl: "Controller", payload: dict) -> Reply:
 
 
 def renew(ctl: "Controller", payload: dict) -> Reply:
-    """One renewal, unless someone holds the title or the loan is overdue."""
+    """Ask the library for one renewal (the renewing state asks it); offline: refused, as the
+    kiosk's rules say, since only the library knows who else waits for the book."""
     session, item_id = _session(ctl), payload["item_id"]
     loan = ctl.journal.open_loan(item_id)
     if loan is None or loan.patron_id != session.member:
         raise Refused("not_your_loan")
-    hold = ctl.journal.active_hold(item_id)
-    facts = policy.LoanFacts(due=loan.due, renewals=loan.renewals,
-                             held_by_other=hold is not None and hold.patron_id != session.member)
-    member_facts = policy.PatronFacts(member=True, loans_here=len(ctl.journal.open_loans(session.member)))
-    decision = policy.may_renew(facts, member_facts, utc_now(), ctl.config.policy, ctl.offline)
-    if decision.refusal is not None:
-        raise Refused(decision.refusal.value)
-    ctl.journal.append(Renewed(item_id=item_id, patron_id=session.member, due=decision.new_due))
-    ctl.kick_sync()
-    return Reply({"item_id": item_id, "due": decision.new_due.isoformat()})
+    if ctl.offline:
+        raise Refused(policy.PolicyRefusal.LIBRARY_UNREACHABLE.value)
+    if ctl.journal.owes_library(item_id):
+        raise Refused("not_synced_yet")  # the library does not know this loan yet
+    flow = RenewalFlow(item_id=item_id, member=session.member,
+                       transaction_id=str(uuid.uuid4()), due_before=loan.due)
+    return Reply({"item_id": item_id, "asked": True}, Event.RENEWAL_ASKED, {"renewal": flow})
 
 
 def place_hold(ctl: "Controller", payload: dict) -> Reply:
@@ -177,15 +180,36 @@ def place_hold(ctl: "Controller", payload: dict) -> Reply:
     return Reply({"item_id": item_id})
 
 
+def hold_facts(hold: Hold) -> policy.HoldFacts:
+    """What the policy needs of a journal hold."""
+    return policy.HoldFacts(hold.item_id, hold.patron_id, hold.ready_at, hold.expires_at)
+
+
+def expire_hold(ctl: "Controller", hold: Hold) -> None:
+    """End a ready hold past its last moment. A hold the library reported ends at the library
+    by its own rule (the journal notes it); one placed here is cancelled there too."""
+    if hold.source == "library":
+        ctl.journal.append(HoldReleased(item_id=hold.item_id, patron_id=hold.patron_id))
+        return
+    ctl.journal.append(HoldCancelled(item_id=hold.item_id, patron_id=hold.patron_id,
+                                     reason=HoldEnd.EXPIRED))
+    ctl.kick_sync()
+
+
 def expire_holds(ctl: "Controller") -> None:
-    """A ready hold not collected within its days ends; the library is told through the outbox."""
+    """Every ready hold past its last moment ends now; then the timer is set for the next."""
     now = utc_now()
     for hold in ctl.journal.active_holds():
-        facts = policy.HoldFacts(hold.item_id, hold.patron_id, hold.ready_at)
-        if policy.hold_expired(facts, now, ctl.config.policy):
-            ctl.journal.append(HoldCancelled(item_id=hold.item_id, patron_id=hold.patron_id,
-                                             reason=HoldEnd.EXPIRED))
-            ctl.kick_sync()
+        if policy.hold_expired(hold_facts(hold), now, ctl.config.policy):
+            expire_hold(ctl, hold)
+    ctl.hold_timer.arm()
+
+
+def next_hold_expiry(ctl: "Controller") -> datetime | None:
+    """The earliest last moment of a ready hold (None: no ready hold)."""
+    ends = [policy.hold_expires_at(hold_facts(h), ctl.config.policy)
+            for h in ctl.journal.active_holds()]
+    return min((e for e in ends if e is not None), default=None)
 
 
 def _session(ctl: "Controller") -> Session:

@@ -99,6 +99,9 @@ def _parse_day(text: str) -> date:
         raise DriverConfigError(f"holiday {text!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
+END_OF_DAY = time(23, 59, 59)  # a due date or a hold lasts until this second of its day
+
+
 class PolicyRefusal(StrEnum):
     """Why the policy says no (values shared with the journal's ReturnRejection)."""
 
@@ -112,7 +115,7 @@ class PolicyRefusal(StrEnum):
     NOT_SEEN_RECENTLY = "not_seen_recently"
     LIBRARY_UNREACHABLE = "library_unreachable"
     RENEWAL_LIMIT = "renewal_limit"
-    HELD_BY_OTHER = "held_by_other"
+    HELD_FOR_OTHER = "held_for_other"  # the library's name too
     NOT_FROM_THIS_MACHINE = "not_from_this_machine"
     NOT_ON_LOAN = "not_on_loan"
     ITEM_AVAILABLE = "item_available"
@@ -140,7 +143,7 @@ class LoanFacts:
 
     due: date
     renewals: int
-    held_by_other: bool = False
+    held_for_other: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ class HoldFacts:
     item_id: str
     patron_id: str
     ready_at: datetime | None  # when the item reached a shelf here
+    expires_at: datetime | None = None  # the library's own pickup deadline, when it gave one
 
 
 @dataclass(frozen=True)
@@ -336,8 +340,8 @@ def _renew_refusal(
         return standing
     if loan.renewals >= config.max_renewals:
         return PolicyRefusal.RENEWAL_LIMIT
-    if loan.held_by_other:
-        return PolicyRefusal.HELD_BY_OTHER
+    if loan.held_for_other:
+        return PolicyRefusal.HELD_FOR_OTHER
     return None
 
 
@@ -352,14 +356,22 @@ def may_return(item: ReturnFacts, now: datetime, config: PolicyConfig) -> Return
 
 
 def hold_expires_at(hold: HoldFacts, config: PolicyConfig) -> datetime | None:
-    """When a ready hold lapses (None: the item has not reached a shelf yet)."""
-    return None if hold.ready_at is None else hold.ready_at + timedelta(days=config.hold_days)
+    """The last moment a ready hold is kept: the library's deadline when it gave one, else
+    the end of the hold_days-th day after the book reached the shelf, in the library's zone
+    (the library's rule). None: the book has not reached a shelf yet."""
+    if hold.ready_at is None:
+        return None
+    if hold.expires_at is not None:
+        return hold.expires_at
+    zone = config.zone
+    last_day = hold.ready_at.astimezone(zone).date() + timedelta(days=config.hold_days)
+    return datetime.combine(last_day, END_OF_DAY, tzinfo=zone)
 
 
 def hold_expired(hold: HoldFacts, now: datetime, config: PolicyConfig) -> bool:
-    """True once a ready hold has been kept its days without its patron borrowing."""
+    """True once the last moment of a ready hold has passed."""
     expires = hold_expires_at(hold, config)
-    return expires is not None and now >= expires
+    return expires is not None and now > expires
 
 
 def visible_items(

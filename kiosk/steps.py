@@ -32,6 +32,8 @@ class Event(StrEnum):
     CART_CONFIRMED = "cart_confirmed"
     LOANS_ASKED = "loans_asked"
     RENEW = "renew"
+    RENEWAL_ASKED = "renewal_asked"  # the library is asked (online)
+    RENEWAL_ANSWERED = "renewal_answered"
     HOLD = "hold"
     SESSION_ENDED = "session_ended"
     # prefetch and vend

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from drivers.carousel import Command, Lamp, Result
 from drivers.rfid import AFI_ON_LOAN, AFI_SECURED, Antenna
-from kiosk import moves, policy
+from kiosk import moves, patron, policy
 from kiosk.flows import VendFlow
 from kiosk.journal import (
     AuditFlagged,
@@ -23,6 +24,8 @@ from kiosk.steps import Event, Fault, Step
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
+
+log = logging.getLogger(__name__)
 
 
 async def fetch(ctl: "Controller", session: Session) -> Step:
@@ -53,17 +56,36 @@ async def prefetch(ctl: "Controller", session: Session) -> Step:
 
 
 async def _fetch_item(ctl: "Controller", session: Session, item_id: str) -> VendFlow | None:
-    """A journaled FETCH: the vend, or None when the book is not there; anything else faults."""
+    """A journaled FETCH: the vend, or None when the book is not there or not the patron's to
+    take (held for someone else, just shelved back...): the patron is told, nothing moves."""
     item = ctl.journal.item(item_id)
     if item is None or item.place is not Place.SLOT or item.slot is None:
         return None
+    if not _free_for(ctl, item_id, session.member):
+        return None
     move = moves.fetch(item_id, item.slot, session.member, session.session_id)
-    result = await moves.journaled_move(ctl, move)
+    try:
+        result = await moves.journaled_move(ctl, move)
+    except moves.MoveNotStarted as refused:  # a patron's choice never faults the machine
+        log.info("vend of %s not started: %s", item_id, refused)
+        return None
     if result is Result.OK:
         return VendFlow(item_id=item_id, slot=item.slot)
     if result is Result.SLOT_EMPTY:
         return None
     raise Fault("fetch_failed", result.name.lower())
+
+
+def _free_for(ctl: "Controller", item_id: str, member: str) -> bool:
+    """Whether the book may go to this patron now: no live hold of someone else on it (a hold
+    past its last moment ends here, as the hold timer would end it a moment later)."""
+    hold = ctl.journal.active_hold(item_id)
+    if hold is None or hold.patron_id == member:
+        return True
+    if policy.hold_expired(patron.hold_facts(hold), utc_now(), ctl.config.policy):
+        patron.expire_hold(ctl, hold)
+        return True
+    return False
 
 
 async def verify(ctl: "Controller", vend: VendFlow) -> Step:

@@ -51,6 +51,8 @@ SAMPLES: dict[EventKind, ev.Payload] = {
         ev.Renewed("B1", "P1", date(2030, 1, 8)),
         ev.HoldPlaced("B1", "P1"),
         ev.HoldCancelled("B1", "P1", enums.HoldEnd.EXPIRED),
+        ev.HoldReported("B1", "P1", datetime(2030, 1, 4, 14, 59, 59, tzinfo=timezone.utc)),
+        ev.HoldReleased("B1", "P1"),
         ev.PatronVerified("P1", False),
     ]
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, settings
@@ -257,6 +257,10 @@ _BUILDERS = {
     "hold_cancelled": lambda j: st.builds(
         ev.HoldCancelled, _item(j), st.sampled_from(PATRONS),
         st.sampled_from([enums.HoldEnd.CANCELLED, enums.HoldEnd.EXPIRED])),
+    "hold_reported": lambda j: st.builds(
+        ev.HoldReported, _item(j), st.sampled_from(PATRONS),
+        st.none() | st.just(datetime(2030, 1, 4, 14, 59, 59, tzinfo=timezone.utc))),
+    "hold_released": lambda j: st.builds(ev.HoldReleased, _item(j), st.sampled_from(PATRONS)),
     "patron_verified": lambda j: st.builds(ev.PatronVerified, st.sampled_from(PATRONS),
                                            st.booleans()),
 }

@@ -126,7 +126,7 @@ CORRUPTIONS = {
         "VALUES ('I', 'store', 'moving', NULL, 1, 't')",
     "hold on an item no longer in the collection":
         "DELETE FROM slots WHERE slot = 0; UPDATE items SET place = 'removed', slot = NULL "
-        "WHERE item_id = 'B1'; INSERT INTO holds VALUES ('H', 'B1', 'P', 't', NULL, NULL, NULL)",
+        "WHERE item_id = 'B1'; INSERT INTO holds VALUES ('H', 'B1', 'P', 't', NULL, NULL, NULL, NULL, 'machine')",
 }
 
 

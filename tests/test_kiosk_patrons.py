@@ -121,12 +121,20 @@ def test_a_patron_at_the_limit_still_sees_loans_and_renews(kiosk):
     assert sorted(loan["item_id"] for loan in loans) == sorted([first, second])
     wait_for(lambda: kiosk.control("status")["sync"]["backlog"] == 0, 30, message="sync")
     due_at_library = library_due(kiosk, first)
-    renewed = kiosk.api("/api/renew", {"item_id": first})["result"]
+    assert kiosk.api("/api/renew", {"item_id": first})["result"] == {
+        "item_id": first, "asked": True}  # the library is asked; its answer is the notice
+    renewed = kiosk.wait_state(lambda s: s["state"] == "browsing" and s["notice"])["notice"]
+    assert (renewed["code"], renewed["item_id"]) == ("renewed", first)
     assert renewed["due"] > next(l["due"] for l in loans if l["item_id"] == first)
-    wait_for(lambda: kiosk.control("status")["sync"]["backlog"] == 0, 30, message="sync")
     assert library_due(kiosk, first) != due_at_library  # the library has the new date
     assert library_due(kiosk, first).startswith(renewed["due"])
-    assert kiosk.api("/api/renew", {"item_id": first}, expect=409)["refusal"] == "renewal_limit"
+    assert kiosk.control("status")["sync"]["backlog"] == 0  # recorded there: nothing owed
+    assert next(l["due"] for l in kiosk.api_get("/api/loans")["result"]
+                if l["item_id"] == first) == renewed["due"]
+    kiosk.api("/api/renew", {"item_id": first})
+    refused = kiosk.wait_state(lambda s: s["state"] == "browsing"
+                               and s["notice"]["code"] != "renewed")["notice"]
+    assert (refused["code"], refused["item_id"]) == ("renewal_limit", first)
     assert kiosk.api("/api/cart/add", {"item_id": kiosk.books()[0]["item_id"]},
                      expect=409)["refusal"] == "limit_reached"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -122,7 +122,7 @@ def test_one_renewal_of_seven_days() -> None:
     [
         (LoanFacts(TODAY - timedelta(days=1), 0), MEMBER, False, PolicyRefusal.OVERDUE),
         (LOAN, PatronFacts(member=True, overdue_count=1), False, PolicyRefusal.OVERDUE),
-        (LoanFacts(LOAN.due, 0, held_by_other=True), MEMBER, False, PolicyRefusal.HELD_BY_OTHER),
+        (LoanFacts(LOAN.due, 0, held_for_other=True), MEMBER, False, PolicyRefusal.HELD_FOR_OTHER),
         (LOAN, PatronFacts(member=True, suspended_until=TODAY), False, PolicyRefusal.SUSPENDED),
         (LOAN, PatronFacts(member=True, expired=True), False, PolicyRefusal.MEMBERSHIP_EXPIRED),
         (LOAN, MEMBER, True, PolicyRefusal.LIBRARY_UNREACHABLE),
@@ -160,12 +160,22 @@ def test_a_hold_hides_its_item_from_everyone_but_its_patron() -> None:
     assert visible_items(shelf, [READY], None, NOON, CONFIG) == ["B0", "B2"]
 
 
-def test_a_hold_lapses_after_its_days() -> None:
-    expires = hold_expires_at(READY, CONFIG)
-    assert expires == NOON + timedelta(days=CONFIG.hold_days)
-    assert not hold_expired(READY, expires - timedelta(seconds=1), CONFIG)
-    assert hold_expired(READY, expires, CONFIG)
-    assert visible_items(["B1"], [READY], "P2", expires, CONFIG) == ["B1"]
+def test_a_hold_is_kept_to_the_end_of_its_last_day_in_the_library_zone() -> None:
+    expires = hold_expires_at(READY, CONFIG)  # ready at noon on the 6th: kept through the 9th
+    last_day = NOON.date() + timedelta(days=CONFIG.hold_days)
+    assert expires == datetime.combine(last_day, time(23, 59, 59), tzinfo=NOON.tzinfo)
+    assert not hold_expired(READY, expires, CONFIG)
+    assert hold_expired(READY, expires + timedelta(seconds=1), CONFIG)
+    assert visible_items(["B1"], [READY], "P2", expires, CONFIG) == []
+    assert visible_items(["B1"], [READY], "P2", expires + timedelta(seconds=1),
+                         CONFIG) == ["B1"]
+
+
+def test_the_library_s_own_deadline_wins() -> None:
+    deadline = NOON + timedelta(hours=5)
+    told = HoldFacts("B1", "P1", ready_at=NOON, expires_at=deadline)
+    assert hold_expires_at(told, CONFIG) == deadline
+    assert hold_expired(told, deadline + timedelta(seconds=1), CONFIG)
 
 
 def test_a_hold_not_yet_ready_never_lapses_and_still_hides() -> None:

@@ -22,6 +22,8 @@ from kiosk.journal.events import (
     EventKind,
     HoldCancelled,
     HoldPlaced,
+    HoldReleased,
+    HoldReported,
     ItemLocated,
     ItemStocked,
     ItemUnstocked,

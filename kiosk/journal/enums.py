@@ -100,6 +100,8 @@ class HoldEnd(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     FULFILLED = "fulfilled"  # its patron borrowed the item
+    RELEASED = "released"  # the library no longer holds it (expired, cancelled or lent there)
+    REPLACED = "replaced"  # the library says the copy is held for someone else now
 
 
 class Refusal(StrEnum):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -48,6 +48,8 @@ class EventKind(StrEnum):
     RENEWED = "renewed"
     HOLD_PLACED = "hold_placed"
     HOLD_CANCELLED = "hold_cancelled"
+    HOLD_REPORTED = "hold_reported"
+    HOLD_RELEASED = "hold_released"
     PATRON_VERIFIED = "patron_verified"
 
 
@@ -341,6 +343,26 @@ class HoldCancelled(Payload):
     def check(self) -> None:
         if self.reason is HoldEnd.FULFILLED:
             raise PayloadError("HoldCancelled.reason fulfilled is recorded by vend_taken")
+
+
+@dataclass(frozen=True)
+class HoldReported(Payload):
+    """The library holds this item for a patron (placed anywhere); `expires_at`: its pickup
+    deadline when the library gives one."""
+
+    kind = EventKind.HOLD_REPORTED
+    item_id: str
+    patron_id: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HoldReleased(Payload):
+    """The library no longer holds this item for the patron (it expired or ended there)."""
+
+    kind = EventKind.HOLD_RELEASED
+    item_id: str
+    patron_id: str
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,24 @@ class Journal(JournalReader):
         with self.db.atomic():
             return [self._append_one(payload) for payload in payloads]
 
+    def append_acknowledged(self, payload: Payload, event_id: str) -> Event:
+        """Store an outbox event the library already recorded (online, under `event_id` as its
+        transaction id): it is delivered, never sent again. Refused while an earlier event of
+        its item is still owed to the library."""
+        _check_payload(payload)
+        with self.db.atomic():
+            event = self._append_one(payload, event_id)
+            row = self._outbox_row(event_id)
+            self._require_in_order(row)
+            now = self._now().isoformat()
+            self.db["outbox"].update(event_id, {"delivered_at": now, "first_sent_at": now})
+        return event
+
+    def owes_library(self, item_id: str) -> bool:
+        """Whether an event of this item still waits to be delivered."""
+        return self.db.execute("SELECT 1 FROM outbox WHERE item_id = ? AND delivered_at IS NULL"
+                               " LIMIT 1", (item_id,)).fetchone() is not None
+
     def restore(self, events: Iterable[Event]) -> None:
         """Append stored events again, same uuid and time (rebuilds derived tables; all or none)."""
         with self.db.atomic():

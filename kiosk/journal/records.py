@@ -103,6 +103,8 @@ class Hold:
     ready_at: datetime | None
     ended_at: datetime | None
     end_reason: HoldEnd | None
+    expires_at: datetime | None = None  # the library's pickup deadline, when it gave one
+    source: str = "machine"  # "machine": placed at this screen; "library": reported by it
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kiosk.journal import events as ev
-from kiosk.journal.enums import Outcome, Place, Refusal
+from kiosk.journal.enums import HoldEnd, Outcome, Place, Refusal
 from kiosk.journal.rules import (
     Change,
     Context,
@@ -140,6 +140,33 @@ def hold_cancelled(p: ev.HoldCancelled, ctx: Context) -> list[Change]:
     if hold.patron_id != p.patron_id:
         raise refuse(Refusal.WRONG_PATRON, f"the hold on {p.item_id!r} is another patron's")
     ended = {"ended_at": ctx.at.isoformat(), "end_reason": p.reason.value}
+    return [Patch("holds", hold.hold_id, ended)]
+
+
+def hold_reported(p: ev.HoldReported, ctx: Context) -> list[Change]:
+    """The library holds the item for a patron: the journal's hold follows it."""
+    item = known_item(ctx, p.item_id)
+    expires = p.expires_at.isoformat() if p.expires_at else None
+    hold = ctx.state.active_hold(p.item_id)
+    if hold is not None and hold.patron_id == p.patron_id:
+        return [Patch("holds", hold.hold_id, {"expires_at": expires})]
+    changes: list[Change] = []
+    if hold is not None:  # the library's word wins: someone else is first in line now
+        ended = {"ended_at": ctx.at.isoformat(), "end_reason": HoldEnd.REPLACED.value}
+        changes.append(Patch("holds", hold.hold_id, ended))
+    on_shelf = item.place is Place.SLOT and ctx.state.open_intent_for(p.item_id) is None
+    row = {"hold_id": ctx.uuid, "item_id": p.item_id, "patron_id": p.patron_id,
+           "placed_at": ctx.at.isoformat(), "ready_at": ctx.at.isoformat() if on_shelf else None,
+           "expires_at": expires, "source": "library"}
+    return [*changes, Put("holds", row)]
+
+
+def hold_released(p: ev.HoldReleased, ctx: Context) -> list[Change]:
+    """The library no longer holds the item for the patron."""
+    hold = ctx.state.active_hold(p.item_id)
+    if hold is None or hold.patron_id != p.patron_id:
+        raise refuse(Refusal.NO_HOLD, f"item {p.item_id!r} has no hold for that patron")
+    ended = {"ended_at": ctx.at.isoformat(), "end_reason": HoldEnd.RELEASED.value}
     return [Patch("holds", hold.hold_id, ended)]
 
 

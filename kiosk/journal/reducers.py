@@ -41,6 +41,8 @@ REDUCERS: dict[EventKind, Reducer] = {
     EventKind.RENEWED: stock.renewed,
     EventKind.HOLD_PLACED: stock.hold_placed,
     EventKind.HOLD_CANCELLED: stock.hold_cancelled,
+    EventKind.HOLD_REPORTED: stock.hold_reported,
+    EventKind.HOLD_RELEASED: stock.hold_released,
     EventKind.PATRON_VERIFIED: stock.patron_verified,
 }
 

@@ -132,8 +132,18 @@ LIBRARY_POLICY = Migration(
     ),
 )
 
+# Holds the library reports (placed anywhere) with the library's own pickup deadline.
+LIBRARY_HOLDS = Migration(
+    "library_holds",
+    (
+        "ALTER TABLE holds ADD COLUMN expires_at TEXT",
+        "ALTER TABLE holds ADD COLUMN source TEXT NOT NULL DEFAULT 'machine'",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     CORE, OUTBOX, HOLDS_AND_PATRONS, PSEUDONYMOUS_PATRONS, OUTBOX_REFUSALS, LIBRARY_POLICY,
+    LIBRARY_HOLDS,
 )
 LATEST = len(MIGRATIONS)
 

@@ -63,6 +63,12 @@ class SyncConflict:
     reason: Reason
     refused: bool = False  # the library did not record it: a technician must act
 
+    @property
+    def todo(self) -> str:
+        """What the technician does: record it at the library by hand (refused), or review
+        the patron's account there (recorded with an objection)."""
+        return "record_at_library" if self.refused else "review_at_library"
+
 
 def library_event(event: Event, machine_id: str, resend: bool = False,
                   due_before: date | None = None) -> JournalEvent:
@@ -80,6 +86,19 @@ def library_event(event: Event, machine_id: str, resend: bool = False,
 
 
 Verdict = tuple[str | None, bool]  # (conflict code, refused)
+
+# Answers that mean the library no longer needs the event: settled quietly (and logged),
+# never shown to a technician as a conflict.
+NEEDLESS: frozenset[tuple[EventKind, Reason]] = frozenset({
+    (EventKind.HOLD_CANCELLED, Reason.HOLD_NOT_FOUND),  # it had expired or ended there already
+    (EventKind.HOLD_PLACED, Reason.HOLD_EXISTS),  # it was placed there already
+})
+
+
+def needless(kind: JournalKind, result: EventResult) -> bool:
+    """Whether the library's objection only says the event was not needed any more."""
+    library_kind = KINDS.get(kind)
+    return result.reason is not None and (library_kind, result.reason) in NEEDLESS
 
 
 def conflict_code(result: EventResult) -> str | None:
@@ -106,7 +125,10 @@ def settle(batch: Sequence[Event],
             held_items.add(item_id)
             unanswered.append(event.uuid)
             continue
-        verdict = (conflict_code(result), result.outcome is Outcome.REFUSED)
+        if needless(event.kind, result):
+            verdict: Verdict = (None, False)
+        else:
+            verdict = (conflict_code(result), result.outcome is Outcome.REFUSED)
         if runs and runs[-1][1] == verdict:
             runs[-1][0].append(event.uuid)
         else:

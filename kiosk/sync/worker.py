@@ -20,7 +20,8 @@ from kiosk.journal import EventKind as JournalKind
 from kiosk.machine_key import KEY_FILE, MachineKey
 from kiosk.policy import PolicyConfig
 from kiosk.sync.model import (
-    SyncConflict, SyncError, SyncStatus, backoff_delay, error_kind, library_event, settle,
+    SyncConflict, SyncError, SyncStatus, backoff_delay, error_kind, library_event, needless,
+    settle,
 )
 
 log = logging.getLogger(__name__)
@@ -182,8 +183,12 @@ class Sync:
         if runs:
             self._last_delivery_at = self._clock()
             self.anonymise()
+        kinds = {e.uuid: e.kind for e in batch}
         for result in results:
-            if result.outcome is Outcome.CONFLICT:
+            if needless(kinds.get(str(result.event_id)), result):
+                log.info("library did not need event %s any more (%s): settled",
+                         result.event_id, result.reason)
+            elif result.outcome is Outcome.CONFLICT:
                 log.warning("library conflict on event %s: %s", result.event_id, result.reason)
             elif result.outcome is Outcome.REFUSED:
                 log.error("library refused event %s (%s): not recorded there, a technician "
