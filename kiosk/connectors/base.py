@@ -220,6 +220,7 @@ class ReturnResult:
     conflict: Reason | None
     alert: str | None = None  # SIP2 CV alert type when the library raised one
     hold_patron: str | None = None  # for whom the copy is now held, when the library says
+    hold_expires_at: datetime | None = None  # until when that hold waits, when it says
 
 
 @dataclass(frozen=True)
