@@ -167,6 +167,9 @@ TELLS = {
     "hold_queue": {"http", "sip2", "strict", "koha"},  # holds on a copy (CF)
     "renewal_limit": {"http", "sip2"},  # a renewal refused for the limit (XR)
     "not_on_loan": {"http", "sip2", "strict", "koha"},  # a return of a copy not on loan refused
+    "return_hold": {"http", "sip2", "koha", "evergreen"},  # whom a return made a hold for (CY/XP)
+    "return_hold_expiry": {"http", "sip2"},  # ... and until when it waits (XW)
+    "offline_mark": {"http", "sip2"},  # a loan or renewal done offline is marked so (XO)
 }
 
 

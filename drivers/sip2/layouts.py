@@ -116,6 +116,8 @@ X_AUTHORS = "XA"  # item: authors
 X_ISBN = "XI"  # item: ISBN-13
 X_HOLD_PATRON = "XP"  # item waiting on the hold shelf: for whom
 X_LATE_DAYS = "XL"  # checkin response: whole days the return was late
+X_HOLD_EXPIRES = "XW"  # checkin response: until when the hold it made ready waits (timestamp)
+X_OFFLINE = "XO"  # checkout / renew request: Y when the kiosk did it while offline
 
 # Circulation status values of message 18.
 CIRCULATION_OTHER = "01"

@@ -169,6 +169,20 @@ class PatronStatus:
 
 
 @dataclass(frozen=True)
+class LibraryHold:
+    """A hold the library keeps on a copy of this machine: the first in line for it.
+
+    `ready`: the copy waits at this machine for the patron until `expires_at` (the library's
+    own expiry); not ready: the copy is out and the patron is next when it comes back.
+    """
+
+    item_id: str
+    patron: str
+    ready: bool
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
 class ItemInfo:
     """A copy: its catalogue data, owner, home machine and circulation status."""
 
@@ -206,6 +220,7 @@ class ReturnResult:
     conflict: Reason | None
     alert: str | None = None  # SIP2 CV alert type when the library raised one
     hold_patron: str | None = None  # for whom the copy is now held, when the library says
+    hold_expires_at: datetime | None = None  # until when that hold waits, when it says
 
 
 @dataclass(frozen=True)
@@ -243,6 +258,7 @@ class JournalEvent:
     patron: str | None
     machine_id: str
     resend: bool = False  # an earlier send may have taken effect: ask before sending again
+    offline: bool = False  # it happened while the library could not be reached
     due_on: date | None = None  # the due date the patron was given (checkout, renewal)
     due_before: date | None = None  # a renewal: the loan's due date before it
 
@@ -254,6 +270,7 @@ class EventResult:
     event_id: UUID
     outcome: Outcome
     reason: Reason | None
+    hold: LibraryHold | None = None  # a return: the hold it made ready, when the library says
 
 
 @runtime_checkable
@@ -300,6 +317,12 @@ class LibraryConnector(Protocol):
 
     def holds_for_pickup(self, item_ids: Sequence[str]) -> tuple[PickupHold, ...]:
         """Holds ready at this machine on the given copies (the machine's contents)."""
+
+    def holds_here(self) -> tuple[LibraryHold, ...] | None:
+        """Every hold on this machine's copies, first in line per copy, placed anywhere.
+
+        None when the protocol offers no such list (SIP2): holds then arrive with returns.
+        """
 
     def catalogue(self, item_ids: Sequence[str]) -> tuple[ItemInfo, ...]:
         """Catalogue data of the given copies, in order; unknown copies are left out."""

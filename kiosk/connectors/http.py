@@ -16,7 +16,7 @@ from urllib3.util.retry import Retry
 
 from kiosk.connectors import wire
 from kiosk.connectors.base import (
-    EventResult, HoldResult, ItemInfo, JournalEvent, LibraryAuthError, LibraryInfo,
+    EventResult, HoldResult, ItemInfo, JournalEvent, LibraryAuthError, LibraryHold, LibraryInfo,
     LibraryProtocolError, LibraryTimeout, LibraryUnavailable, LoanResult, Patron, PatronStatus,
     PickupHold, Refusal, ReturnResult,
 )
@@ -91,6 +91,10 @@ class HttpConnector:
         wanted = set(item_ids)
         holds = self._get("/holds", wire.pickup_holds, refusals=False)
         return tuple(h for h in holds if h.item_id in wanted)
+
+    def holds_here(self) -> tuple[LibraryHold, ...]:
+        """Every hold on this machine's copies, first in line per copy (GET /holds?state=all)."""
+        return self._get("/holds?state=all", wire.library_holds, refusals=False)
 
     def catalogue(self, item_ids: Sequence[str]) -> tuple[ItemInfo, ...]:
         by_id = {i.item_id: i for i in self._get("/catalogue", wire.items, refusals=False)}

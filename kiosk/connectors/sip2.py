@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from drivers.sip2 import Message
 from drivers.sip2 import layouts as f
 from kiosk.connectors.base import (
-    ItemInfo, ItemStatus, LibraryInfo,
+    ItemInfo, ItemStatus, LibraryHold, LibraryInfo,
     LibraryProtocolError, Loan, Patron, PatronStatus, PickupHold, Reason, Refusal,
 )
 from kiosk.connectors.config import Sip2ConnectorConfig, read_login, read_secret
@@ -145,6 +145,12 @@ class Sip2Connector(Sip2Transactions):
     def holds_for_pickup(self, item_ids: Sequence[str]) -> tuple[PickupHold, ...]:
         holds = (self._pickup_hold(i, self._item_reply(i)) for i in filter(sendable, item_ids))
         return tuple(h for h in holds if h is not None)
+
+    def holds_here(self) -> tuple[LibraryHold, ...] | None:
+        """None: SIP2 has no message that lists a machine's holds (15 places, 63 lists one
+        patron's, 17 names only the patron a copy on the shelf waits for); they come with
+        returns (the 10's CY/XP, EventResult.hold)."""
+        return None
 
     def catalogue(self, item_ids: Sequence[str]) -> tuple[ItemInfo, ...]:
         infos = (self.item_info(i) for i in item_ids)

@@ -24,7 +24,7 @@ from drivers.sip2 import Message, format_local
 from drivers.sip2 import layouts as f
 from kiosk.connectors.base import (
     ConnectorError, DeliveryInterrupted, EventKind, EventResult, HoldResult, JournalEvent,
-    LibraryProtocolError, LoanResult, Outcome, Reason, Refusal, ReturnResult,
+    LibraryHold, LibraryProtocolError, LoanResult, Outcome, Reason, Refusal, ReturnResult,
 )
 from kiosk.connectors.sip2_facts import (
     SUMMARY_CHARGED, SUMMARY_HOLDS, SUMMARY_UNAVAILABLE_HOLDS, Sip2Facts, refused, sendable, yn,
@@ -64,8 +64,8 @@ class Sip2Transactions(Sip2Facts):
     def checkout(self, patron: str, item_id: str, transaction_id: UUID,
                  when: datetime | None = None, no_block: bool = False,
                  fee_acknowledged: bool = False, due_on: date | None = None,
-                 resend: bool = False) -> LoanResult | Refusal:
-        """Lend the copy (no_block: it was lent offline, due `due_on`)."""
+                 resend: bool = False, offline: bool = False) -> LoanResult | Refusal:
+        """Lend the copy (no_block: replayed, due `due_on`; offline: lent offline, XO Y)."""
         def attempt(again: bool) -> Answer:
             lent = self.already_lent(patron, item_id)
             if lent is not None:  # sending would renew it (Koha, Evergreen)
@@ -78,7 +78,7 @@ class Sip2Transactions(Sip2Facts):
                 "transaction_date": self._time(when), "nb_due_date": self._due(due_on),
             }, [(f.PATRON_ID, patron), (f.ITEM_ID, item_id),
                 (f.FEE_ACKNOWLEDGED, "Y" if acknowledged else None),
-                (f.X_TRANSACTION_ID, str(transaction_id))]))
+                (f.X_TRANSACTION_ID, str(transaction_id)), (f.X_OFFLINE, _y(offline))]))
             if not reply.flag("ok") and reply.get(f.FEE_AMOUNT) and not acknowledged:
                 return refused(Reason.FEE_REQUIRED, reply)
             return self._loan_result(reply, "11", patron, item_id)
@@ -96,8 +96,9 @@ class Sip2Transactions(Sip2Facts):
     def renew(self, patron: str, item_id: str, transaction_id: UUID,
               when: datetime | None = None, no_block: bool = False,
               due_on: date | None = None, resend: bool = False,
-              due_before: date | None = None) -> LoanResult | Refusal:
-        """Extend the loan once (no_block: renewed offline, to `due_on`, from `due_before`)."""
+              due_before: date | None = None, offline: bool = False) -> LoanResult | Refusal:
+        """Extend the loan once (no_block: replayed, to `due_on`, from `due_before`;
+        offline: renewed offline, XO Y)."""
         def attempt(again: bool) -> Answer:
             if again and self._renewed(item_id, due_before, due_on):
                 return LoanResult(item_id=item_id, patron=patron, due_at=self._due_at(item_id),
@@ -106,7 +107,7 @@ class Sip2Transactions(Sip2Facts):
                 "third_party_allowed": "N", "no_block": yn(no_block),
                 "transaction_date": self._time(when), "nb_due_date": self._due(due_on),
             }, [(f.PATRON_ID, patron), (f.ITEM_ID, item_id),
-                (f.X_TRANSACTION_ID, str(transaction_id))]))
+                (f.X_TRANSACTION_ID, str(transaction_id)), (f.X_OFFLINE, _y(offline))]))
             return self._loan_result(reply, "29", patron, item_id)
         return self._once("renew", transaction_id, item_id, resend, attempt)
 
@@ -165,7 +166,9 @@ class Sip2Transactions(Sip2Facts):
             late_days=self._late_days(reply, before, when),
             hold_waiting=alert in f.ALERT_HOLDS if alert else reply.flag("alert"),
             duplicate=reply.get(f.X_DUPLICATE) == "Y", conflict=reason_of(reply.get(f.X_REASON)),
-            alert=alert, hold_patron=reply.get(f.HOLD_PATRON_ID) or None)
+            alert=alert,
+            hold_patron=reply.get(f.X_HOLD_PATRON) or reply.get(f.HOLD_PATRON_ID) or None,
+            hold_expires_at=self._date(reply.get(f.X_HOLD_EXPIRES)))
 
     def _late_days(self, reply: Message, before: ItemFacts | None, when: datetime | None) -> int:
         """XL when sent, else whole days from the due day to the return day."""
@@ -245,7 +248,8 @@ class Sip2Transactions(Sip2Facts):
             if event.item_id in stuck:
                 continue
             try:
-                results.append(EventResult(event.id, *verdict(self._deliver(event))))
+                answer = self._deliver(event)
+                results.append(EventResult(event.id, *verdict(answer), ready_hold(answer)))
             except LibraryProtocolError as exc:
                 log.error("SIP2 event %s of %s left for later: %s", event.id, event.item_id, exc)
                 stuck.add(event.item_id)
@@ -260,12 +264,13 @@ class Sip2Transactions(Sip2Facts):
         patron = e.patron or ""
         if e.kind is EventKind.CHECKOUT:
             return self.checkout(patron, e.item_id, e.id, e.occurred_at, no_block=True,
-                                 due_on=e.due_on, resend=e.resend)
+                                 due_on=e.due_on, resend=e.resend, offline=e.offline)
         if e.kind is EventKind.CHECKIN:
             return self.checkin(e.item_id, e.id, e.occurred_at, no_block=True, resend=e.resend)
         if e.kind is EventKind.RENEW:
             return self.renew(patron, e.item_id, e.id, e.occurred_at, no_block=True,
-                              due_on=e.due_on, resend=e.resend, due_before=e.due_before)
+                              due_on=e.due_on, resend=e.resend, due_before=e.due_before,
+                              offline=e.offline)
         if e.kind is EventKind.HOLD_PLACED:
             return self.place_hold(patron, e.item_id, e.id, resend=e.resend)
         return self.cancel_hold(patron, e.item_id, e.id, resend=e.resend)
@@ -280,6 +285,21 @@ def verdict(answer: Answer) -> tuple[Outcome, Reason | None]:
     if conflict:
         return Outcome.CONFLICT, conflict
     return (Outcome.DUPLICATE if answer.duplicate else Outcome.APPLIED), None
+
+
+def ready_hold(answer: Answer) -> LibraryHold | None:
+    """The hold a return made ready here, when the 10 names its patron (CY or XP) and says
+    it is here (CV 01, or alert Y without a CV); the until-when only from XW."""
+    if not isinstance(answer, ReturnResult) or answer.hold_patron is None:
+        return None
+    here = answer.alert == f.ALERT_HOLD_HERE or (answer.alert is None and answer.hold_waiting)
+    if not here:
+        return None
+    return LibraryHold(answer.item_id, answer.hold_patron, True, answer.hold_expires_at)
+
+
+def _y(value: bool) -> str | None:
+    return "Y" if value else None
 
 
 def _repeat(answer: Answer) -> Answer:

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from kiosk.connectors.base import (
-    EventResult, HoldResult, ItemInfo, ItemStatus, JournalEvent, LibraryInfo,
-    LibraryProtocolError, Loan, LoanResult, Outcome, Patron, PatronStatus, PickupHold, Reason,
-    Refusal, ReturnResult,
+    EventKind, EventResult, HoldResult, ItemInfo, ItemStatus, JournalEvent, LibraryHold,
+    LibraryInfo, LibraryProtocolError, Loan, LoanResult, Outcome, Patron, PatronStatus,
+    PickupHold, Reason, Refusal, ReturnResult,
 )
 
 T = TypeVar("T")
@@ -92,9 +92,44 @@ def loan_result(data: Any, transaction_id: UUID, item_id: str) -> LoanResult:
 def return_result(data: Any, transaction_id: UUID, item_id: str) -> ReturnResult:
     """A checkin answer, checked against the request."""
     d = _echo(data, transaction_id, item_id)
+    waiting, hold = _bool(d, "hold_waiting"), returned_hold(d, item_id)
+    if hold is not None and not waiting:
+        raise LibraryProtocolError("a return names a hold but says none is waiting")
     return ReturnResult(item_id=item_id, patron=_opt(d, "patron", _str),
-                        late_days=_int(d, "late_days"), hold_waiting=_bool(d, "hold_waiting"),
-                        duplicate=_bool(d, "duplicate"), conflict=_conflict(d))
+                        late_days=_int(d, "late_days"), hold_waiting=waiting,
+                        duplicate=_bool(d, "duplicate"), conflict=_conflict(d),
+                        hold_patron=hold.patron if hold else None,
+                        hold_expires_at=hold.expires_at if hold else None)
+
+
+def returned_hold(d: Obj, item_id: str) -> LibraryHold | None:
+    """The hold a return made ready: its `hold` {"patron", "expires_at"}, or None."""
+    if d.get("hold") is None:
+        return None
+    h = _obj(d["hold"])
+    return LibraryHold(item_id=item_id, patron=_str(h, "patron"), ready=True,
+                       expires_at=_opt(h, "expires_at", _time))
+
+
+def library_hold(data: Any) -> LibraryHold:
+    """One hold on a copy of this machine: ready (with expires_at) or waiting (without)."""
+    d = _obj(data)
+    state = _str(d, "state")
+    if state not in ("waiting", "ready"):
+        raise LibraryProtocolError(f"unknown hold state {state!r}")
+    expires = _opt(d, "expires_at", _time)
+    if (state == "ready") != (expires is not None):
+        raise LibraryProtocolError("a hold's state and expires_at contradict each other")
+    return LibraryHold(item_id=_str(d, "item_id"), patron=_str(d, "patron"),
+                       ready=state == "ready", expires_at=expires)
+
+
+def library_holds(data: Any) -> tuple[LibraryHold, ...]:
+    """The holds-here answer: the first in line per copy, one per copy."""
+    holds = tuple(library_hold(x) for x in _list(_obj(data), "holds"))
+    if len({h.item_id for h in holds}) != len(holds):
+        raise LibraryProtocolError("more than one hold listed first in line for a copy")
+    return holds
 
 
 def hold_result(data: Any, transaction_id: UUID, item_id: str) -> HoldResult:
@@ -129,7 +164,7 @@ def event_json(event: JournalEvent) -> Obj:
         raise ValueError("journal event times must carry a UTC offset")
     return {"id": str(event.id), "kind": str(event.kind),
             "occurred_at": event.occurred_at.isoformat(), "item_id": event.item_id,
-            "patron": event.patron, "machine_id": event.machine_id}
+            "patron": event.patron, "machine_id": event.machine_id, "offline": event.offline}
 
 
 def event_results(data: Any, events: Sequence[JournalEvent]) -> tuple[EventResult, ...]:
@@ -137,20 +172,24 @@ def event_results(data: Any, events: Sequence[JournalEvent]) -> tuple[EventResul
     raw = _list(_obj(data), "results")
     if len(raw) != len(events):
         raise LibraryProtocolError(f"{len(raw)} results for {len(events)} events")
-    results = []
-    for entry, event in zip(raw, events):
-        d = _obj(entry)
-        if _str(d, "id") != str(event.id):
-            raise LibraryProtocolError("event results are not in the order sent")
-        try:
-            outcome = Outcome(d.get("status"))
-        except ValueError:
-            raise LibraryProtocolError(f"unknown event status {d.get('status')!r}") from None
-        why = None if d.get("reason") is None else reason(d["reason"])
-        if outcome is Outcome.CONFLICT and why is None:
-            why = Reason.UNSPECIFIED
-        results.append(EventResult(event.id, outcome, why))
-    return tuple(results)
+    return tuple(_event_result(entry, event) for entry, event in zip(raw, events))
+
+
+def _event_result(entry: Any, event: JournalEvent) -> EventResult:
+    """One event's result; a return's carries the hold it made ready, if any."""
+    d = _obj(entry)
+    if _str(d, "id") != str(event.id):
+        raise LibraryProtocolError("event results are not in the order sent")
+    try:
+        outcome = Outcome(d.get("status"))
+    except ValueError:
+        raise LibraryProtocolError(f"unknown event status {d.get('status')!r}") from None
+    why = None if d.get("reason") is None else reason(d["reason"])
+    if outcome is Outcome.CONFLICT and why is None:
+        why = Reason.UNSPECIFIED
+    recorded = event.kind is EventKind.CHECKIN and outcome is not Outcome.REFUSED
+    hold = returned_hold(d, event.item_id) if recorded else None
+    return EventResult(event.id, outcome, why, hold)
 
 
 def _echo(data: Any, transaction_id: UUID, item_id: str) -> Obj:

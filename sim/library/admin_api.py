@@ -51,6 +51,7 @@ class AdminApi:
             web.post("/admin/items/{item_id}/overdue", self.make_overdue),
             web.post("/admin/items/{item_id}/return", self.return_elsewhere),
             web.post("/admin/items/{item_id}/fee", self.set_loan_fee),
+            web.post("/admin/items/{item_id}/hold", self.hold_at_desk),
             web.get("/admin/transactions", self.transactions),
             web.get("/admin/faults", self.get_faults),
             web.post("/admin/faults", self.inject_fault),
@@ -134,6 +135,13 @@ class AdminApi:
         item_id = path_text(request.match_info["item_id"], "item_id")
         body = json_object(await request.read())
         return web.json_response(world.return_elsewhere(self.lib, item_id, moment(body, "at")))
+
+    async def hold_at_desk(self, request: web.Request) -> web.Response:
+        item_id = path_text(request.match_info["item_id"], "item_id")
+        body = json_object(await request.read())
+        only(body, ("patron",))
+        return web.json_response(world.hold_at_desk(self.lib, item_id, text(body, "patron")),
+                                 status=201)
 
     async def set_loan_fee(self, request: web.Request) -> web.Response:
         item_id = path_text(request.match_info["item_id"], "item_id")

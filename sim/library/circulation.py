@@ -19,14 +19,18 @@ from sim.library.rules import (
 
 
 def checkout(lib: Library, tx: str | None, machine_id: str, member_number: str, item_id: str,
-             at: datetime, no_block: bool) -> Result:
-    """Lend a copy of this machine; a no-block checkout is recorded despite a block."""
+             at: datetime, no_block: bool, offline: bool = False) -> Result:
+    """Lend a copy of this machine; a no-block checkout is recorded despite a block.
+
+    `offline`: the kiosk lent it while it could not reach the library (kept on the loan).
+    """
     return lib.once(tx, ("checkout", item_id, member_number), machine_id,
-                    lambda: _checkout(lib, machine_id, member_number, item_id, at, no_block))
+                    lambda: _checkout(lib, machine_id, member_number, item_id, at, no_block,
+                                      offline))
 
 
 def _checkout(lib: Library, machine_id: str, member_number: str, item_id: str,
-              at: datetime, no_block: bool) -> Result:
+              at: datetime, no_block: bool, offline: bool) -> Result:
     patron = patrons.require(lib, member_number)
     item = items.require(lib, item_id)
     if item["home_machine"] != machine_id:
@@ -40,9 +44,9 @@ def _checkout(lib: Library, machine_id: str, member_number: str, item_id: str,
     if conflict is not None and not no_block:
         raise Refused(conflict)
     due = due_at(at, lib.tz)
-    lib.run("INSERT INTO loans (item_id, member_number, machine_id, loaned_at, due_at, conflict) "
-            "VALUES (?, ?, ?, ?, ?, ?)", item_id, member_number, machine_id, to_db(at),
-            to_db(due), conflict)
+    lib.run("INSERT INTO loans (item_id, member_number, machine_id, loaned_at, due_at, conflict, "
+            "offline) VALUES (?, ?, ?, ?, ?, ?, ?)", item_id, member_number, machine_id,
+            to_db(at), to_db(due), conflict, int(offline))
     holds.fulfil(lib, item_id, member_number)
     holds.unready(lib, item_id)
     return {"item_id": item_id, "patron": member_number, "due_at": lib.iso(due),
@@ -66,8 +70,10 @@ def _checkin(lib: Library, machine_id: str, item_id: str, at: datetime,
     if conflict is not None and not no_block:
         raise Refused(conflict, item_id)
     days = return_loan(lib, loan, at)
+    waiting = holds.promote(lib, item_id, at)
     return {"item_id": item_id, "patron": loan["member_number"], "late_days": days,
-            "hold_waiting": holds.promote(lib, item_id, at), "conflict": conflict}
+            "hold_waiting": waiting, "hold": holds.ready_json(lib, item_id) if waiting else None,
+            "conflict": conflict}
 
 
 def return_loan(lib: Library, loan, at: datetime) -> int:
@@ -80,14 +86,18 @@ def return_loan(lib: Library, loan, at: datetime) -> int:
 
 
 def renew(lib: Library, tx: str | None, machine_id: str, member_number: str, item_id: str,
-          at: datetime, no_block: bool) -> Result:
-    """Extend a loan once by 7 days from its due date, unless overdue or held by another."""
+          at: datetime, no_block: bool, offline: bool = False) -> Result:
+    """Extend a loan once by 7 days from its due date, unless overdue or held by another.
+
+    `offline`: renewed at the kiosk while it could not reach the library (kept on the loan).
+    """
     return lib.once(tx, ("renew", item_id, member_number), machine_id,
-                    lambda: _renew(lib, machine_id, member_number, item_id, at, no_block))
+                    lambda: _renew(lib, machine_id, member_number, item_id, at, no_block,
+                                   offline))
 
 
 def _renew(lib: Library, machine_id: str, member_number: str, item_id: str, at: datetime,
-           no_block: bool) -> Result:
+           no_block: bool, offline: bool) -> Result:
     patron = patrons.require(lib, member_number)
     items.require(lib, item_id)
     loan = _open_loan(lib, item_id)
@@ -100,8 +110,8 @@ def _renew(lib: Library, machine_id: str, member_number: str, item_id: str, at: 
     if conflict is not None and not no_block:
         raise Refused(conflict, item_id)
     due = renewed_due_at(from_db(loan["due_at"]))
-    lib.run("UPDATE loans SET due_at = ?, renewals = renewals + 1 WHERE loan_id = ?",
-            to_db(due), loan["loan_id"])
+    lib.run("UPDATE loans SET due_at = ?, renewals = renewals + 1, renewed_offline = ? "
+            "WHERE loan_id = ?", to_db(due), int(offline), loan["loan_id"])
     return {"item_id": item_id, "patron": member_number, "due_at": lib.iso(due),
             "conflict": conflict}
 

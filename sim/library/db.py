@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS loans (
     loan_id INTEGER PRIMARY KEY, item_id TEXT NOT NULL REFERENCES items,
     member_number TEXT NOT NULL REFERENCES patrons, machine_id TEXT,
     loaned_at TEXT NOT NULL, due_at TEXT NOT NULL, renewals INTEGER NOT NULL DEFAULT 0,
-    returned_at TEXT, late_days INTEGER, conflict TEXT);
+    returned_at TEXT, late_days INTEGER, conflict TEXT,
+    offline INTEGER NOT NULL DEFAULT 0, renewed_offline INTEGER NOT NULL DEFAULT 0);
 CREATE UNIQUE INDEX IF NOT EXISTS one_open_loan_per_item ON loans(item_id)
     WHERE returned_at IS NULL;
 CREATE INDEX IF NOT EXISTS open_loans_by_patron ON loans(member_number)
@@ -56,6 +57,8 @@ _ADDED_COLUMNS = (
     ("patrons", "fees_owed", "REAL NOT NULL DEFAULT 0"),
     ("patrons", "block_note", "TEXT"),
     ("items", "loan_fee", "REAL NOT NULL DEFAULT 0"),
+    ("loans", "offline", "INTEGER NOT NULL DEFAULT 0"),  # lent while the kiosk was offline
+    ("loans", "renewed_offline", "INTEGER NOT NULL DEFAULT 0"),  # its last renewal, likewise
 )
 
 

@@ -15,16 +15,21 @@ NEEDS_PATRON = ("checkout", "renew", "hold_placed", "hold_cancelled")
 
 
 def apply_event(lib: Library, event: dict[str, Any]) -> Result:
-    """Apply one checked event (id, kind, occurred_at, item_id, patron, machine_id)."""
+    """Apply one checked event (id, kind, occurred_at, item_id, patron, machine_id, offline).
+
+    A return's result carries `hold`, the hold it made ready ({"patron", "expires_at"}).
+    """
     try:
         lib.machine_library(event["machine_id"])
         result = _HANDLERS[event["kind"]](lib, event)
     except Refused as refusal:  # not recorded, a replay as much as the first time
-        return {"id": event["id"], "status": "refused", "reason": refusal.reason}
+        return {"id": event["id"], "status": "refused", "reason": refusal.reason, "hold": None}
     if result["duplicate"]:
-        return {"id": event["id"], "status": "duplicate", "reason": result.get("conflict")}
-    status = "conflict" if result.get("conflict") else "applied"
-    return {"id": event["id"], "status": status, "reason": result.get("conflict")}
+        status = "duplicate"
+    else:
+        status = "conflict" if result.get("conflict") else "applied"
+    return {"id": event["id"], "status": status, "reason": result.get("conflict"),
+            "hold": result.get("hold")}
 
 
 def apply_batch(lib: Library, events: list[dict[str, Any]]) -> list[Result]:
@@ -34,7 +39,7 @@ def apply_batch(lib: Library, events: list[dict[str, Any]]) -> list[Result]:
 
 def _checkout(lib: Library, e: dict[str, Any]) -> Result:
     return circulation.checkout(lib, e["id"], e["machine_id"], e["patron"], e["item_id"],
-                                e["occurred_at"], no_block=True)
+                                e["occurred_at"], no_block=True, offline=e["offline"])
 
 
 def _checkin(lib: Library, e: dict[str, Any]) -> Result:
@@ -44,7 +49,7 @@ def _checkin(lib: Library, e: dict[str, Any]) -> Result:
 
 def _renew(lib: Library, e: dict[str, Any]) -> Result:
     return circulation.renew(lib, e["id"], e["machine_id"], e["patron"], e["item_id"],
-                             e["occurred_at"], no_block=True)
+                             e["occurred_at"], no_block=True, offline=e["offline"])
 
 
 def _hold_placed(lib: Library, e: dict[str, Any]) -> Result:

@@ -115,6 +115,27 @@ def ready_for_patron(lib: Library, machine_id: str, member_number: str) -> list[
     return [h for h in ready_at_machine(lib, machine_id) if h["patron"] == member_number]
 
 
+def first_in_line(lib: Library, machine_id: str) -> list[Result]:
+    """Per copy of the machine with an active hold, placed anywhere: the ready hold or the
+    first waiting one."""
+    rows = lib.all(
+        "SELECT h.*, t.title FROM holds h JOIN items i USING (item_id) JOIN titles t "
+        "USING (title_id) WHERE i.home_machine = ? AND h.state IN ('waiting', 'ready') "
+        "ORDER BY h.item_id, h.state = 'ready' DESC, h.placed_at, h.hold_id", machine_id)
+    first: dict[str, Result] = {}
+    for row in rows:
+        first.setdefault(row["item_id"], {**_pickup_json(lib, row), "state": row["state"]})
+    return list(first.values())
+
+
+def ready_json(lib: Library, item_id: str) -> Result | None:
+    """The ready hold on a copy as a return reports it: {"patron", "expires_at"}, or None."""
+    row = ready_hold(lib, item_id)
+    if row is None:
+        return None
+    return {"patron": row["member_number"], "expires_at": lib.iso(row["expires_at"])}
+
+
 def _pickup_json(lib: Library, row) -> Result:
     return {"item_id": row["item_id"], "title": row["title"], "patron": row["member_number"],
             "expires_at": lib.iso(row["expires_at"])}

@@ -27,6 +27,7 @@ PREFIX = "/api/v1/machines/{machine_id}"
 MAX_EVENTS = 1000
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NOT_FOUND_REASONS = ("unknown_patron", "unknown_item")
+HOLD_LISTS = ("ready", "all")  # GET /holds?state=
 
 
 class KioskApi:
@@ -102,8 +103,14 @@ class KioskApi:
         return web.json_response({"items": [_public_item(row) for row in rows]})
 
     async def pickup_holds(self, request: web.Request) -> web.Response:
+        """Ready holds (state=ready, the default), or the first in line per copy (state=all)."""
         machine_id = self._machine(request)
-        return web.json_response({"holds": holds.ready_at_machine(self.lib, machine_id)})
+        state = request.query.get("state", "ready")
+        if state not in HOLD_LISTS:
+            raise BadRequest(f"state must be one of {HOLD_LISTS}")
+        listed = (holds.ready_at_machine if state == "ready" else holds.first_in_line)(
+            self.lib, machine_id)
+        return web.json_response({"holds": listed})
 
     async def checkout(self, request: web.Request) -> web.Response:
         machine_id, body, tx, at, no_block = await self._transaction(request)
@@ -162,7 +169,8 @@ def _event(raw: Any) -> dict[str, Any]:
     return {"id": uuid_text(raw, "id"), "kind": kind,
             "occurred_at": moment(raw, "occurred_at", required=True),
             "item_id": text(raw, "item_id"), "machine_id": text(raw, "machine_id"),
-            "patron": text(raw, "patron", required=kind in events.NEEDS_PATRON)}
+            "patron": text(raw, "patron", required=kind in events.NEEDS_PATRON),
+            "offline": flag(raw, "offline")}
 
 
 def _public_item(row: Result) -> Result:

@@ -47,12 +47,14 @@ class Sip2Circulation:
             return self._loan_response("12", msg, wire, _WRONG_TERMINAL, patron, item_id)
         no_block, at = self._when(msg, "transaction_date")
         tx, own = self._tx(msg, wire), self._loaned_to(item_id, patron)
+        offline = _offline(msg, wire)
         if own and self._renews(msg, wire):
             result = self._attempt(lambda: circulation.renew(
-                self.lib, tx, session.machine_id, patron, item_id, at, no_block))
+                self.lib, tx, session.machine_id, patron, item_id, at, no_block, offline))
             return self._loan_response("12", msg, wire, result, patron, item_id, renewing=True)
         acknowledged = no_block or msg.get(f.FEE_ACKNOWLEDGED) == "Y"
-        result = self._lend(tx, session.machine_id, patron, item_id, at, no_block, acknowledged)
+        result = self._lend(tx, session.machine_id, patron, item_id, at, no_block, acknowledged,
+                            offline)
         same = own and wire.profile.same_patron_renews == "if_sc_allows"
         return self._loan_response("12", msg, wire, result, patron, item_id, renewing=same)
 
@@ -62,12 +64,12 @@ class Sip2Circulation:
         return mode == "always" or (mode == "if_sc_allows" and msg.fixed["renewal_policy"] == "Y")
 
     def _lend(self, tx: str | None, machine_id: str, patron: str, item_id: str, at: datetime,
-              no_block: bool, acknowledged: bool) -> Result:
+              no_block: bool, acknowledged: bool, offline: bool) -> Result:
         """Check out; undone (fee_required) when the copy has a loan fee not acknowledged."""
         try:
             with self.lib.atomic():  # a refusal is an answer here, so its record is kept
                 result = self._attempt(lambda: circulation.checkout(
-                    self.lib, tx, machine_id, patron, item_id, at, no_block))
+                    self.lib, tx, machine_id, patron, item_id, at, no_block, offline))
                 if ("due_at" in result and self._loan_fee(item_id) and not acknowledged
                         and not result.get("duplicate")):
                     raise _FeeRequired
@@ -82,7 +84,8 @@ class Sip2Circulation:
         no_block, at = self._when(msg, "transaction_date")
         tx = self._tx(msg, wire)
         result = self._attempt(lambda: circulation.renew(
-            self.lib, tx, session.machine_id, patron, item_id, at, no_block))
+            self.lib, tx, session.machine_id, patron, item_id, at, no_block,
+            _offline(msg, wire)))
         return self._loan_response("30", msg, wire, result, patron, item_id)
 
     def _loan_response(self, code: str, msg: Message, wire: Wire, result: Result, patron: str,
@@ -135,6 +138,7 @@ class Sip2Circulation:
             (f.PERMANENT_LOCATION, (item and item["home_machine"]) or ""),
             (f.TITLE, self._title(item_id)), (f.PATRON_ID, result.get("patron"))]
             + self._alert_fields(wire, alert, hold_here, reason, item_id)
+            + _hold_x_fields(wire, result.get("hold"))
             + [(f.X_LATE_DAYS, wire.x(str(result["late_days"])) if "late_days" in result
                 else None),
                (f.SCREEN_MESSAGE, None if ok else profile.text("checkin", reason, item=item_id))]
@@ -261,6 +265,19 @@ class Sip2Circulation:
 
 def _item(msg: Message) -> str:
     return msg.get(f.ITEM_ID) or ""
+
+
+def _offline(msg: Message, wire: Wire) -> bool:
+    """XO Y: the kiosk lent or renewed while offline (the project profile reads it)."""
+    return wire.x(msg.get(f.X_OFFLINE)) == "Y"
+
+
+def _hold_x_fields(wire: Wire, hold: Result | None) -> Fields:
+    """XP and XW of a 10: for whom, and until when, the return made a hold ready."""
+    if hold is None:
+        return []
+    return [(f.X_HOLD_PATRON, wire.x(hold["patron"])),
+            (f.X_HOLD_EXPIRES, wire.x(wire.stamp(hold["expires_at"])))]
 
 
 def _fee_fields(fee: float) -> Fields:

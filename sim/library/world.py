@@ -97,6 +97,16 @@ def return_elsewhere(lib: Library, item_id: str, at: datetime | None) -> Result:
     return item_report(lib, item_id)
 
 
+def hold_at_desk(lib: Library, item_id: str, member_number: str) -> Result:
+    """A hold placed at the library's desk (not at a kiosk) on a copy that is out."""
+    item = items.require(lib, item_id)
+    patrons.require(lib, member_number)
+    if item["home_machine"] is None:
+        raise Refused("wrong_location", item_id)
+    holds.place(lib, item["home_machine"], member_number, item_id, lib.now(), None)
+    return item_report(lib, item_id)
+
+
 def set_loan_fee(lib: Library, item_id: str, amount: float) -> Result:
     """The fee a SIP2 checkout of the copy asks the patron to acknowledge (0: none)."""
     items.require(lib, item_id)
@@ -154,7 +164,8 @@ def _loan_report(lib: Library, row, now: datetime) -> Result:
             "due_at": lib.iso(row["due_at"]), "renewals": row["renewals"],
             "returned_at": lib.iso(row["returned_at"]), "late_days": row["late_days"],
             "overdue": row["returned_at"] is None and is_overdue(from_db(row["due_at"]), now),
-            "conflict": row["conflict"]}
+            "conflict": row["conflict"], "offline": bool(row["offline"]),
+            "renewed_offline": bool(row["renewed_offline"])}
 
 
 def _hold_report(lib: Library, row) -> Result:
