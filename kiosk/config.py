@@ -86,9 +86,12 @@ class SyncConfig:
     retry_initial: float = 1.0
     retry_max: float = 300.0
     offline_after_failures: int = 1
+    holds_every: float = 300.0  # seconds between pulls of the library's holds (HTTP); 0: never
 
     def __post_init__(self) -> None:
         require_range("batch_size", self.batch_size, 1, 1000)
+        if self.holds_every:
+            require_range("holds_every", self.holds_every, 1, 86400)
         require_range("retry_initial", self.retry_initial, 0.01, 3600)
         require_range("retry_max", self.retry_max, self.retry_initial, 86400)
         require_range("offline_after_failures", self.offline_after_failures, 1, 100)

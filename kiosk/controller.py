@@ -28,7 +28,7 @@ from drivers.carousel import (
     StateChanged,
 )
 from drivers.errors import DriverError
-from kiosk import patron, policy, text_input
+from kiosk import library_holds, patron, policy, text_input
 from kiosk.actions import ACTIONS, WAITS_FOR
 from kiosk.config import KioskConfig
 from kiosk.connectors import LibraryUnavailable
@@ -99,7 +99,9 @@ class Controller:
         self.devices = Devices(self.config, self.post)
         self.mech = Mechanics(self.devices, self.config.carousel.poll_interval)
         self.sync = Sync(self.journal, self.library, self.config.sync, self.config.machine.id,
-                         policy=self.config.policy, on_change=lambda _status: self.publish())
+                         policy=self.config.policy, on_change=lambda _status: self.publish(),
+                         on_holds=lambda holds, complete: library_holds.take(
+                             self, holds, complete))
 
     async def run(self, started: asyncio.Event | None = None) -> None:
         """Run until cancelled: start-up, then one event at a time."""

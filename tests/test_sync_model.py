@@ -39,8 +39,10 @@ MAPPING = [  # journal payload, connector kind, patron sent, due date sent
 @pytest.mark.parametrize("resend", [False, True])
 def test_each_outbox_event_maps_to_its_library_event(payload, kind, patron, due, resend):
     stored = event(payload)
+    offline = getattr(payload, "offline", False)  # the loan was made offline (it is)
     assert library_event(stored, "kiosk-7", resend) == JournalEvent(
-        UUID(stored.uuid), kind, AT, "B1", patron, "kiosk-7", resend=resend, due_on=due)
+        UUID(stored.uuid), kind, AT, "B1", patron, "kiosk-7", resend=resend, due_on=due,
+        offline=offline)
 
 
 def test_an_event_the_library_need_not_know_is_refused():

@@ -82,7 +82,8 @@ def library_event(event: Event, machine_id: str, resend: bool = False,
     patron = getattr(payload, "patron_id", None)  # a return does not name its patron
     due_on = getattr(payload, "due", None)
     return JournalEvent(UUID(event.uuid), kind, event.at, payload.item_id, patron, machine_id,
-                        resend=resend, due_on=due_on, due_before=due_before)
+                        resend=resend, due_on=due_on, due_before=due_before,
+                        offline=bool(getattr(payload, "offline", False)))
 
 
 Verdict = tuple[str | None, bool]  # (conflict code, refused)

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from datetime import date, datetime, timedelta
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 
 from kiosk.config import SyncConfig
 from kiosk.connectors import ConnectorError, EventResult, LibraryProtocolError, Outcome, Reason
-from kiosk.connectors.base import DeliveryInterrupted
+from kiosk.connectors.base import DeliveryInterrupted, LibraryHold
 from kiosk.journal import Event, Journal, JournalRefused, decode_payload, utc_now
 from kiosk.journal import EventKind as JournalKind
 from kiosk.machine_key import KEY_FILE, MachineKey
@@ -50,7 +51,8 @@ class Sync:
                  policy: PolicyConfig | None = None,
                  clock: Callable[[], datetime] = utc_now,
                  rng: random.Random | None = None,
-                 pseudonym: Callable[[str], str] | None = None) -> None:
+                 pseudonym: Callable[[str], str] | None = None,
+                 on_holds: Callable[[Sequence[LibraryHold], bool], None] | None = None) -> None:
         self.journal = journal
         self.library = library
         self.config = config
@@ -72,6 +74,9 @@ class Sync:
         self._notified: SyncStatus | None = None
         self._running = False
         self._pseudonym = pseudonym or _machine_pseudonym(journal)
+        self._on_holds = on_holds  # (holds the library reported, complete list?)
+        self._holds_due = 0.0  # monotonic time of the next pull of the library's holds
+        self._holds_listed = True  # the connector can list them (HTTP); SIP2 cannot
 
     @property
     def status(self) -> SyncStatus:
@@ -106,12 +111,16 @@ class Sync:
         self._wake.clear()
         batch = self.journal.pending_outbox(self.config.batch_size)
         if not batch and self._online and self._verified and self._policy_known:
+            await self._pull_holds()
             return None
         ok = await self._attempt(self._deliver(batch) if batch else self._probe())
         self._notify()
         if not ok:
             return backoff_delay(self._failures, self.config, self._random.random())
-        return 0.0 if batch or not self._policy_known else None
+        if batch or not self._policy_known:
+            return 0.0
+        await self._pull_holds()
+        return None
 
     def conflicts(self) -> list[SyncConflict]:
         """Events the library recorded with an objection, oldest first (for the technician)."""
@@ -130,8 +139,11 @@ class Sync:
 
     async def _pause(self, delay: float | None) -> None:
         if delay is None:
-            with suppress(TimeoutError):  # a slow safety poll in case a kick was missed
-                await asyncio.wait_for(self._wake.wait(), self.config.retry_max)
+            idle = self.config.retry_max  # a slow safety poll in case a kick was missed
+            if self._pulls_holds():
+                idle = min(idle, max(0.0, self._holds_due - time.monotonic()))
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), idle)
         else:
             await asyncio.sleep(delay)
 
@@ -146,6 +158,32 @@ class Sync:
             return False
         self._succeeded()
         return True
+
+    def _pulls_holds(self) -> bool:
+        return bool(self._on_holds and self.config.holds_every and self._holds_listed)
+
+    async def _pull_holds(self) -> None:
+        """Every holds_every seconds, the library's holds on this machine's books."""
+        if not self._pulls_holds() or time.monotonic() < self._holds_due:
+            return
+        self._holds_due = time.monotonic() + self.config.holds_every
+        try:
+            holds = await self.library.call("holds_here")
+        except ConnectorError as exc:  # the next delivery or probe notices; try again later
+            log.warning("could not list the library's holds: %s", exc)
+            return
+        if holds is None:  # SIP2: holds arrive with returns and renewals instead
+            self._holds_listed = False
+            return
+        self._report_holds(holds, complete=True)
+
+    def _report_holds(self, holds: Sequence[LibraryHold], complete: bool) -> None:
+        if self._on_holds is None:
+            return
+        try:
+            self._on_holds(holds, complete)
+        except Exception:  # the controller's bug must not stop delivery
+            log.exception("reporting the library's holds failed")
 
     async def _probe(self) -> None:
         """Ask the library who it is and what it allows (SIP2: its 98)."""
@@ -165,12 +203,14 @@ class Sync:
             results = await self.library.call("deliver_events", events)
         except DeliveryInterrupted as exc:  # what was answered before the break counts
             unanswered = self._settle(batch, exc.results)
+            self._report_holds([r.hold for r in exc.results if r.hold is not None], False)
             self.journal.mark_failed(unanswered, error_kind(exc.cause).value)
             raise exc.cause from exc
         except ConnectorError as exc:
             self.journal.mark_failed([e.uuid for e in batch], error_kind(exc).value)
             raise
         unanswered = self._settle(batch, results)
+        self._report_holds([r.hold for r in results if r.hold is not None], complete=False)
         if unanswered:
             self.journal.mark_failed(unanswered, SyncError.PROTOCOL.value)
             raise LibraryProtocolError(f"{len(unanswered)} of {len(batch)} events unanswered")
