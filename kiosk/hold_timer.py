@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 from kiosk import patron
 from kiosk.inbox import Query
 from kiosk.journal import utc_now
+from kiosk.policy import LAST_SECOND
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
 
-AFTER = 0.05  # seconds past the last moment, so the hold is over when the timer runs
+AFTER = 0.05  # seconds past the last second, so the hold is over when the timer runs
 
 
 class HoldTimer:
@@ -38,7 +39,7 @@ class HoldTimer:
         self.cancel()
         if when is None:
             return
-        delay = max(0.0, (when - utc_now()).total_seconds()) + AFTER
+        delay = max(0.0, (when + LAST_SECOND - utc_now()).total_seconds()) + AFTER
         loop = asyncio.get_running_loop()
         self._when = when
         self._handle = loop.call_later(delay, self._expire)

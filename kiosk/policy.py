@@ -100,6 +100,7 @@ def _parse_day(text: str) -> date:
 
 
 END_OF_DAY = time(23, 59, 59)  # a due date or a hold lasts until this second of its day
+LAST_SECOND = timedelta(seconds=1)  # ... through the whole of it
 
 
 class PolicyRefusal(StrEnum):
@@ -369,9 +370,10 @@ def hold_expires_at(hold: HoldFacts, config: PolicyConfig) -> datetime | None:
 
 
 def hold_expired(hold: HoldFacts, now: datetime, config: PolicyConfig) -> bool:
-    """True once the last moment of a ready hold has passed."""
+    """True once the last second of a ready hold is over (the library keeps it through
+    23:59:59, as it keeps a loan through its due second)."""
     expires = hold_expires_at(hold, config)
-    return expires is not None and now > expires
+    return expires is not None and now >= expires + LAST_SECOND
 
 
 def visible_items(

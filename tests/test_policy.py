@@ -164,8 +164,8 @@ def test_a_hold_is_kept_to_the_end_of_its_last_day_in_the_library_zone() -> None
     expires = hold_expires_at(READY, CONFIG)  # ready at noon on the 6th: kept through the 9th
     last_day = NOON.date() + timedelta(days=CONFIG.hold_days)
     assert expires == datetime.combine(last_day, time(23, 59, 59), tzinfo=NOON.tzinfo)
-    assert not hold_expired(READY, expires, CONFIG)
-    assert hold_expired(READY, expires + timedelta(seconds=1), CONFIG)
+    assert not hold_expired(READY, expires + timedelta(seconds=0.999), CONFIG)  # 23:59:59.999
+    assert hold_expired(READY, expires + timedelta(seconds=1), CONFIG)  # midnight
     assert visible_items(["B1"], [READY], "P2", expires, CONFIG) == []
     assert visible_items(["B1"], [READY], "P2", expires + timedelta(seconds=1),
                          CONFIG) == ["B1"]
@@ -175,6 +175,7 @@ def test_the_library_s_own_deadline_wins() -> None:
     deadline = NOON + timedelta(hours=5)
     told = HoldFacts("B1", "P1", ready_at=NOON, expires_at=deadline)
     assert hold_expires_at(told, CONFIG) == deadline
+    assert not hold_expired(told, deadline, CONFIG)
     assert hold_expired(told, deadline + timedelta(seconds=1), CONFIG)
 
 
