@@ -57,6 +57,8 @@ from kiosk.sync import Sync
 log = logging.getLogger(__name__)
 
 SESSION_STATES = (KioskState.PIN_ENTRY, KioskState.BROWSING, KioskState.PREFETCHING)
+NO_SESSION = (KioskState.READY, KioskState.CLOSED, KioskState.OUT_OF_SERVICE,
+              KioskState.MAINTENANCE, KioskState.STARTING, KioskState.HOMING)
 DEVICE_FAULTS = (PlcRebooted, HeartbeatStalled, FaultLatched, ConnectionLost)
 HOURS_CHECK_SECONDS = 30.0
 REFERENCE_SLOTS = 1000  # the reference machine: 10 levels x 100 positions
@@ -422,7 +424,8 @@ class Controller:
         session = self.flows.session
         return {
             "state": self.state.value,
-            "session": session.public() if session else None,
+            # read between a transition and its housekeeping, a left state's session is gone
+            "session": session.public() if session and self.state not in NO_SESSION else None,
             "pin_needed": self.flows.pin_wait is not None,
             "identifications": self.identifications,
             "progress": self.step,

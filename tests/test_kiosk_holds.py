@@ -79,6 +79,9 @@ def test_a_library_hold_refuses_a_renewal_keeps_the_return_and_ends_on_time(kios
 
     assert kiosk.return_book({"item_id": book})["state"] == "ready"
     synced(kiosk)
+    [ready] = kiosk.library("GET", f"/admin/items/{book}")["holds"]
+    assert (ready["patron"], ready["state"]) == (HOLDER, "ready")
+    assert ready["notified_at"] is not None  # the library told its patron
     kiosk.start_session(GOOD_MEMBER_CARD)
     wait_for(lambda: book not in shelf(kiosk), 30, message="the book kept for its holder")
     end_session(kiosk)

@@ -51,7 +51,8 @@ def test_offline_lending_stays_within_the_offline_limit_and_syncs_exactly_once(k
                  if t.get("item_id") == first and t.get("kind") == "checkout"]
     assert len(checkouts) == 1, checkouts
     patron = kiosk.library("GET", f"/admin/patrons/{SEEN_MEMBER}")
-    assert [loan["item_id"] for loan in patron["loans"] if not loan.get("returned_at")] == [first]
+    assert [(loan["item_id"], loan["offline"]) for loan in patron["loans"]
+            if not loan.get("returned_at")] == [(first, True)]  # marked as lent offline
     kiosk.stop()
     with Journal.open(kiosk.directory / "state" / "journal.db", slot_count=1000) as journal:
         taken = [e.payload for e in journal.events(limit=100000)

@@ -59,6 +59,7 @@ _ADDED_COLUMNS = (
     ("items", "loan_fee", "REAL NOT NULL DEFAULT 0"),
     ("loans", "offline", "INTEGER NOT NULL DEFAULT 0"),  # lent while the kiosk was offline
     ("loans", "renewed_offline", "INTEGER NOT NULL DEFAULT 0"),  # its last renewal, likewise
+    ("holds", "notified_at", "TEXT"),  # when the library told the patron the copy is ready
 )
 
 

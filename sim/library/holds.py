@@ -33,8 +33,10 @@ def promote(lib: Library, item_id: str, at: datetime) -> bool:
                     "ORDER BY placed_at, hold_id LIMIT 1", item_id)
     if first is None:
         return False
-    lib.run("UPDATE holds SET state = 'ready', ready_at = ?, expires_at = ? WHERE hold_id = ?",
-            to_db(at), to_db(hold_expiry(at, lib.tz)), first["hold_id"])
+    # The library tells its patron (app, text message) that the copy waits at the machine.
+    lib.run("UPDATE holds SET state = 'ready', ready_at = ?, expires_at = ?, notified_at = ? "
+            "WHERE hold_id = ?", to_db(at), to_db(hold_expiry(at, lib.tz)), to_db(lib.now()),
+            first["hold_id"])
     return True
 
 

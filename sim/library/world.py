@@ -171,7 +171,8 @@ def _loan_report(lib: Library, row, now: datetime) -> Result:
 def _hold_report(lib: Library, row) -> Result:
     return {"item_id": row["item_id"], "patron": row["member_number"], "state": row["state"],
             "pickup_machine": row["pickup_machine"], "placed_at": lib.iso(row["placed_at"]),
-            "expires_at": lib.iso(row["expires_at"])}
+            "expires_at": lib.iso(row["expires_at"]),
+            "notified_at": lib.iso(row["notified_at"])}
 
 
 def _due_for_lateness(lib: Library, now: datetime, days_overdue: int) -> datetime:
