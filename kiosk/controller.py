@@ -102,8 +102,8 @@ class Controller:
         self.mech = Mechanics(self.devices, self.config.carousel.poll_interval)
         self.sync = Sync(self.journal, self.library, self.config.sync, self.config.machine.id,
                          policy=self.config.policy, on_change=lambda _status: self.publish(),
-                         on_holds=lambda holds, complete: library_holds.take(
-                             self, holds, complete))
+                         on_holds=lambda holds, complete: self.post(
+                             Query(library_holds.take, (holds, complete))))
 
     async def run(self, started: asyncio.Event | None = None) -> None:
         """Run until cancelled: start-up, then one event at a time."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kiosk.connectors import LibraryHold
-from kiosk.journal import HoldReleased, HoldReported, JournalRefused
+from kiosk.journal import HoldEnd, HoldReleased, HoldReported, JournalRefused
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
@@ -37,17 +37,24 @@ def take(ctl: "Controller", holds: Sequence[LibraryHold], complete: bool) -> Non
 
 
 def _follow(ctl: "Controller", hold: LibraryHold) -> bool:
-    """Note one hold the library keeps, unless the journal already says the same."""
+    """Note one hold the library keeps, unless the journal already says the same (or has
+    already ended that very hold: the library drops an expired hold only when next asked)."""
     if ctl.journal.owes_library(hold.item_id):
         return False
     current = ctl.journal.active_hold(hold.item_id)
     if current is not None and current.patron_id == hold.patron and (
-            current.expires_at == hold.expires_at or hold.expires_at is None):
+            current.expires_at == hold.expires_at or hold.expires_at is None) and (
+            current.ready_at is not None or not hold.ready):
+        return False
+    last = ctl.journal.last_hold(hold.item_id)
+    if current is None and last is not None and last.patron_id == hold.patron and (
+            last.end_reason in (HoldEnd.EXPIRED, HoldEnd.RELEASED)
+            and last.expires_at == hold.expires_at and hold.ready):
         return False
     log.info("the library holds %s for a patron%s", hold.item_id,
              " (ready)" if hold.ready else "")
     return _append(ctl, HoldReported(item_id=hold.item_id, patron_id=hold.patron,
-                                     expires_at=hold.expires_at))
+                                     expires_at=hold.expires_at, ready=hold.ready))
 
 
 def _append(ctl: "Controller", payload) -> bool:

@@ -7,6 +7,7 @@ library, and returns a Reply: the answer for the screen and the event that follo
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from kiosk.controller import Controller
 
 __all__ = ["Refused", "shelf", "HANDLERS"]
+log = logging.getLogger(__name__)
 
 
 def shelf(ctl: "Controller", query: str = "") -> list[dict]:
@@ -155,8 +157,13 @@ def renew(ctl: "Controller", payload: dict) -> Reply:
         raise Refused(policy.PolicyRefusal.LIBRARY_UNREACHABLE.value)
     if ctl.journal.owes_library(item_id):
         raise Refused("not_synced_yet")  # the library does not know this loan yet
-    flow = RenewalFlow(item_id=item_id, member=session.member,
-                       transaction_id=str(uuid.uuid4()), due_before=loan.due)
+    if not ctl.machine.allows(Event.RENEWAL_ASKED.value):
+        raise Refused("not_now")  # a book is on its way: ask again in a moment
+    # One id per loan and session: asked again after an unknown answer, the library (HTTP, SIP2
+    # by the connector's memory) answers the first time's result instead of renewing twice.
+    tx = session.renewal_ids.setdefault(item_id, str(uuid.uuid4()))
+    flow = RenewalFlow(item_id=item_id, member=session.member, transaction_id=tx,
+                       due_before=loan.due)
     return Reply({"item_id": item_id, "asked": True}, Event.RENEWAL_ASKED, {"renewal": flow})
 
 
@@ -197,12 +204,23 @@ def expire_hold(ctl: "Controller", hold: Hold) -> None:
 
 
 def expire_holds(ctl: "Controller") -> None:
-    """Every ready hold past its last moment ends now; then the timer is set for the next."""
-    now = utc_now()
-    for hold in ctl.journal.active_holds():
-        if policy.hold_expired(hold_facts(hold), now, ctl.config.policy):
-            expire_hold(ctl, hold)
-    ctl.hold_timer.arm()
+    """Every ready hold past its last moment ends now; the screens see it; the timer is set
+    for the next."""
+    now, ended = utc_now(), 0
+    try:
+        for hold in ctl.journal.active_holds():
+            if not policy.hold_expired(hold_facts(hold), now, ctl.config.policy):
+                continue
+            try:
+                expire_hold(ctl, hold)
+                ended += 1
+            except Exception:  # one bad hold must not keep the others from ending
+                log.exception("ending the hold on %s failed", hold.item_id)
+    finally:
+        if ended:
+            ctl.publish()  # re-arms the timer too
+        else:
+            ctl.hold_timer.arm()
 
 
 def next_hold_expiry(ctl: "Controller") -> datetime | None:

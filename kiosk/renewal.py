@@ -13,7 +13,6 @@ from uuid import UUID
 from kiosk.connectors import ConnectorError, LibraryUnavailable, Refusal
 from kiosk.flows import RenewalFlow
 from kiosk.journal import Renewed
-from kiosk.policy import PolicyRefusal
 from kiosk.steps import Event, Step
 
 if TYPE_CHECKING:
@@ -27,10 +26,11 @@ async def ask(ctl: "Controller", flow: RenewalFlow) -> Step:
     try:
         answer = await ctl.ask_library("renew", flow.member, flow.item_id,
                                        UUID(flow.transaction_id))
-    except LibraryUnavailable as exc:  # the kiosk's own rule: no renewal offline
-        log.warning("library unreachable for a renewal of %s: %s", flow.item_id, exc)
-        return _answered({"code": PolicyRefusal.LIBRARY_UNREACHABLE.value,
-                          "item_id": flow.item_id})
+    except LibraryUnavailable as exc:
+        # Sent, no answer: the library may have renewed. Asked again in this session, the
+        # same transaction id gets the first answer, never a second renewal.
+        log.warning("no answer to a renewal of %s: %s", flow.item_id, exc)
+        return _answered({"code": "renewal_unconfirmed", "item_id": flow.item_id})
     except ConnectorError as exc:
         log.error("library answered nonsense to a renewal of %s: %s", flow.item_id, exc)
         return _answered({"code": "library_error", "item_id": flow.item_id})
@@ -40,9 +40,19 @@ async def ask(ctl: "Controller", flow: RenewalFlow) -> Step:
             notice["library_message"] = answer.message
         return _answered(notice)
     due = answer.due_at.astimezone(ctl.config.policy.zone).date()
-    ctl.journal.append_acknowledged(Renewed(item_id=flow.item_id, patron_id=flow.member,
-                                            due=due), flow.transaction_id)
+    _journal(ctl, flow, due)
     return _answered({"code": "renewed", "item_id": flow.item_id, "due": due.isoformat()})
+
+
+def _journal(ctl: "Controller", flow: RenewalFlow, due) -> None:
+    """Note the library's renewal as delivered; the library's record stands if this fails."""
+    if ctl.journal.event(flow.transaction_id) is not None:
+        return  # the first answer, given again: noted already
+    try:
+        ctl.journal.append_acknowledged(Renewed(item_id=flow.item_id, patron_id=flow.member,
+                                                due=due), flow.transaction_id)
+    except Exception:  # the library renewed; the kiosk's copy of the loan lags: no fault
+        log.exception("the library renewed %s but the journal did not take it", flow.item_id)
 
 
 def _answered(notice: dict) -> Step:

@@ -40,6 +40,7 @@ class Session:
     confirmed: bool = False  # the cart was confirmed: its books are on their way
     ending: bool = False  # the session ends once a prefetched book is back in its slot
     prefetch: Prefetch | None = None
+    renewal_ids: dict[str, str] = field(default_factory=dict)  # item -> its renewal's id
 
     @property
     def masked_name(self) -> str:

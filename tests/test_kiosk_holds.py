@@ -126,3 +126,16 @@ def test_choosing_a_book_as_its_hold_ends_never_faults_the_machine(kiosk):
         assert answer["refusal"] == "not_available"
     state = kiosk.wait_state(lambda s: s["state"] in ("browsing", "ready", "out_of_service"))
     assert state["state"] != "out_of_service" and state["fault"] is None
+
+
+def test_a_hold_placed_here_ends_at_its_last_second_with_nobody_at_the_screen(kiosk):
+    book = lend_and_return_with_a_hold(kiosk, hold_at_this_screen)
+    move_clocks_to_just_before_the_end(kiosk, book, after=-BEFORE_THE_END)
+
+    def cancelled() -> bool:
+        return any(t["kind"] == "hold_cancelled" and t["item_id"] == book
+                   for t in kiosk.library("GET", "/admin/transactions?limit=50"))
+    assert not cancelled()  # kept until its last second...
+    wait_for(cancelled, 30, message="the kiosk's timer to end the hold")  # ...then ended
+    status = kiosk.control("status")
+    assert (status["state"], status["sync"]["conflicts"]) == ("ready", 0)

@@ -354,6 +354,7 @@ class HoldReported(Payload):
     item_id: str
     patron_id: str
     expires_at: datetime | None = None
+    ready: bool = False  # the library says the copy waits here for the patron
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,11 @@ class JournalReader:
         sql = "SELECT * FROM holds WHERE item_id = ? AND ended_at IS NULL"
         return self._one(Hold, sql, (item_id,))
 
+    def last_hold(self, item_id: str) -> Hold | None:
+        """The item's latest hold, active or ended."""
+        sql = "SELECT * FROM holds WHERE item_id = ? ORDER BY rowid DESC LIMIT 1"
+        return self._one(Hold, sql, (item_id,))
+
     def active_holds(self) -> list[Hold]:
         """Every hold that has not ended, oldest first."""
         return self._rows(Hold, "SELECT * FROM holds WHERE ended_at IS NULL ORDER BY rowid")
@@ -133,6 +138,11 @@ class JournalReader:
                AND json_extract(payload, '$.item_id') = ? ORDER BY seq DESC LIMIT 1""",
             (seq, item_id)).fetchone()
         return date.fromisoformat(row[0]) if row and row[0] else None
+
+    def event(self, event_id: str) -> Event | None:
+        """The stored event with this uuid."""
+        rows = list(self.db.query("SELECT * FROM events WHERE uuid = ?", (event_id,)))
+        return _event(rows[0]) if rows else None
 
     def events(self, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         """Stored events after `after_seq`, in order."""

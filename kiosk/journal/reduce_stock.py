@@ -146,17 +146,26 @@ def hold_cancelled(p: ev.HoldCancelled, ctx: Context) -> list[Change]:
 def hold_reported(p: ev.HoldReported, ctx: Context) -> list[Change]:
     """The library holds the item for a patron: the journal's hold follows it."""
     item = known_item(ctx, p.item_id)
+    if item.place is Place.REMOVED:
+        raise refuse(Refusal.WRONG_PLACE, f"item {p.item_id!r} is removed")
+    loan = ctx.state.open_loan(p.item_id)
+    if loan is not None and loan.patron_id == p.patron_id:  # the holder has it already
+        raise refuse(Refusal.WRONG_PATRON, f"item {p.item_id!r} is on loan to its holder")
     expires = p.expires_at.isoformat() if p.expires_at else None
+    on_shelf = item.place is Place.SLOT and ctx.state.open_intent_for(p.item_id) is None
     hold = ctx.state.active_hold(p.item_id)
     if hold is not None and hold.patron_id == p.patron_id:
-        return [Patch("holds", hold.hold_id, {"expires_at": expires})]
+        patch = {"expires_at": expires}
+        if p.ready and on_shelf and hold.ready_at is None:
+            patch["ready_at"] = ctx.at.isoformat()
+        return [Patch("holds", hold.hold_id, patch)]
     changes: list[Change] = []
     if hold is not None:  # the library's word wins: someone else is first in line now
         ended = {"ended_at": ctx.at.isoformat(), "end_reason": HoldEnd.REPLACED.value}
         changes.append(Patch("holds", hold.hold_id, ended))
-    on_shelf = item.place is Place.SLOT and ctx.state.open_intent_for(p.item_id) is None
+    ready_at = ctx.at.isoformat() if p.ready and on_shelf else None  # the library's word
     row = {"hold_id": ctx.uuid, "item_id": p.item_id, "patron_id": p.patron_id,
-           "placed_at": ctx.at.isoformat(), "ready_at": ctx.at.isoformat() if on_shelf else None,
+           "placed_at": ctx.at.isoformat(), "ready_at": ready_at,
            "expires_at": expires, "source": "library"}
     return [*changes, Put("holds", row)]
 

@@ -117,10 +117,8 @@ class Sync:
         self._notify()
         if not ok:
             return backoff_delay(self._failures, self.config, self._random.random())
-        if batch or not self._policy_known:
-            return 0.0
-        await self._pull_holds()
-        return None
+        await self._pull_holds()  # on its own schedule, whatever the backlog
+        return 0.0 if batch or not self._policy_known else None
 
     def conflicts(self) -> list[SyncConflict]:
         """Events the library recorded with an objection, oldest first (for the technician)."""
