@@ -34,6 +34,7 @@ async def ask(ctl: "Controller", flow: RenewalFlow) -> Step:
     except ConnectorError as exc:
         log.error("library answered nonsense to a renewal of %s: %s", flow.item_id, exc)
         return _answered({"code": "library_error", "item_id": flow.item_id})
+    _settled(ctl, flow)
     if isinstance(answer, Refusal):
         notice = {"code": answer.reason.value, "item_id": flow.item_id}
         if answer.message:
@@ -53,6 +54,13 @@ def _journal(ctl: "Controller", flow: RenewalFlow, due) -> None:
                                                 due=due), flow.transaction_id)
     except Exception:  # the library renewed; the kiosk's copy of the loan lags: no fault
         log.exception("the library renewed %s but the journal did not take it", flow.item_id)
+
+
+def _settled(ctl: "Controller", flow: RenewalFlow) -> None:
+    """A definite answer: the next request for this loan is a new renewal, with a new id."""
+    session = ctl.flows.session
+    if session is not None and session.renewal_ids.get(flow.item_id) == flow.transaction_id:
+        del session.renewal_ids[flow.item_id]
 
 
 def _answered(notice: dict) -> Step:
