@@ -2,7 +2,7 @@
 
 Messages: 93, 99, 23, 63, 17, 11, 09, 29, 15, 35, 01. Refusal reasons come from XR when the
 ACS sends it, else from the standard fields (kiosk/connectors/sip2_reasons.py). Journal
-events are delivered by kiosk/connectors/sip2_events.py.
+events, checkouts, returns, renewals and holds go by kiosk/connectors/sip2_transactions.py.
 """
 
 from __future__ import annotations
