@@ -8,7 +8,7 @@ import os
 import tomllib
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ class MachineConfig:
 class SessionConfig:
     """Patron-facing timeouts (seconds) and session rules."""
 
-    idle_timeout: float = 60.0
+    idle_timeout: float = 120.0  # the backstop: the screens warn and end sessions first
     pickup_timeout: float = 60.0
     insert_timeout: float = 30.0
     pin_required: bool = False
@@ -54,6 +54,12 @@ class SessionConfig:
         require_range("library_deadline", self.library_deadline, 0.5, 120.0)
 
 
+# Seconds a screen waits for the patron before it gives up (the session ends, or the screen
+# goes back to the start); the warning with "more time" comes `idle_warning` seconds earlier.
+IDLE_SCREENS = {"pin": 60.0, "browse": 90.0, "detail": 60.0, "cart": 60.0, "loans": 60.0,
+                "holds": 60.0, "summary": 45.0, "receipt": 40.0, "notice": 30.0}
+
+
 @dataclass(frozen=True)
 class UiConfig:
     """The patron API / touchscreen server (127.0.0.1 only)."""
@@ -62,13 +68,26 @@ class UiConfig:
     port: int = 8080
     request_timeout: float = 10.0  # a request's head, or its body, must arrive within this
     max_connections: int = 32  # connections served at once; more are answered 503 and closed
+    idle: dict[str, float] = field(default_factory=dict)  # screen -> seconds before it gives up
+    idle_warning: float = 20.0  # the "more time?" warning shows this long before the end
 
     def __post_init__(self) -> None:
         require_range("port", self.port, 0, 65535)
         require_range("request_timeout", self.request_timeout, 0.1, 300.0)
         require_range("max_connections", self.max_connections, 1, 1000)
+        require_range("idle_warning", self.idle_warning, 20.0, 120.0)
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             raise DriverConfigError(f"host = {self.host!r}: the patron API listens on loopback only")
+        unknown = sorted(set(self.idle) - set(IDLE_SCREENS))
+        if unknown:
+            raise DriverConfigError(f"idle: unknown screen {unknown[0]!r} "
+                                    f"(screens: {', '.join(IDLE_SCREENS)})")
+        for screen, seconds in self.idle.items():
+            require_range(f"idle.{screen}", seconds, self.idle_warning + 1, 900.0)
+
+    def idle_seconds(self) -> dict[str, float]:
+        """Every screen's idle length: the configured ones over the defaults."""
+        return {**IDLE_SCREENS, **{k: float(v) for k, v in self.idle.items()}}
 
 
 @dataclass(frozen=True)
@@ -173,7 +192,17 @@ def _build(path: Path, raw: dict[str, Any]) -> KioskConfig:
     _require_keys(sections)
     built = {name: SECTIONS[name](values) for name, values in sections.items()}
     _check_credentials(built["library"], raw.get("library", {}).get("credentials_file"))
+    _check_idle(built["session"], built["ui"])
     return KioskConfig(path=path, **built)
+
+
+def _check_idle(session: SessionConfig, ui: UiConfig) -> None:
+    """The controller's idle timer backs up the screen's: it must not end a session first."""
+    screen, longest = max(ui.idle_seconds().items(), key=lambda item: item[1])
+    if session.idle_timeout < longest:
+        raise DriverConfigError(
+            f"[session] idle_timeout = {session.idle_timeout:g} is shorter than the screen's "
+            f"[ui] idle.{screen} = {longest:g}: the session would end without the warning")
 
 
 # Paths in the config are relative to the config file's folder (device paths are absolute).

@@ -83,6 +83,7 @@ class Controller:
         self.flows = Flows()
         self.fault: dict | None = None
         self.notice: dict | None = None
+        self.notice_seq = 0  # counts notices: the same notice twice is still news
         self.step: dict | None = None
         self.ui_url: str | None = None
         self.identifications = 0  # answers to cards and QR codes so far: a screen sees a new one
@@ -226,7 +227,7 @@ class Controller:
         if event in IDENTIFICATION_ANSWERS:
             self.identifications += 1
         if "notice" in payload:
-            self.notice = payload["notice"]
+            self.tell(payload["notice"])
         if "fault" in payload and self.fault is None:  # out of service already: keep the first
             self.fault = payload["fault"]
         self.publish()
@@ -263,7 +264,7 @@ class Controller:
         if reply.event is not None and not await self._send(reply.event, reply.payload):
             return fail(request.future, Refused(REQUEST_REFUSALS.get(request.event, "not_now")))
         if "notice" in request.payload and reply.event is not None:
-            self.notice = request.payload["notice"]
+            self.tell(request.payload["notice"])
         self.publish()
         if request.future is not None and not request.future.done():
             request.future.set_result(reply.answer)
@@ -396,9 +397,18 @@ class Controller:
         if self.sync is not None:
             self.sync.kick()
 
-    def progress(self, step: str | None, item_id: str | None) -> None:
-        """Note the machine's visible progress and tell the screens."""
+    def tell(self, notice: dict | None) -> None:
+        """Set the patron's notice; each new one is numbered so the screen shows it once."""
+        self.notice = notice
+        if notice is not None:
+            self.notice_seq += 1
+
+    def progress(self, step: str | None, item_id: str | None, seconds: float | None = None) -> None:
+        """Note the machine's visible progress (with the seconds it should take, when known) and
+        tell the screens."""
         self.step = None if step is None else {"step": step, "item_id": item_id}
+        if self.step is not None and seconds is not None:
+            self.step["seconds"] = round(seconds, 1)
         self.publish()
 
     # -- the patron's idle countdown -------------------------------------------
@@ -430,6 +440,7 @@ class Controller:
             "identifications": self.identifications,
             "progress": self.step,
             "notice": self.notice,
+            "notice_seq": self.notice_seq,
             "fault": self.fault,
             "offline": self.offline,
             "backlog": sync.backlog if sync is not None else None,

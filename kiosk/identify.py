@@ -82,13 +82,14 @@ def _start_session(ctl: "Controller", status, credential: Credential,
     loans_here = len(ctl.journal.open_loans(member))
     refusal = library_refusal(status)
     message = status.message if refusal is not None else None
-    decision = policy.may_borrow(patron_facts(status, loans_here, now), now, ctl.config.policy)
+    facts = patron_facts(status, loans_here, now)
+    decision = policy.may_borrow(facts, now, ctl.config.policy)
     good_standing = status.may_borrow or status.reason is Reason.LIMIT_REACHED
     ctl.journal.append(PatronVerified(patron_id=member, good_standing=good_standing))
     if refusal is None and decision.refusal not in (None, policy.PolicyRefusal.LIMIT_REACHED):
         refusal = decision.refusal.value
     if refusal is not None:
-        return _refuse(refusal, message)
+        return _refuse(refusal, message, _standing_details(refusal, facts))
     ctl.cache.remember(credential.value, member, status.patron.name, pin_required=wait is not None)
     remaining = min(decision.remaining, status.remaining)
     session = Session(member=member, name=status.patron.name, remaining=remaining, offline=False,
@@ -121,8 +122,18 @@ def _found(session: Session, wait: PinWait | None) -> Step:
     return Step(event, {"session": session, "pin_wait": None, "notice": None})
 
 
-def _refuse(code: str, library_message: str | None = None) -> Step:
+def _standing_details(code: str, facts: policy.PatronFacts) -> dict:
+    """What the screen says with a refusal: until when a suspension lasts, how many overdue."""
+    if code == policy.PolicyRefusal.SUSPENDED.value and facts.suspended_until is not None:
+        return {"until": facts.suspended_until.isoformat()}
+    if code == policy.PolicyRefusal.OVERDUE.value:
+        return {"count": facts.overdue_count}
+    return {}
+
+
+def _refuse(code: str, library_message: str | None = None, details: dict | None = None) -> Step:
     """The patron may not borrow; the library's own words (SIP2 AF) travel beside the code."""
-    notice = {"code": code} if library_message is None else {
-        "code": code, "library_message": library_message}
+    notice = {"code": code, **(details or {})}
+    if library_message is not None:
+        notice["library_message"] = library_message
     return Step(Event.PATRON_REFUSED, {"notice": notice, "pin_wait": None, "reason": code})

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from kiosk.controller import Controller
 
 REQUEST_REFUSALS = {Event.RETURN_REQUESTED: "busy", Event.LOANS_ASKED: "no_session",
+                    Event.HOLDS_ASKED: "no_session", Event.STILL_HERE: "no_session",
                     Event.RENEW: "no_session", Event.HOLD: "no_session"}
 
 
@@ -33,7 +34,7 @@ EVENT_SOURCES: dict[Event, Source] = {
     Event.DEVICE_FAULT: Source.DEVICE, Event.HOURS_CHANGED: Source.TIMER,
     **{event: Source.REQUEST for event in (
         Event.PIN_ENTERED, Event.CART_ADD, Event.CART_REMOVE, Event.CART_CONFIRMED,
-        Event.LOANS_ASKED, Event.RENEW, Event.HOLD, Event.SESSION_ENDED, Event.RETURN_REQUESTED,
+        Event.LOANS_ASKED, Event.HOLDS_ASKED, Event.STILL_HERE, Event.RENEW, Event.HOLD, Event.SESSION_ENDED, Event.RETURN_REQUESTED,
         Event.PREFETCH_STARTED, Event.RENEWAL_ASKED, Event.MAINTENANCE_STARTED,
         Event.MAINTENANCE_ENDED, Event.RESET,
         Event.STOCK)},

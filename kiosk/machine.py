@@ -112,6 +112,9 @@ class KioskMachine(StateMachine):
     cart_add = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
     cart_remove = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
     loans_asked = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
+    holds_asked = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
+    still_here = (pin_entry.to.itself(internal=True) | browsing.to.itself(internal=True)
+                  | prefetching.to.itself(internal=True))  # "more time": the idle timer restarts
     renew = browsing.to.itself(internal=True) | prefetching.to.itself(internal=True)
     renewal_asked = browsing.to(renewing)
     renewal_answered = (renewing.to(browsing, cond="session_open")

@@ -146,6 +146,26 @@ def my_loans(ctl: "Controller", payload: dict) -> Reply:
                   for loan in ctl.journal.open_loans(session.member)])
 
 
+def my_holds(ctl: "Controller", payload: dict) -> Reply:
+    """The session patron's holds on this machine's books: ready ones with their last day."""
+    session = _session(ctl)
+    holds = []
+    for hold in ctl.journal.active_holds():
+        if hold.patron_id != session.member:
+            continue
+        item = ctl.journal.item(hold.item_id)
+        expires = policy.hold_expires_at(hold_facts(hold), ctl.config.policy)
+        holds.append({"item_id": hold.item_id, "title": item.title if item else hold.item_id,
+                      "ready": hold.ready_at is not None,
+                      "until": expires.isoformat() if expires else None})
+    return Reply(holds)
+
+
+def still_here(ctl: "Controller", payload: dict) -> Reply:
+    """The patron asked for more time: the idle countdown restarts (every request restarts it)."""
+    return Reply({"idle_timeout": ctl.config.session.idle_timeout})
+
+
 def renew(ctl: "Controller", payload: dict) -> Reply:
     """Ask the library for one renewal (the renewing state asks it); offline: refused, as the
     kiosk's rules say, since only the library knows who else waits for the book."""
@@ -253,6 +273,8 @@ HANDLERS = {
     Event.SESSION_ENDED: end_session,
     Event.RETURN_REQUESTED: start_return,
     Event.LOANS_ASKED: my_loans,
+    Event.HOLDS_ASKED: my_holds,
+    Event.STILL_HERE: still_here,
     Event.RENEW: renew,
     Event.HOLD: place_hold,
 }

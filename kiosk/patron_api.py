@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from kiosk import http_server, patron, text_input
+from kiosk import http_server, patron, screen_api, text_input
 from kiosk.steps import Event, Refused
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ def make_app(ctl: "Controller", body_timeout: float = REQUEST_TIMEOUT) -> web.Ap
     }
     for path, handler in posts.items():
         app.router.add_post(path, _command(handler))
+    screen_api.add_routes(app, CTL)
     return app
 
 

@@ -49,8 +49,12 @@ class Session:
 
     def public(self) -> dict:
         """What the screen may show."""
+        chosen = self.prefetch
         return {"name": self.masked_name, "remaining": self.remaining, "offline": self.offline,
-                "cart": list(self.cart), "vended": list(self.vended), "due": dict(self.due)}
+                "cart": list(self.cart), "vended": list(self.vended), "due": dict(self.due),
+                "to_vend": list(self.to_vend), "confirmed": self.confirmed,
+                "prefetch": None if chosen is None or not chosen.keep else {
+                    "item_id": chosen.item_id, "ready": chosen.ready}}
 
 
 def mask_name(name: str) -> str:

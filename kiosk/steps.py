@@ -31,6 +31,8 @@ class Event(StrEnum):
     CART_REMOVE = "cart_remove"
     CART_CONFIRMED = "cart_confirmed"
     LOANS_ASKED = "loans_asked"
+    HOLDS_ASKED = "holds_asked"
+    STILL_HERE = "still_here"
     RENEW = "renew"
     RENEWAL_ASKED = "renewal_asked"  # the library is asked (online)
     RENEWAL_ANSWERED = "renewal_answered"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from drivers.carousel import Command, Lamp, Result
 from drivers.rfid import AFI_ON_LOAN, AFI_SECURED, Antenna
-from kiosk import moves, patron, policy
+from kiosk import moves, patron, planner, policy
 from kiosk.flows import VendFlow
 from kiosk.journal import (
     AuditFlagged,
@@ -33,7 +33,7 @@ async def fetch(ctl: "Controller", session: Session) -> Step:
     if not session.to_vend:
         raise Fault("internal", "fetching with nothing to fetch")
     item_id = session.to_vend.pop(0)
-    ctl.progress("fetching", item_id)
+    ctl.progress("fetching", item_id, _fetch_estimate(ctl, item_id))
     vend = await _fetch_item(ctl, session, item_id)
     if vend is None:
         return Step(Event.SLOT_WAS_EMPTY, {"notice": {"code": "not_available", "item_id": item_id}})
@@ -76,6 +76,16 @@ async def _fetch_item(ctl: "Controller", session: Session, item_id: str) -> Vend
     raise Fault("fetch_failed", result.name.lower())
 
 
+def _fetch_estimate(ctl: "Controller", item_id: str) -> float | None:
+    """The planner's seconds to bring this book to the pickup door (None: position unknown)."""
+    item, status = ctl.journal.item(item_id), ctl.mech.last_status
+    if item is None or item.slot is None or status is None:
+        return None
+    seconds, _ = planner.fetch_seconds((status.level, status.position), item.slot,
+                                       status.geometry, ctl.timing)
+    return seconds + ctl.timing.door
+
+
 def _free_for(ctl: "Controller", item_id: str, member: str) -> bool:
     """Whether the book may go to this patron now: no live hold of someone else on it (a hold
     past its last moment ends here, as the hold timer would end it a moment later)."""
@@ -111,7 +121,7 @@ async def present(ctl: "Controller", vend: VendFlow) -> Step:
     await ctl.mech.lamp(Lamp.PICKUP_LAMP, True)
     ctl.journal.append(VendPresented(item_id=vend.item_id))
     crash_point("vend.after_present")
-    ctl.progress("take_your_book", vend.item_id)
+    ctl.progress("take_your_book", vend.item_id, ctl.config.session.pickup_timeout)
     return Step(Event.PICKUP_OPENED)
 
 
@@ -158,6 +168,7 @@ def _late_take(ctl: "Controller", session: Session | None, vend: VendFlow) -> St
 async def close_pickup(ctl: "Controller") -> Step:
     """Lamp off, close the door (waiting while a hand is in the way)."""
     await ctl.mech.lamp(Lamp.PICKUP_LAMP, False)
+    ctl.progress("door_closing", None)
     await ctl.mech.close_door(Command.CLOSE_PICKUP)
     ctl.progress(None, None)
     return Step(Event.PICKUP_CLOSED, {"vend": None})

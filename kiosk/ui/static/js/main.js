@@ -1,0 +1,180 @@
+// The touchscreen: follows the controller's state (server-sent events) and shows the screen
+// for it. The page keeps only what the patron is looking at (tab, query, chosen book); the
+// controller keeps everything that matters (session, cart, loans).
+import * as api from "./api.js";
+import * as i18n from "./i18n.js";
+import { h } from "./dom.js";
+import { Idle } from "./idle.js";
+import { SCREENS, screenFor } from "./screens/index.js";
+
+const ui = {
+  snap: null, info: null, catalogue: null, view: "browse", tab: "popular", subject: null,
+  typed: [], query: "", kbMode: "hangul", book: null, receipt: null, order: [],
+  result: null, seenNotice: null, stepKey: null, stepSince: 0, loans: null, holds: null,
+};
+const idle = new Idle(onIdleEnd);
+let shownKey = null;
+let lastScreen = null;
+
+/** What every screen receives: the state, the machine's facts, the page's memory, actions. */
+const ctx = {
+  ui, t: i18n.t, i18n,
+  render: () => render(true),
+  go(view, extra = {}) { Object.assign(ui, extra, { view }); render(true); },
+  async post(path, body) {
+    const answer = await api.post(path, body);
+    if (!answer.ok) toast(answer.refusal ? `refusal.${answer.refusal}` : "refusal.bad_request", {}, true);
+    return answer;
+  },
+  toast,
+  async loadCatalogue() {
+    const answer = await api.get("/api/catalogue");
+    if (answer.ok) ui.catalogue = answer.result;
+    return ui.catalogue;
+  },
+  async refreshInfo() {
+    const answer = await api.get("/api/info");
+    if (answer.ok) ui.info = answer.result;
+  },
+  endSession: () => api.post("/api/session/end"),
+};
+
+function toast(key, vars = {}, bad = false) {
+  const box = document.getElementById("toast");
+  box.textContent = i18n.t(key, vars);
+  box.className = bad ? "bad" : "";
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 6000);
+}
+
+function onSnapshot(snap) {
+  const first = ui.snap === null;
+  ui.snap = snap;
+  noticeArrived(snap, first);
+  stepArrived(snap);
+  render(false);
+}
+
+/** A new notice: in a session a toast; otherwise a screen of its own (a refusal, a return). */
+function noticeArrived(snap, first) {
+  if (snap.notice_seq === ui.seenNotice) return;
+  ui.seenNotice = snap.notice_seq;
+  const notice = snap.notice;
+  if (first || !notice) return;
+  if (snap.session && !["session_timed_out"].includes(notice.code)) {
+    if (snap.state !== "pin_entry") toast(...noticeToast(notice));
+    return;
+  }
+  ui.result = notice;
+}
+
+function noticeToast(notice) {
+  const bad = !["renewed", "return_accepted"].includes(notice.code);
+  const vars = { ...notice, title: titleOf(notice.item_id), due: i18n.date(notice.due) };
+  return [`notice.${notice.code}`, vars, bad];
+}
+
+function titleOf(itemId) {
+  const book = (ui.catalogue?.books || []).find((b) => b.item_id === itemId);
+  return book ? book.title : itemId || "";
+}
+
+/** The vend's or return's step: when it began, so its estimate counts down. */
+function stepArrived(snap) {
+  const key = snap.progress ? `${snap.progress.step}|${snap.progress.item_id}` : null;
+  if (key !== ui.stepKey) { ui.stepKey = key; ui.stepSince = performance.now(); }
+}
+
+function render(force) {
+  const snap = ui.snap;
+  if (!snap || !ui.info) return;
+  const name = screenFor(snap, ui);
+  if (name !== lastScreen) enterScreen(name, lastScreen);
+  const screen = SCREENS[name];
+  const key = `${name}|${i18n.language()}|${screen.key ? screen.key(ctx) : JSON.stringify(snap)}`;
+  drawBar(snap);
+  if (!force && key === shownKey) return;
+  shownKey = key;
+  const main = document.getElementById("screen");
+  const focused = document.activeElement?.dataset?.focusKey;
+  main.replaceChildren(screen.draw(ctx));
+  main.setAttribute("aria-busy", "false");
+  main.dataset.screen = name;
+  const again = focused && main.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`);
+  if (again) again.focus();
+  else if (name !== lastScreen) main.focus();
+  lastScreen = name;
+  idle.watch(name, screen.idle, ui.info);
+}
+
+/** Leaving one screen for another: what the page forgets or fetches. */
+function enterScreen(name, previous) {
+  if (name === "checking" || name === "attract" || name === "closed") {
+    Object.assign(ui, { view: "browse", tab: "popular", subject: null, typed: [], query: "",
+      book: null, receipt: null, order: [], loans: null, holds: null });
+  }
+  if (previous === "vending" && ui.snap.session && ui.snap.session.vended.length) ui.view = "summary";
+  if (["attract", "closed"].includes(name)) ctx.refreshInfo().then(() => render(true));
+  const needsBooks = ["browse", "detail", "cart", "vending", "summary"].includes(name);
+  if (needsBooks && (!ui.catalogue || previous === "checking" || previous === "attract")) {
+    ctx.loadCatalogue().then(() => render(true));
+  }
+}
+
+function drawBar(snap) {
+  const status = document.getElementById("bar-status");
+  const session = snap.session;
+  status.textContent = session ? i18n.t("bar.greeting", { name: session.name }) : i18n.t("bar.title");
+  const language = document.getElementById("language");
+  language.textContent = i18n.t("language.switch");
+  language.lang = i18n.other();
+  const banner = document.getElementById("banner");
+  banner.hidden = !snap.offline;
+  if (snap.offline) {
+    banner.replaceChildren(h("strong", {}, i18n.t("offline.title")),
+      i18n.t("offline.body", { count: ui.info.policy.offline_max_loans }));
+  }
+  document.title = i18n.t("bar.title");
+}
+
+/** A screen's idle time ran out: the session ends (or the notice goes away). */
+function onIdleEnd(name) {
+  if (name === "notice") { ui.result = null; render(true); return; }
+  ctx.endSession();
+}
+
+function switchLanguage() {
+  i18n.use(i18n.other());
+  render(true);
+}
+
+function guardKiosk() {
+  const block = (event) => event.preventDefault();
+  document.addEventListener("contextmenu", block);
+  document.addEventListener("selectstart", block);
+  document.addEventListener("dragstart", block);
+  document.addEventListener("gesturestart", block);
+  document.addEventListener("wheel", (event) => { if (event.ctrlKey) event.preventDefault(); }, { passive: false });
+  document.addEventListener("keydown", (event) => {
+    const zoom = (event.ctrlKey || event.metaKey) && ["+", "-", "=", "0"].includes(event.key);
+    const away = event.altKey && ["ArrowLeft", "ArrowRight", "Home"].includes(event.key);
+    if (zoom || away || event.key === "F5" || event.key === "F11") event.preventDefault();
+  });
+  window.addEventListener("touchmove", (event) => { if (event.touches.length > 1) event.preventDefault(); }, { passive: false });
+}
+
+async function start() {
+  guardKiosk();
+  const answer = await api.get("/api/info");
+  ui.info = answer.result;
+  await i18n.load(ui.info.languages, ui.info.timezone);
+  i18n.use(ui.info.languages[0]);
+  document.getElementById("language").addEventListener("click", switchLanguage);
+  document.getElementById("idle-more").addEventListener("click", () => idle.more());
+  for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, () => idle.activity(), true);
+  api.follow(onSnapshot, () => { document.getElementById("screen").setAttribute("aria-busy", "true"); });
+  window.kioskScreen = { ui, missing: i18n.missing, idle };  // for the tests and the panel
+}
+
+start();
