@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("sync", help="deliver pending journal events now")
     stock = commands.add_parser("stock", help="record books loaded into the machine")
     stock.add_argument("loading_list", type=Path,
-                       help="CSV with columns item_id, uid, slot, title[, authors]")
+                       help="CSV with columns item_id, uid, slot, title[, authors, year, "
+                       "subject, popularity]")
     clear = commands.add_parser("clear-flag", help="clear an audit flag after checking by hand")
     clear.add_argument("flag_id")
     clear.add_argument("--by", required=True, help="who checked")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk import text_input
 from kiosk.journal import AuditCleared, ItemStocked, JournalError, Place
+from kiosk.journal.events import SUBJECT_MAX, YEAR_RANGE
 from kiosk.steps import Event, Refused, Reply
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def _record_stock(ctl: "Controller", payload: dict) -> Reply:
 
 
 def _stocked(number: int, entry: object) -> ItemStocked:
-    """One loading-list row, checked: text fields present, a hex UID, a whole slot number."""
+    """One loading-list row, checked: text fields present, a hex UID, a slot number, the facts."""
     if not isinstance(entry, dict):
         raise ValueError(f"row {number} is not an object")
     text = {key: str(entry.get(key) or "").strip() for key in ("item_id", "uid", "title", "slot")}
@@ -82,10 +83,37 @@ def _stocked(number: int, entry: object) -> ItemStocked:
     uid = text["uid"].upper()
     if len(uid) != 16 or any(c not in "0123456789ABCDEF" for c in uid):
         raise ValueError(f"row {number}: uid {text['uid']!r} is not 8 bytes of hex")
-    if not text["slot"].isdigit():
+    if not text["slot"].isdecimal():
         raise ValueError(f"row {number}: slot {text['slot']!r} is not a whole number")
     return ItemStocked(item_id=text["item_id"], uid=uid, title=text["title"],
-                       slot=int(text["slot"]), authors=authors)
+                       slot=int(text["slot"]), authors=authors, **_facts(number, entry))
+
+
+def _facts(number: int, entry: dict) -> dict[str, Any]:
+    """A row's optional catalogue facts, checked: year, subject and popularity (empty: None)."""
+    year, subject, popularity = (
+        "" if entry.get(key) is None else str(entry[key]).strip()
+        for key in ("year", "subject", "popularity"))
+    low, high = YEAR_RANGE
+    if year and not (year.removeprefix("-").isdecimal() and low <= int(year) <= high):
+        raise ValueError(f"row {number}: year {year!r} is not a whole number in {low}..{high}")
+    if subject and not (len(subject) <= SUBJECT_MAX and subject.isprintable()):
+        raise ValueError(f"row {number}: subject {subject!r} is not 1..{SUBJECT_MAX} "
+                         "printable characters")
+    weight = _fraction(popularity)
+    if popularity and weight is None:
+        raise ValueError(f"row {number}: popularity {popularity!r} is not a number in 0..1")
+    return {"year": int(year) if year else None, "subject": subject or None,
+            "popularity": weight}
+
+
+def _fraction(text: str) -> float | None:
+    """The number 0..1 that `text` is, or None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 1.0 else None
 
 
 async def flags(ctl: "Controller", args: dict) -> list[dict]:

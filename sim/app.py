@@ -15,7 +15,7 @@ from aiohttp import web
 from sim import store
 from sim.barcode_device import BarcodeSim
 from sim.clock import SimClock
-from sim.collection import DemoBook, demo_collection
+from sim.collection import CatalogRow, DemoBook, demo_collection, popularity
 from sim.library import LibrarySim
 from sim.plc import PlcSim
 from sim.rfid_device import RfidSim
@@ -143,19 +143,33 @@ class Simulator:
         return f"http://{host}:{port}"
 
 
+LOADING_LIST_COLUMNS = ("item_id", "uid", "slot", "title", "authors", "year", "subject",
+                        "popularity")
+
+
 def write_loading_list(path: Path, world: World, collection: list[DemoBook]) -> None:
-    """The loading list of the books in the drum now: item, tag UID, slot, title, authors."""
-    authors = {book.item_id: book.title.authors for book in collection}
+    """The loading list of the books in the drum now: item, tag UID, slot and catalogue facts."""
+    titles = {book.item_id: book.title for book in collection}
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["item_id", "uid", "slot", "title", "authors"])
+        writer.writerow(LOADING_LIST_COLUMNS)
         for slot in range(world.geometry.slot_count):
             book = world.slot_book(slot)
             if book is not None:
-                writer.writerow([book.item_id, book.uid_hex, slot, book.title,
-                                 authors.get(book.item_id, "")])
+                row = titles.get(book.item_id)
+                facts = _facts(row) if row is not None and row.title == book.title else _NO_FACTS
+                writer.writerow([book.item_id, book.uid_hex, slot, book.title, *facts])
     os.replace(tmp, path)
+
+
+_NO_FACTS = ("", "", "", "")  # a copy this collection does not describe (a world from before)
+
+
+def _facts(row: CatalogRow) -> tuple[str, str, str, str]:
+    """Authors, year, KDC subject and popularity (0..1) of a catalogue title, as CSV text."""
+    year = "" if row.year is None else str(row.year)
+    return row.authors, year, row.subject, f"{popularity(row):.3f}"
 
 
 def write_json_atomically(path: Path, data: dict) -> None:

@@ -25,7 +25,8 @@ from test_journal_support import clock, journal, snapshot, stock  # noqa: F401
 SAMPLES: dict[EventKind, ev.Payload] = {
     p.kind: p
     for p in [
-        ev.ItemStocked("B1", "E0041", "Title", 3, authors="Author"),
+        ev.ItemStocked("B1", "E0041", "Title", 3, authors="Author", year=2007, subject="800",
+                      popularity=0.95),
         ev.ItemUnstocked("B1", enums.UnstockReason.LOST),
         ev.ItemLocated("B1", enums.Place.SLOT, 3),
         ev.VendStarted("B1", 3, "P1", "S1", 65535),

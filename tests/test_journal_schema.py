@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from kiosk.journal import (
     HoldPlaced,
+    ItemStocked,
     Journal,
     MigrationError,
     Place,
@@ -79,9 +80,15 @@ def test_each_older_version_migrates_to_the_latest(tmp_path: Path, version: int)
             started = journal.append(ReturnStarted("S", 1))
             journal.append(ReturnIdentified(started.uuid, "B1", 0))
             assert journal.item("B1").place is Place.RETURN_PORT
+            old = journal.item("B1")  # stocked before the item_facts migration: none known
+            assert (old.year, old.subject, old.popularity) == (None, None, None)
         stock(journal, "B2", 3)
         journal.append(HoldPlaced("B2", "P9"))
         assert journal.active_hold("B2").patron_id == "P9"
+        journal.append(ItemStocked("B3", "E0043", "T", 4, year=2014, subject="800",
+                                   popularity=0.93))
+        new = journal.item("B3")
+        assert (new.year, new.subject, new.popularity) == (2014, "800", 0.93)
 
 
 def test_v1_events_owed_to_the_library_enter_the_outbox_once(tmp_path: Path) -> None:

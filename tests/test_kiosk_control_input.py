@@ -88,3 +88,36 @@ def test_a_loading_list_row_with_an_overlong_item_id_is_refused():
     row = {"item_id": "x" * 65, "uid": "E004015000000001", "title": "A", "slot": "0"}
     with pytest.raises(ValueError, match="row 1: item_id"):
         control._stocked(1, row)
+
+
+ROW = {"item_id": "EM00000001", "uid": "E004015000000001", "title": "채식주의자", "slot": "0",
+       "authors": "한강"}
+
+
+def test_a_loading_list_row_may_give_its_catalogue_facts():
+    stocked = control._stocked(1, {**ROW, "year": "2007", "subject": "800", "popularity": "0.95"})
+    assert (stocked.year, stocked.subject, stocked.popularity) == (2007, "800", 0.95)
+    bare = control._stocked(1, {**ROW, "year": "", "subject": " ", "popularity": ""})
+    assert (bare.year, bare.subject, bare.popularity) == (None, None, None)
+    assert control._stocked(1, {**ROW, "year": -750, "popularity": 0}).year == -750
+
+
+@pytest.mark.parametrize(("fact", "value"), [
+    ("year", "2101"), ("year", "-3001"), ("year", "2007.0"), ("year", "MMVII"), ("year", "²"),
+    ("subject", "x" * 17), ("subject", "8\t00"),
+    ("popularity", "1.5"), ("popularity", "-0.1"), ("popularity", "nan"), ("popularity", "high"),
+])
+def test_a_bad_catalogue_fact_refuses_the_row(fact, value):
+    with pytest.raises(ValueError, match=f"row 2: {fact}"):
+        control._stocked(2, {**ROW, fact: value})
+
+
+def test_a_bad_catalogue_fact_refuses_the_whole_loading_list(served):
+    path, ctl = served
+    rows = [{**ROW, "year": "2007"},
+            {**ROW, "item_id": "EM00000002", "uid": "E004015000000002", "slot": "1",
+             "popularity": "2"}]
+    answer = ask(path, "stock", {"items": rows})
+    assert answer["ok"] is False
+    assert "row 2: popularity" in answer["error"] and "nothing recorded" in answer["error"]
+    assert ctl.reached == []

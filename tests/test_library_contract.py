@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from library_fixtures import (  # noqa: F401 - fixtures
-    MACHINE, admin, background_loop, connector, item, library, make_connector, profile, told, tx,
+    BOOKS, MACHINE, admin, background_loop, connector, item, library, make_connector, profile,
+    told, tx,
 )
 
 from drivers.sip2 import Message, build, decode, encode
@@ -314,6 +315,13 @@ def test_a_sip2_session_end_is_what_the_acs_answered(tmp_path, flag, named, ackn
     finally:
         conn.close()
         acs.server.close()
+
+
+def test_a_korean_copy_is_lent_and_returned_like_any_other(connector, admin):
+    book = next(b for b in demo_collection(BOOKS) if b.title.language == "kor")
+    assert connector.item_info(book.item_id).title == book.title.title
+    assert isinstance(connector.checkout(admin.patron(), book.item_id, tx()), LoanResult)
+    assert connector.item_info(book.item_id).status is ItemStatus.ON_LOAN
 
 
 def test_catalogue_lists_the_machines_copies(connector, profile):

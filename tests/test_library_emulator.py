@@ -19,7 +19,7 @@ from library_fixtures import (  # noqa: F401 - fixtures
 )
 
 from kiosk.connectors import ItemStatus
-from sim.collection import demo_collection
+from sim.collection import demo_collection, load_korean
 from sim.library import DEMO_PATRONS, DEMO_TOKEN, LibrarySim
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +55,19 @@ def test_demo_collection_is_in_the_machine_and_loading_twice_changes_nothing(lib
     assert [i.item_id for i in catalogue] == ids
     assert {i.status for i in catalogue} == {ItemStatus.AVAILABLE}
     assert library.admin.report(DEMO_PATRONS[0].member_number)["loans"] == []
+
+
+def test_the_full_demo_collection_puts_every_korean_book_in_the_library(tmp_path):
+    sim = LibrarySim(tmp_path / "full.sqlite", machine_id=MACHINE)
+    sim.load_demo(demo_collection())
+    korean = {b.item_id: b.title for b in demo_collection() if b.title.language == "kor"}
+    rows = sim.library.all("SELECT i.item_id, i.title_id, i.home_machine, t.title, t.year "
+                           "FROM items i JOIN titles t USING (title_id) WHERE t.language = 'kor'")
+    asyncio.run(sim.stop())  # never started: just closes the database
+    assert len(korean) == len(load_korean())
+    assert {r["item_id"]: (r["title_id"], r["home_machine"], r["title"], r["year"])
+            for r in rows} == {item_id: (t.book_id, MACHINE, t.title, t.year)
+                               for item_id, t in korean.items()}
 
 
 def test_demo_patrons_have_card_uids_of_4_or_7_bytes():

@@ -287,7 +287,7 @@ def test_hangul_names_and_titles_round_trip(make_acs, background_loop, charset, 
     acs = make_acs(profile, sip2_encoding=charset)
     member = acs.admin.patron(name="김민지")
 
-    async def retitle() -> None:  # the demo catalogue has no Korean title
+    async def retitle() -> None:  # the first demo copy has an English title
         acs.running.sim.library.run(
             "UPDATE titles SET title = '채식주의자' WHERE title_id = "
             "(SELECT title_id FROM items WHERE item_id = ?)", item(1))

@@ -137,6 +137,6 @@ def test_a_new_state_dir_is_a_new_machine(tmp_path):
     try:
         assert sim.world_get()["slots"] == {}
         assert (tmp_path / "sim" / "loading-list.csv").read_text().splitlines() == \
-            ["item_id,uid,slot,title,authors"]
+            ["item_id,uid,slot,title,authors,year,subject,popularity"]
     finally:
         sim.stop()

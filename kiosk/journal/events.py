@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from kiosk.journal.codec import NonNegative, PlcSeq, check_fields, decode
+from kiosk.journal.codec import Bounds, NonNegative, PlcSeq, check_fields, decode
 from kiosk.journal.enums import (
     AuditReason,
     HoldEnd,
@@ -17,6 +17,11 @@ from kiosk.journal.enums import (
     UnstockReason,
 )
 from kiosk.journal.errors import PayloadError
+
+
+YEAR_RANGE = (-3000, 2100)  # an item's publication year (negative: BCE)
+Year = Annotated[int, Bounds(*YEAR_RANGE)]
+SUBJECT_MAX = 16  # characters of an item's subject class
 
 
 class EventKind(StrEnum):
@@ -82,6 +87,17 @@ class ItemStocked(Payload):
     title: str
     slot: NonNegative
     authors: str | None = None
+    year: Year | None = None  # publication year (negative: BCE)
+    subject: str | None = None  # subject class, e.g. a KDC main class "800"
+    popularity: float | None = None  # 0..1, the catalogue's popularity weight
+
+    def check(self) -> None:
+        if self.subject is not None and not (
+                len(self.subject) <= SUBJECT_MAX and self.subject.isprintable()):
+            raise PayloadError(f"ItemStocked.subject {self.subject!r} is not 1..{SUBJECT_MAX} "
+                               "printable characters")
+        if self.popularity is not None and not 0.0 <= self.popularity <= 1.0:
+            raise PayloadError(f"ItemStocked.popularity = {self.popularity!r} is out of range 0..1")
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,9 @@ class Item:
     authors: str | None
     place: Place
     slot: int | None
+    year: int | None = None  # publication year, when the loading list gave it
+    subject: str | None = None  # subject class (e.g. KDC "800"), likewise
+    popularity: float | None = None  # 0..1, likewise
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ def item_stocked(p: ev.ItemStocked, ctx: Context) -> list[Change]:
         raise refuse(Refusal.UID_IN_USE, f"tag {p.uid} belongs to {owner.item_id!r}")
     require_usable_slot(ctx, p.slot)
     row = {"item_id": p.item_id, "uid": p.uid, "title": p.title, "authors": p.authors,
-           "place": Place.SLOT.value, "slot": p.slot}
+           "place": Place.SLOT.value, "slot": p.slot, "year": p.year, "subject": p.subject,
+           "popularity": p.popularity}
     slot = {"slot": p.slot, "item_id": p.item_id}
     return [Put("items", row), Put("slots", slot), *hold_ready(ctx, p.item_id)]
 

@@ -141,9 +141,19 @@ LIBRARY_HOLDS = Migration(
     ),
 )
 
+# What the touchscreen browses by (new, popular, subject); empty for items stocked before.
+ITEM_FACTS = Migration(
+    "item_facts",
+    (
+        "ALTER TABLE items ADD COLUMN year INTEGER",
+        "ALTER TABLE items ADD COLUMN subject TEXT",
+        "ALTER TABLE items ADD COLUMN popularity REAL",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     CORE, OUTBOX, HOLDS_AND_PATRONS, PSEUDONYMOUS_PATRONS, OUTBOX_REFUSALS, LIBRARY_POLICY,
-    LIBRARY_HOLDS,
+    LIBRARY_HOLDS, ITEM_FACTS,
 )
 LATEST = len(MIGRATIONS)
 
