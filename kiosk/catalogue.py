@@ -66,6 +66,5 @@ def _availability(ctl: "Controller", item: Item, mine: bool, others: bool) -> Av
 def _row(item: Item, state: Availability, due: str | None) -> dict:
     """One copy as the screen receives it (its text is the library's: shown as text only)."""
     return {"item_id": item.item_id, "title": item.title, "authors": item.authors,
-            "year": getattr(item, "year", None), "subject": getattr(item, "subject", None),
-            "popularity": getattr(item, "popularity", None),
+            "year": item.year, "subject": item.subject, "popularity": item.popularity,
             "availability": state.value, "due": due}

@@ -169,8 +169,11 @@ export const receipt = {
       body = h("div", { class: "receipt stack", id: "receipt" },
         session.vended.map((itemId) => h("p", {}, h("strong", {}, title(ctx, itemId)), " — ", t("loans.due", { due: i18n.date(session.due[itemId]) }))));
     }
+    const other = ui.receipt === "qr" ? "screen" : "qr";
     return h("section", { class: "stack" },
       h("h1", {}, t("receipt.title")), body,
-      h("div", { class: "row" }, button(t("session.finish"), () => ctx.endSession(), { class: "primary", "data-action": "finish" })));
+      h("div", { class: "row" },
+        button(t(other === "qr" ? "receipt.qr" : "receipt.on_screen"), () => ctx.go("receipt", { receipt: other }), { "data-receipt": other }),
+        button(t("session.finish"), () => ctx.endSession(), { class: "primary", "data-action": "finish" })));
   },
 };
