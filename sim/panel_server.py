@@ -11,8 +11,8 @@ from typing import Any
 from aiohttp import web
 
 PANEL_DIR = Path(__file__).resolve().parent / "panel"
-CHECK_SECONDS = 0.25  # how often the PLC, the card and armed faults are looked at (the world's
-#                       own changes wake the stream at once)
+# How often the PLC, the card and armed faults are looked at; the world's changes wake at once.
+CHECK_SECONDS = 0.25
 GAP_SECONDS = 0.05  # at most one event per gap: one motion's burst of changes is one event
 KEEPALIVE_SECONDS = 15.0
 VOLATILE_PLC = ("heartbeat", "requests")  # change all the time; not a change worth an event
