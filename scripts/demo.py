@@ -198,6 +198,7 @@ def summary(endpoints: dict, ui: dict) -> str:
         "The demo machine is running (simulator + controller). Ctrl-C stops both; the next",
         "`make demo` finds the machine as it was left; `make demo-reset` starts a new one.",
         f"  Touchscreen API   {ui['ui']['url']}/api/state   (events: /api/events)",
+        f"  Simulator panel   {endpoints['world']['url']}/panel   (the physical world)",
         f"  World control     {endpoints['world']['url']}/world   (docs/simulator.md)",
         f"  Library system    {endpoints['library']['url']}   (docs/library.md)",
         "  Technician        .venv/bin/kiosk status | flags | sync | reset",

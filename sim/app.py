@@ -17,6 +17,7 @@ from sim.barcode_device import BarcodeSim
 from sim.clock import SimClock
 from sim.collection import CatalogRow, DemoBook, demo_collection, popularity
 from sim.library import LibrarySim
+from sim.library.demo import panel_patrons
 from sim.plc import PlcSim
 from sim.rfid_device import RfidSim
 from sim.vcard import VirtualCard
@@ -125,13 +126,18 @@ class Simulator:
             self._pending_save = asyncio.get_running_loop().call_later(SAVE_DELAY, self.save)
 
     def world_state(self) -> dict:
-        """The ground truth plus the PLC's registers and the card in the field."""
+        """The ground truth, the PLC's registers, the card, armed faults and the demo patrons."""
+        return {**self.world.snapshot(), "plc": self.plc.snapshot(), **self.device_state(),
+                "demo_patrons": panel_patrons()}
+
+    def device_state(self) -> dict:
+        """What the world's snapshot does not hold: the card in the field, faults still armed."""
         present = self.card.present
         return {
-            **self.world.snapshot(),
-            "plc": self.plc.snapshot(),
             "card": {"reader": self.card.reader_name,
                      "present": None if present is None else present.hex().upper()},
+            "faults": {"rfid_read_errors": self.rfid.read_errors_pending,
+                       "library": self.library.faults.describe()},
         }
 
     async def _start_world_api(self, host: str) -> str:

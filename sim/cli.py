@@ -59,6 +59,7 @@ def describe(endpoints: dict, state_dir: Path, restored: bool = False) -> str:
              f"  Barcode      {endpoints['barcode']['path']}",
              f"  Card reader  {endpoints['card']['reader']} (via pcscd)",
              f"  World API    {endpoints['world']['url']}/world",
+             f"  Panel        {endpoints['world']['url']}/panel   (the physical world, in a browser)",
              f"  Library      {endpoints['library']['url']}  "
              f"SIP2 {endpoints['library']['sip2_host']}:{endpoints['library']['sip2_port']}",
              f"  Endpoints    {state_dir / 'endpoints.json'}",

@@ -42,6 +42,11 @@ class RfidSim:
             raise ValueError(f"count {count} is negative")
         self._read_errors = count
 
+    @property
+    def read_errors_pending(self) -> int:
+        """How many of the next tag reads will still answer TAG_ERROR."""
+        return self._read_errors
+
     def inject_garbage(self, data: bytes) -> None:
         """Write raw bytes to the line now."""
         self._line.write(bytes(data))

@@ -174,6 +174,11 @@ class World:
         """Call `listener` after every change (same thread: the simulator's loop)."""
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Callable[[], None]) -> None:
+        """Stop calling `listener` (no-op if it was not subscribed)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def changed(self) -> None:
         """Note a change and tell the listeners."""
         self.version += 1
@@ -198,6 +203,7 @@ class World:
             "slots": slots,
             **single,
             "overflow_bin": [entry(u) for u in self._bin],
+            "bin_capacity": self.bin_capacity,
             "out": out,
             "sensors": vars(self.sensors).copy(),
             "lamps": dict(self.lamps),

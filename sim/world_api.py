@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from sim import panel_server
+from sim.library.validate import BadRequest as LibraryBadRequest
 from sim.world import Place, PlaceKind, World, WorldError, make_book
 
 if TYPE_CHECKING:
@@ -237,6 +239,22 @@ async def fault_garbage(sim: "Simulator", body: dict) -> dict:
     return {}
 
 
+@route("/faults/library")
+async def fault_library(sim: "Simulator", body: dict) -> dict:
+    """The library emulator misbehaves towards the kiosk (the spec of its POST /admin/faults)."""
+    try:
+        return {"faults": sim.library.faults.inject(body)}
+    except LibraryBadRequest as exc:
+        raise BadRequest(str(exc)) from None
+
+
+@route("/faults/library/clear")
+async def fault_library_clear(sim: "Simulator", body: dict) -> dict:
+    """The library emulator behaves again."""
+    sim.library.faults.clear()
+    return {"faults": {}}
+
+
 # -- the aiohttp application ------------------------------------------------------
 async def get_world(request: web.Request) -> web.Response:
     """GET /world: the ground truth, the PLC's registers and the card."""
@@ -244,11 +262,19 @@ async def get_world(request: web.Request) -> web.Response:
     return web.json_response(sim.world_state())
 
 
+async def get_books(request: web.Request) -> web.Response:
+    """GET /world/books: every book's title by item id."""
+    sim: Simulator = request.app[SIM]
+    return web.json_response({book.item_id: book.title for book in sim.world.books.values()})
+
+
 def make_app(sim: "Simulator") -> web.Application:
     """The world API as an aiohttp application."""
     app = web.Application()
     app[SIM] = sim
     app.router.add_get("/world", get_world)
+    app.router.add_get("/world/books", get_books)
+    panel_server.add_routes(app, SIM)
     for path, handler in ROUTES.items():
         app.router.add_post(path, _wrap(handler))
     return app

@@ -53,6 +53,22 @@ DEMO_PATRONS: tuple[DemoPatron, ...] = (
 )
 
 
+def panel_patrons() -> list[dict]:
+    """The demo patrons for the simulator panel: card UID, QR code, what each one shows."""
+    return [{"name": p.name, "masked_name": masked_name(p.name), "card_uid": p.card_uid,
+             "member_number": p.member_number, "qr": p.member_number, "pin": p.pin,
+             "home_library": p.home_library, "library_name": LIBRARY_NAMES[p.home_library],
+             "note": p.note} for p in DEMO_PATRONS]
+
+
+def masked_name(name: str) -> str:
+    """The name as the touchscreen shows it: 'Kim Minji' -> 'K*******i' (the kiosk's rule)."""
+    name = name.strip()
+    if len(name) <= 2:
+        return name[:1] + "*" * (len(name) - 1)
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def load_demo(lib: Library, collection: list[DemoBook], machine_id: str) -> None:
     """Titles and copies homed to the machine (owned by OWNER_ISIL), and the demo patrons."""
     with lib.atomic():

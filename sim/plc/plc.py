@@ -142,8 +142,8 @@ class PlcSim:
             self._on_world_change()
 
     def snapshot(self) -> dict:
-        """Every input register by lower-case name, the sensors, the coils and the Modbus
-        requests served so far (JSON-safe)."""
+        """Every input register by lower-case name, the sensors, the coils, the Modbus requests
+        served so far, the codes by name, the motion under way and armed faults (JSON-safe)."""
         status = self.status()
         words = encode_input_registers(status)
         return {
@@ -153,7 +153,16 @@ class PlcSim:
             "coils": {lamp.name.lower(): bit for lamp, bit in zip(Lamp, status.lamps.to_bits())},
             "hung": self._frozen is not None,
             "requests": dict(self._frontend.requests),  # Modbus requests served, by function
+            "names": register_names(status),
+            "motion": None if self._motion is None else self._motion_command.name,
+            "armed": self._armed_faults(),
         }
+
+    def _armed_faults(self) -> dict:
+        """Injected faults still waiting for their command: a jam, doors whose close is blocked."""
+        jam = self._mechanics.pending_jam
+        return {"jam": None if jam is None else FaultCode(jam).name,
+                "door_blocked": sorted(self._mechanics.blocked_doors)}
 
     # -- the register image ------------------------------------------------
     def status(self) -> CarouselStatus:
@@ -303,3 +312,10 @@ class PlcSim:
     async def _checkpoint(self) -> None:
         """Motions wait here while the PLC hangs."""
         await self._awake.wait()
+
+
+def register_names(status: CarouselStatus) -> dict:
+    """STATE, FAULT_CODE, RESULT and REJECT_CODE by name (fault None: no fault latched)."""
+    return {"state": State(status.state).name,
+            "fault": None if status.fault is None else FaultCode(status.fault).name,
+            "result": Result(status.result).name, "reject_code": Result(status.reject_code).name}
