@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -138,6 +139,7 @@ def run(args: argparse.Namespace, children: list[subprocess.Popen]) -> None:
     status = wait_settled(children[1])
     print(stock_if_new(status), flush=True)
     print(summary(endpoints, ui), flush=True)
+    open_windows(endpoints, ui)
     if status.get("state") == "out_of_service":
         print(out_of_service(status), flush=True)
     if args.patron:
@@ -197,14 +199,26 @@ def summary(endpoints: dict, ui: dict) -> str:
     return "\n".join([
         "The demo machine is running (simulator + controller). Ctrl-C stops both; the next",
         "`make demo` finds the machine as it was left; `make demo-reset` starts a new one.",
+        f"  Touchscreen       {ui['ui']['url']}/   (the patron's screen, portrait 1080x1920)",
+        f"  Simulator panel   {endpoints['world']['url']}/panel   (the physical world: tap a card here)",
         f"  Touchscreen API   {ui['ui']['url']}/api/state   (events: /api/events)",
-        f"  Simulator panel   {endpoints['world']['url']}/panel   (the physical world)",
         f"  World control     {endpoints['world']['url']}/world   (docs/simulator.md)",
         f"  Library system    {endpoints['library']['url']}   (docs/library.md)",
         "  Technician        .venv/bin/kiosk status | flags | sync | reset",
         "  Scripted patron   make demo-patron   (in another terminal)",
         f"  Logs              {STATE}/sim.log, {STATE}/kiosk.log",
     ])
+
+
+def open_windows(endpoints: dict, ui: dict) -> None:
+    """Open the touchscreen and the panel when there is a desktop with a browser to show them."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return
+    opener = shutil.which("xdg-open")
+    if opener is None:
+        return
+    for url in (f"{ui['ui']['url']}/", f"{endpoints['world']['url']}/panel"):
+        subprocess.Popen([opener, url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import requests
 
+from ui_browser import chromium, new_page  # noqa: F401  (Chromium fixtures for every test)
+
 ROOT = Path(__file__).resolve().parent.parent
 SIM_START_TIMEOUT = 20.0
 

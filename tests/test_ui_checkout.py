@@ -13,7 +13,6 @@ from PIL import Image
 
 from conftest import wait_for
 from kiosk_rig import GOOD_MEMBER, GOOD_MEMBER_CARD
-from ui_browser import chromium, new_page  # noqa: F401  (fixtures)
 from ui_screens import Screen
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.browser]

@@ -22,7 +22,7 @@ export function keyboard({ t, typed = [], mode = "hangul", onText }) {
   const keys = [...typed];
   let layout = mode;
   const root = h("div", { class: "keyboard", role: "group", "aria-label": t("keyboard.label") });
-  const changed = () => onText(assemble(keys), keys, layout);
+  const changed = () => onText(keys.length ? assemble(keys) : "", keys, layout);
   const press = (key) => { if (keys.length < MAX_KEYS) { keys.push(key); changed(); } if (layout === "shifted") { layout = "hangul"; draw(); } };
   function draw() {
     root.replaceChildren();

@@ -89,8 +89,11 @@ function stepArrived(snap) {
 function render(force) {
   const snap = ui.snap;
   if (!snap || !ui.info) return;
-  const name = screenFor(snap, ui);
-  if (name !== lastScreen) enterScreen(name, lastScreen);
+  let name = screenFor(snap, ui);
+  if (name !== lastScreen) {
+    enterScreen(name, lastScreen);
+    name = screenFor(snap, ui);  // leaving the vend shows the summary
+  }
   const screen = SCREENS[name];
   const key = `${name}|${i18n.language()}|${screen.key ? screen.key(ctx) : JSON.stringify(snap)}`;
   drawBar(snap);
