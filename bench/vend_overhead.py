@@ -167,8 +167,10 @@ class StateFeed:
 
 def door_open(item_id: str) -> Callable[[dict], bool]:
     """The test for: this book is presented, its door open (published right after OPEN_PICKUP)."""
-    wanted = {"step": "take_your_book", "item_id": item_id}
-    return lambda snapshot: snapshot.get("progress") == wanted
+    def presented(snapshot: dict) -> bool:
+        progress = snapshot.get("progress") or {}
+        return (progress.get("step"), progress.get("item_id")) == ("take_your_book", item_id)
+    return presented
 
 
 def choose_books(count: int, seed: int = SEED) -> list[str]:

@@ -30,6 +30,7 @@ def test_a_late_return_is_accepted_reported_and_suspends_the_patron(kiosk):
     assert kiosk.library("GET", f"/admin/items/{item}")["status"] == "available"
 
     kiosk.tap_card("04A1B2C3")
-    assert kiosk.wait_state("ready")["notice"] == {"code": "suspended"}
+    notice = kiosk.wait_state("ready")["notice"]
     patron = kiosk.library("GET", f"/admin/patrons/{GOOD_MEMBER}")
     assert patron["suspended_until"] is not None
+    assert notice == {"code": "suspended", "until": patron["suspended_until"][:10]}  # the screen says until when

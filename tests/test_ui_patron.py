@@ -45,8 +45,14 @@ def says_pattern(screen: Screen, key: str, **patterns: str) -> re.Pattern:
 
 
 def korean_day_pattern(iso: str) -> str:
-    """A Korean date as the page writes it, its short weekday optional: '2026년 12월 21일 (월)'."""
-    return re.escape(korean_date(iso)) + r"(?: ?\(.\))?"
+    """A Korean date as the page writes it, its short weekday optional: '2026년 12월 21일 월'."""
+    return re.escape(korean_date(iso)) + r"(?: \(?[월화수목금토일]\)?)?"
+
+
+def wait_pattern(screen: Screen, pattern: re.Pattern) -> None:
+    """Wait until the patron can read words matching `pattern`."""
+    wait_for(lambda: pattern.search(screen.text()), 30,
+             message=f"{pattern.pattern!r} on screen (it shows {screen.text()[:300]!r})")
 
 
 # -- 1. refusals ----------------------------------------------------------------------------
@@ -63,7 +69,8 @@ def test_every_refused_card_is_told_why_in_plain_words_and_ok_goes_back(make_kio
         assert kiosk.state()["session"] is None
         if code == "suspended":
             assert date.fromisoformat(notice["until"]) > date.today(), notice
-            screen.wait_text(screen.says("notice.suspended", until=korean_date(notice["until"])))
+            wait_pattern(screen, says_pattern(screen, "notice.suspended",
+                                              until=korean_day_pattern(notice["until"])))
         else:
             screen.wait_text(screen.says(f"notice.{code}"))
         if code == "overdue":
@@ -142,8 +149,11 @@ def test_a_renewal_with_its_new_due_date_and_a_renewal_refused_for_a_hold(make_k
     assert (loans[held]["due"][:10], loans[held]["renewals"]) == (due[held], 0)
     copy = kiosk.library("GET", f"/admin/items/{renewable}")
     assert [(loan["patron"], loan["renewals"]) for loan in copy["loans"]] == [(GOOD_MEMBER, 1)]
+    screen.tap("[data-action=back]")
+    screen.wait("browse")
     screen.tap("[data-action=finish]")
     screen.wait("attract")
+    assert kiosk.wait_state("ready")["session"] is None
     assert [line for line in screen.console if "error" in line] == []
 
 

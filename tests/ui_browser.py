@@ -17,9 +17,11 @@ AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """One headless Chromium for the whole run (each test opens its own context)."""
+    """One headless Chromium per test module (each test opens its own context). Not longer:
+    Playwright's sync API keeps an asyncio loop running in this thread while it lives, and the
+    next modules' tests run their own loops."""
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make setup` installs Debian's chromium package")
     from playwright.sync_api import sync_playwright
