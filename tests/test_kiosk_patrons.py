@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from conftest import wait_for
@@ -27,7 +29,13 @@ def card_of(note_word: str) -> str:
 def test_a_patron_who_may_not_borrow_is_refused_with_the_reason(kiosk, note_word, reason):
     kiosk.tap_card(card_of(note_word))
     state = kiosk.wait_state("ready")
-    assert state["notice"] == {"code": reason}
+    notice = dict(state["notice"])
+    assert notice.pop("code") == reason
+    if reason == "suspended":  # the screen says until when
+        assert date.fromisoformat(notice.pop("until")) >= date.today() - timedelta(days=1)
+    if reason == "overdue":  # and how many are overdue
+        assert notice.pop("count") >= 1
+    assert notice == {}
     assert state["session"] is None
 
 
