@@ -18,7 +18,7 @@ from ui_screens import Screen
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.browser]
 
-HOLDER = "111001000009"  # Oh Taeyang, in good standing: holds a book at the library's desk
+HOLDER_CARD, HOLDER = "04A2B3C4D5E6F7", "111001000009"  # Oh Taeyang, in good standing: holds a book at the library's desk
 # The demo cards the library or the kiosk's rules refuse, and the notice each one brings.
 REFUSED_CARDS = [
     ("0B2C3D4E", "checkin_required"),    # Choi Yuna, Mapo member, not checked in here
@@ -28,6 +28,7 @@ REFUSED_CARDS = [
     ("0F607182", "patron_blocked"),      # Han Jaewon, card reported lost
     ("0A0B0C0D", "unknown_patron"),      # no one's card
 ]
+NOTICE_STAYS_UI = "[ui.idle]\nnotice = 120"
 IDLE_UI = "idle_warning = 20\n[ui.idle]\nbrowse = 24\ncart = 24\nreceipt = 24\nsummary = 24"
 
 
@@ -58,7 +59,8 @@ def wait_pattern(screen: Screen, pattern: re.Pattern) -> None:
 # -- 1. refusals ----------------------------------------------------------------------------
 
 def test_every_refused_card_is_told_why_in_plain_words_and_ok_goes_back(make_kiosk, new_page):
-    kiosk = make_kiosk()
+    # the notice stays longer than any wait below: only OK takes it away
+    kiosk = make_kiosk(ui=NOTICE_STAYS_UI)
     screen = Screen(new_page(), kiosk)
     screen.wait("attract")
     for uid, code in REFUSED_CARDS:
@@ -81,7 +83,7 @@ def test_every_refused_card_is_told_why_in_plain_words_and_ok_goes_back(make_kio
         screen.check()  # both languages, nothing untranslated, no code shown, axe
         assert screen.language() == "ko"
         screen.tap("[data-action=ok]")
-        screen.wait("attract")
+        screen.wait("attract", timeout=30)
         assert kiosk.state()["state"] == "ready"
     assert [line for line in screen.console if "error" in line] == []
 
@@ -90,6 +92,11 @@ def test_every_refused_card_is_told_why_in_plain_words_and_ok_goes_back(make_kio
 
 def synced(kiosk) -> None:
     wait_for(lambda: kiosk.control("status")["sync"]["backlog"] == 0, 30, message="sync")
+
+
+def availability(kiosk, item_id: str) -> str | None:
+    books = kiosk.api_get("/api/catalogue")["result"]["books"]
+    return next((book["availability"] for book in books if book["item_id"] == item_id), None)
 
 
 def loan_row(screen: Screen, item_id: str):
@@ -104,7 +111,8 @@ def toast_text(screen: Screen) -> str:
 def test_a_renewal_with_its_new_due_date_and_a_renewal_refused_for_a_hold(make_kiosk, new_page):
     kiosk = make_kiosk()
     kiosk.start_session(GOOD_MEMBER_CARD)
-    renewable, held = [book["item_id"] for book in kiosk.books()[:2]]
+    books = kiosk.books()[:2]
+    renewable, held = [book["item_id"] for book in books]
     session = kiosk.borrow([renewable, held])["session"]
     assert session["vended"] == [renewable, held]
     due = dict(session["due"])
@@ -112,6 +120,8 @@ def test_a_renewal_with_its_new_due_date_and_a_renewal_refused_for_a_hold(make_k
     kiosk.wait_state("ready")
     synced(kiosk)  # the library knows both loans
     kiosk.library("POST", f"/admin/items/{held}/hold", {"patron": HOLDER})
+    wait_for(lambda: availability(kiosk, held) == "on_loan_held", 30,
+             message="the kiosk to hear of the desk's hold")
     renewal_days = kiosk.api_get("/api/info")["result"]["policy"]["renewal_days"]
     new_due = (date.fromisoformat(due[renewable]) + timedelta(days=renewal_days)).isoformat()
 
@@ -149,6 +159,22 @@ def test_a_renewal_with_its_new_due_date_and_a_renewal_refused_for_a_hold(make_k
     assert (loans[held]["due"][:10], loans[held]["renewals"]) == (due[held], 0)
     copy = kiosk.library("GET", f"/admin/items/{renewable}")
     assert [(loan["patron"], loan["renewals"]) for loan in copy["loans"]] == [(GOOD_MEMBER, 1)]
+    screen.tap("[data-action=back]")
+    screen.wait("browse")
+    screen.tap("[data-action=finish]")
+    screen.wait("attract")
+    assert kiosk.wait_state("ready")["session"] is None
+
+    # Oh's hold from the desk, in his My holds: waiting for the book to come back
+    kiosk.tap_card(HOLDER_CARD)
+    screen.wait("browse")
+    screen.tap("[data-action=holds]")
+    screen.wait("holds")
+    title = books[1]["title"]
+    row = screen.page.locator("#screen li.book", has_text=title)
+    wait_for(lambda: row.count() == 1, 15, message=f"{title} in My holds")
+    assert screen.says("holds.waiting") in row.inner_text()
+    screen.check()
     screen.tap("[data-action=back]")
     screen.wait("browse")
     screen.tap("[data-action=finish]")

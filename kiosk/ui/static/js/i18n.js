@@ -52,9 +52,10 @@ export function number(value) {
 export function date(iso) {
   if (!iso) return "";
   const [y, m, d] = iso.slice(0, 10).split("-").map(Number);
-  return new Intl.DateTimeFormat(LOCALES[current], {
-    year: "numeric", month: "long", day: "numeric", weekday: "short", timeZone: "UTC",
-  }).format(new Date(Date.UTC(y, m - 1, d)));
+  const day = new Date(Date.UTC(y, m - 1, d));
+  const format = (options) => new Intl.DateTimeFormat(LOCALES[current], { ...options, timeZone: "UTC" }).format(day);
+  const text = format({ year: "numeric", month: "long", day: "numeric" });
+  return `${text} (${format({ weekday: "short" })})`;  // the weekday never runs into the next word
 }
 
 /** A moment (ISO with zone) as the machine's local date and time, in the patron's language. */
