@@ -169,3 +169,22 @@ def test_the_page_keeps_the_patron_in_it_with_large_targets_and_nothing_from_els
     order = page.evaluate("""() => [...document.querySelectorAll('main button')]
         .map(b => b.tabIndex)""")
     assert order and all(index == 0 for index in order)  # document order is the focus order
+
+
+def test_the_pin_pad_asks_again_after_a_wrong_pin_and_opens_the_session_on_the_right_one(make_kiosk, new_page):
+    kiosk = make_kiosk()
+    screen = Screen(new_page(), kiosk)
+    kiosk.tap_card("04D4E5F6A1B280")  # Lee Jiho: the library asks for the PIN
+    screen.wait("pin")
+    screen.check()
+    for digit in "9999":
+        screen.tap(f"[data-focus-key=pin-{digit}]")
+    assert screen.page.locator(".pin-dots [aria-hidden]").inner_text() == "●●●●"
+    screen.tap("[data-focus-key=pin-ok]")
+    kiosk.wait_state(lambda s: s["state"] == "pin_entry" and s["notice"] == {"code": "bad_pin"})
+    screen.wait_text(screen.says("notice.bad_pin"))
+    for digit in "1234":
+        screen.tap(f"[data-focus-key=pin-{digit}]")
+    screen.tap("[data-focus-key=pin-ok]")
+    screen.wait("browse")
+    assert kiosk.state()["session"]["name"] in screen.text()

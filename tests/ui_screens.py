@@ -77,7 +77,8 @@ class Screen:
         AA violation; the page comes back to the language it was in."""
         for _ in range(2):
             self.check_words()
-            assert axe_violations(self.page) == [], f"{self.name()} ({self.language()})"
+            violations = axe_violations(self.page)
+            assert violations == [], f"{self.name()} ({self.language()}): {violations}"
             self.switch_language()
 
     def check_words(self) -> None:
