@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import journal_writes, pick_order, vend_overhead
+from bench import journal_writes, pick_order, touchscreen, vend_overhead
 from drivers.carousel.geometry import REFERENCE_GEOMETRY as G
 from drivers.carousel.geometry import REFERENCE_TIMING as T
 from kiosk.planner import fetch_seconds, order_seconds
@@ -110,3 +110,52 @@ def test_vend_overhead_measures_vends_and_the_idle_link_on_the_real_machine(tmp_
     assert all(v.measured > 0 and v.mechanics > 0 for v in run.vends)
     assert run.ratio == pytest.approx(run.measured / run.mechanics)
     assert run.idle_requests_per_second is not None and run.idle_requests_per_second > 0
+
+
+# -- touchscreen ----------------------------------------------------------------------
+def _touchscreen_sample() -> touchscreen.Touchscreen:
+    taps = [touchscreen.Tap(0.0, 90.0, 200.0, 220.0, 240.0, 2, 0.5),
+            touchscreen.Tap(0.2, 90.0, 210.0, 630.0, 650.0, 2, 0.5),
+            touchscreen.Tap(0.0, 5.0, 20.0, 40.0, 60.0, 2, 0.5, via="qr")]
+    strokes = [touchscreen.Keystroke("ㅎ", 12.0, 14.0, 20.0, 3, 3, "ㅎ", first=True),
+               touchscreen.Keystroke("a", 1.0, 3.0, 30.0, 40, 700, "a")]
+    cold = [touchscreen.ColdStart(80.0, 200.0, 230.0, 1000, 900, ("/", "/ui/js/main.js"),
+                                  ("http://127.0.0.1:1/", "http://127.0.0.1:1/ui/js/main.js",
+                                   "http://127.0.0.1:1/api/events"))]
+    return touchscreen.Touchscreen(960, 5000, "150.0", taps, strokes, cold, rounds=1,
+                                   queries=("ㅎ", "a"))
+
+
+def test_the_touchscreen_report_subtracts_the_library_and_judges_the_budgets() -> None:
+    run = _touchscreen_sample()
+    assert [t.library_ms for t in run.taps] == [0.0, 400.0, 0.0]
+    text = touchscreen.report(run)
+    # over the library: 240 and 250 ms; p95 interpolates to 249.5
+    assert "p95 over the library's own latency: 250 ms** over 2 taps (within" in text
+    assert "| card tap | 200 ms | 1 | 2 | 400 | 90 / 90 |" in text
+    assert "| QR code | 0 ms | 1 | 2 | 0 |" in text
+    assert "**p95 60 ms over the library** over 1 scans" in text
+    assert "p50 25 ms, p95 30 ms** over 2 keystrokes and 960 books (within" in text
+    assert "the Hangul queries find up to 3 books" in text and "Latin ones up to 700" in text
+    assert "still open: `/api/events`" in text and "Page weight 1 KiB" in text
+
+
+@pytest.mark.pcsc
+@pytest.mark.browser
+def test_touchscreen_measures_taps_keys_and_a_cold_start_in_chromium(tmp_path: Path) -> None:
+    run = touchscreen.measure(tmp_path, taps=2, latencies=(0.0,), scans=1, rounds=1,
+                              cold_starts=1, hangul=("ㅎㅏ",), latin=("ab",))
+    assert run.books > 0 and run.catalogue_bytes > 0
+    assert [t.via for t in run.taps] == ["card", "card", "qr"]
+    for tap in run.taps:
+        assert tap.library_requests >= 2  # the card lookup and the patron status
+        assert 0 < tap.contact <= tap.greeting <= tap.drawn
+        assert tap.checking is None or tap.checking <= tap.greeting
+    assert [(k.key, k.query) for k in run.keystrokes] == [
+        ("ㅎ", "ㅎ"), ("ㅏ", "하"), ("a", "a"), ("b", "ab")]
+    assert all(0 <= k.handler <= k.layout <= k.frame for k in run.keystrokes)
+    (cold,) = run.cold
+    assert {"/", "/ui/js/main.js", "/api/info"} <= set(cold.files)
+    assert 0 < cold.fcp <= cold.attract_drawn and cold.transferred >= cold.encoded > 0
+    assert all(url.startswith("http://127.0.0.1:") for url in cold.requests)
+    assert "Card tap to greeting drawn" in touchscreen.report(run)
