@@ -8,7 +8,7 @@ APT_PACKAGES := pcscd vsmartcard-vpcd libpcsclite-dev gcc systemd faketime chrom
 STATE_DIR ?= $(CURDIR)/.state
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-reset demo-patron test bench setup system-packages venv pcscd clean
+.PHONY: demo demo-reset demo-patron test bench screenshots setup system-packages venv pcscd clean
 
 # The demo machine lives across runs (world, library and journal under .state/).
 demo: setup
@@ -27,6 +27,10 @@ test: setup
 
 bench: setup
 	$(PY) -m bench
+
+# Every touchscreen screen in Korean and English to docs/screenshots/ (simulator, controller, Chromium).
+screenshots: setup
+	$(PY) scripts/screenshots.py
 
 setup: system-packages venv pcscd
 
