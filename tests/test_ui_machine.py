@@ -105,6 +105,9 @@ def test_the_library_unreachable_shows_what_still_works(make_kiosk, new_page):
         screen.wait("browse")
         wait_for(lambda: screen.page.locator("#banner").is_visible(), 30, message="the offline banner")
         screen.wait_text(screen.says("offline.title"))
+        assert kiosk.state()["session"]["offline"]
+        # offline the kiosk keeps no names: a greeting without one, never "Hello, "
+        assert screen.page.locator("#bar-status").inner_text() == screen.says("bar.greeting_unnamed")
         screen.check()
     finally:
         kiosk.library("DELETE", "/admin/faults")

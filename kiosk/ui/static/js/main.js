@@ -114,6 +114,7 @@ function render(force) {
 /** Leaving one screen for another: what the page forgets or fetches. */
 function enterScreen(name, previous) {
   if (name === "checking" || name === "attract" || name === "closed") {
+    document.getElementById("toast").hidden = true;  // a session's notices end with it
     Object.assign(ui, { view: "browse", tab: "popular", subject: null, typed: [], query: "",
       book: null, receipt: null, order: [], loans: null, holds: null });
   }
@@ -128,7 +129,9 @@ function enterScreen(name, previous) {
 function drawBar(snap) {
   const status = document.getElementById("bar-status");
   const session = snap.session;
-  status.textContent = session ? i18n.t("bar.greeting", { name: session.name }) : i18n.t("bar.title");
+  // offline the kiosk keeps no names: the greeting goes without one
+  const greeting = session && (session.name ? i18n.t("bar.greeting", { name: session.name }) : i18n.t("bar.greeting_unnamed"));
+  status.textContent = greeting || i18n.t("bar.title");
   const language = document.getElementById("language");
   language.textContent = i18n.t("language.switch");
   language.lang = i18n.other();

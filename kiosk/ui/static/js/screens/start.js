@@ -85,9 +85,9 @@ export const pin = {
     const bad = ui.snap.notice && ui.snap.notice.code === "bad_pin";
     const type = (digit) => { if (ui.pin.length < 8) { ui.pin += digit; ctx.render(); } };
     const keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9"].map((d) => button(d, () => type(d), { "data-focus-key": `pin-${d}` }));
-    keys.push(button(t("pin.clear"), () => { ui.pin = ""; ctx.render(); }, { "data-focus-key": "pin-clear" }));
+    keys.push(button(t("pin.clear"), () => { ui.pin = ""; ctx.render(); }, { class: "word", "data-focus-key": "pin-clear" }));
     keys.push(button("0", () => type("0"), { "data-focus-key": "pin-0" }));
-    keys.push(button(t("pin.back"), () => { ui.pin = ui.pin.slice(0, -1); ctx.render(); }, { "data-focus-key": "pin-back" }));
+    keys.push(button(t("pin.back"), () => { ui.pin = ui.pin.slice(0, -1); ctx.render(); }, { class: "word", "data-focus-key": "pin-back" }));
     const send = async () => { const value = ui.pin; ui.pin = ""; await ctx.post("/api/pin", { pin: value }); };
     return h("section", { class: "stack" },
       h("h1", {}, t("pin.title")),
