@@ -56,6 +56,7 @@ class SessionConfig:
 
 # Seconds a screen waits for the patron before it gives up (the session ends, or the screen
 # goes back to the start); the warning with "more time" comes `idle_warning` seconds earlier.
+SCREEN_PING_SECONDS = 10.0  # a touch tells the controller at most this often (js/idle.js)
 IDLE_SCREENS = {"pin": 60.0, "browse": 90.0, "detail": 60.0, "cart": 60.0, "loans": 60.0,
                 "holds": 60.0, "summary": 45.0, "receipt": 40.0, "notice": 30.0}
 
@@ -198,11 +199,13 @@ def _build(path: Path, raw: dict[str, Any]) -> KioskConfig:
 
 def _check_idle(session: SessionConfig, ui: UiConfig) -> None:
     """The controller's idle timer backs up the screen's: it must not end a session first."""
-    screen, longest = max(ui.idle_seconds().items(), key=lambda item: item[1])
-    if session.idle_timeout < longest:
+    in_session = {k: v for k, v in ui.idle_seconds().items() if k != "notice"}  # notice: no session
+    screen, longest = max(in_session.items(), key=lambda item: item[1])
+    if session.idle_timeout < longest + SCREEN_PING_SECONDS:
         raise DriverConfigError(
-            f"[session] idle_timeout = {session.idle_timeout:g} is shorter than the screen's "
-            f"[ui] idle.{screen} = {longest:g}: the session would end without the warning")
+            f"[session] idle_timeout = {session.idle_timeout:g} must be at least the screen's "
+            f"[ui] idle.{screen} = {longest:g} + {SCREEN_PING_SECONDS:g}: the session would end "
+            "before the screen's warning")
 
 
 # Paths in the config are relative to the config file's folder (device paths are absolute).

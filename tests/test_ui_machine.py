@@ -169,9 +169,14 @@ def test_the_page_keeps_the_patron_in_it_with_large_targets_and_nothing_from_els
                 getComputedStyle(document.documentElement).touchAction];
     }""")
     assert blocked == [True, True, "none", "pan-x pan-y"]
-    order = page.evaluate("""() => [...document.querySelectorAll('main button')]
-        .map(b => b.tabIndex)""")
-    assert order and all(index == 0 for index in order)  # document order is the focus order
+    buttons = page.locator("main button")
+    expected = [buttons.nth(n).inner_text() for n in range(6)]
+    page.evaluate("() => document.getElementById('screen').focus()")
+    reached = []
+    for _ in range(6):  # the keyboard's Tab walks the screen's controls in reading order
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("() => document.activeElement.innerText"))
+    assert reached == expected
 
 
 def test_the_pin_pad_asks_again_after_a_wrong_pin_and_opens_the_session_on_the_right_one(make_kiosk, new_page):
@@ -179,6 +184,12 @@ def test_the_pin_pad_asks_again_after_a_wrong_pin_and_opens_the_session_on_the_r
     screen = Screen(new_page(), kiosk)
     kiosk.tap_card("04D4E5F6A1B280")  # Lee Jiho: the library asks for the PIN
     screen.wait("pin")
+    screen.tap("[data-focus-key=pin-1]")
+    screen.tap("[data-focus-key=pin-cancel]")  # walks away with a digit typed
+    screen.wait("attract")
+    kiosk.tap_card("04D4E5F6A1B280")  # the next patron's pad starts empty
+    screen.wait("pin")
+    assert screen.page.locator(".pin-dots [aria-hidden]").inner_text().strip() == ""
     screen.check()
     for digit in "9999":
         screen.tap(f"[data-focus-key=pin-{digit}]")
@@ -191,3 +202,20 @@ def test_the_pin_pad_asks_again_after_a_wrong_pin_and_opens_the_session_on_the_r
     screen.tap("[data-focus-key=pin-ok]")
     screen.wait("browse")
     assert kiosk.state()["session"]["name"] in screen.text()
+    screen.tap("[data-action=finish]")  # no "wrong PIN" left over for after the visit
+    kiosk.wait_state("ready")
+    screen.wait("attract")
+
+
+def test_a_refusal_left_on_screen_is_never_shown_to_the_next_patron(make_kiosk, new_page):
+    kiosk = make_kiosk()
+    screen = Screen(new_page(), kiosk)
+    kiosk.tap_card("0D4E5F60")  # Kang Dawon, suspended: she walks away without pressing OK
+    screen.wait("notice")
+    suspended = screen.page.locator("h1").inner_text()
+    kiosk.tap_card(GOOD_MEMBER_CARD)
+    screen.wait("browse")
+    screen.tap("[data-action=finish]")
+    kiosk.wait_state("ready")
+    screen.wait("attract")
+    assert suspended not in screen.text()

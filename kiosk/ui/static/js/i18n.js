@@ -67,6 +67,11 @@ export function moment(iso) {
   }).format(new Date(iso));
 }
 
+/** Today's date ("2026-12-21") in the machine's time zone. */
+export function today() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(new Date());
+}
+
 /** A day's name (from "2026-12-21") in the patron's language. */
 export function weekday(iso) {
   const [y, m, d] = iso.split("-").map(Number);

@@ -6,6 +6,7 @@ import * as i18n from "./i18n.js";
 import { h } from "./dom.js";
 import { Idle } from "./idle.js";
 import { SCREENS, screenFor } from "./screens/index.js";
+import { noticeText } from "./screens/start.js";
 
 const ui = {
   snap: null, info: null, catalogue: null, view: "browse", tab: "popular", subject: null,
@@ -40,8 +41,12 @@ const ctx = {
 };
 
 function toast(key, vars = {}, bad = false) {
+  showToast(i18n.t(key, vars), bad);
+}
+
+function showToast(text, bad) {
   const box = document.getElementById("toast");
-  box.textContent = i18n.t(key, vars);
+  box.textContent = text;
   box.className = bad ? "bad" : "";
   box.hidden = false;
   clearTimeout(toast.timer);
@@ -63,16 +68,17 @@ function noticeArrived(snap, first) {
   const notice = snap.notice;
   if (first || !notice) return;
   if (snap.session && !["session_timed_out"].includes(notice.code)) {
-    if (snap.state !== "pin_entry") toast(...noticeToast(notice));
+    showToast(noticeLine(notice), !["renewed", "return_accepted"].includes(notice.code));
     return;
   }
+  if (["pin_entry", "checking_pin"].includes(snap.state)) return;  // the PIN pad says it itself
   ui.result = notice;
 }
 
-function noticeToast(notice) {
-  const bad = !["renewed", "return_accepted"].includes(notice.code);
-  const vars = { ...notice, title: titleOf(notice.item_id), due: i18n.date(notice.due) };
-  return [`notice.${notice.code}`, vars, bad];
+/** A notice in one line: its words, what to do, and the library's own words when it sent any. */
+function noticeLine(notice) {
+  const words = noticeText(ctx, notice, titleOf(notice.item_id));
+  return [words.title, words.help, notice.library_message].filter(Boolean).join(" — ");
 }
 
 function titleOf(itemId) {
@@ -116,12 +122,15 @@ function enterScreen(name, previous) {
   if (name === "checking" || name === "attract" || name === "closed") {
     document.getElementById("toast").hidden = true;  // a session's notices end with it
     Object.assign(ui, { view: "browse", tab: "popular", subject: null, typed: [], query: "",
-      book: null, receipt: null, order: [], loans: null, holds: null });
+      book: null, receipt: null, order: [], loans: null, holds: null, pin: "", catalogue: null });
   }
+  if (name === "checking" || name === "pin") ui.result = null;  // nothing of the patron before
+  if (previous === "pin") ui.pin = "";
   if (previous === "vending" && ui.snap.session && ui.snap.session.vended.length) ui.view = "summary";
-  if (["attract", "closed"].includes(name)) ctx.refreshInfo().then(() => render(true));
+  // the hours change with the day: asked again each time the start screen comes back
+  if (["attract", "closed"].includes(name) && previous !== null) ctx.refreshInfo().then(() => render(true));
   const needsBooks = ["browse", "detail", "cart", "vending", "summary"].includes(name);
-  if (needsBooks && (!ui.catalogue || previous === "checking" || previous === "attract")) {
+  if (needsBooks && (!ui.catalogue || ["checking", "attract", "pin", "vending"].includes(previous))) {
     ctx.loadCatalogue().then(() => render(true));
   }
 }
@@ -170,10 +179,22 @@ function guardKiosk() {
   window.addEventListener("touchmove", (event) => { if (event.touches.length > 1) event.preventDefault(); }, { passive: false });
 }
 
+/** The machine's facts, asked until the controller answers (it may be restarting). */
+async function machineFacts() {
+  for (let wait = 500; ; wait = Math.min(wait * 2, 10000)) {
+    try {
+      const answer = await api.get("/api/info");
+      if (answer.ok) return answer.result;
+    } catch (error) {
+      console.warn(`the controller did not answer /api/info: ${error}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
 async function start() {
   guardKiosk();
-  const answer = await api.get("/api/info");
-  ui.info = answer.result;
+  ui.info = await machineFacts();
   await i18n.load(ui.info.languages, ui.info.timezone);
   i18n.use(ui.info.languages[0]);
   document.getElementById("language").addEventListener("click", switchLanguage);

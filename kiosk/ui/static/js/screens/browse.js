@@ -26,7 +26,7 @@ export function sessionBar(ctx) {
   const cartCount = session.cart.length;
   return h("div", { class: "stack" },
     h("p", { class: "lead" }, session.remaining > 0 ? t("browse.remaining", { count: session.remaining })
-      : t("browse.limit_reached", { max: ui.info.policy.max_loans })),
+      : t("browse.limit_reached")),
     h("nav", { class: "row", "aria-label": t("browse.menu") },
       button(t("cart.open", { count: cartCount }), () => ctx.go("cart"), { class: cartCount ? "primary" : "", "data-action": "cart", "data-focus-key": "nav-cart" }),
       button(t("loans.open"), () => ctx.go("loans", { loans: null }), { "data-action": "loans", "data-focus-key": "nav-loans" }),
@@ -62,14 +62,19 @@ function ordered(ctx) {
   const books = visibleBooks(ctx);
   if (ui.tab === "new") return [...books].sort((a, b) => (b.year ?? -1e9) - (a.year ?? -1e9));
   if (ui.tab === "subject") {
-    return books.filter((b) => b.subject === ui.subject).sort((a, b) => (b.popularity ?? 0) - (a.popularity ?? 0));
+    return books.filter((b) => subjectClass(b.subject) === ui.subject).sort((a, b) => (b.popularity ?? 0) - (a.popularity ?? 0));
   }
   return [...books].sort((a, b) => (b.popularity ?? 0) - (a.popularity ?? 0));
 }
 
+/** The main class of a KDC number ("813.6" → "800"): the subjects the screen has words for. */
+export function subjectClass(code) {
+  return /^[0-9]/.test(code || "") ? `${code[0]}00` : "other";
+}
+
 function subjects(ctx) {
   const { t, ui } = ctx;
-  const codes = [...new Set(visibleBooks(ctx).map((b) => b.subject).filter(Boolean))].sort();
+  const codes = [...new Set(visibleBooks(ctx).map((b) => subjectClass(b.subject)))].sort();
   return h("div", { class: "row", role: "group", "aria-label": t("browse.subjects") },
     codes.map((code) => button(t(`subject.${code}`), () => ctx.go("browse", { subject: code }),
       { "aria-pressed": ui.subject === code ? "true" : "false", "data-subject": code, "data-focus-key": `subject-${code}` })));
@@ -126,7 +131,7 @@ function detailActions(ctx, book) {
   const inCart = session.cart.includes(book.item_id);
   if (inCart) return [h("p", { class: "ok" }, t("book.in_cart")), button(t("cart.remove"), () => ctx.post("/api/cart/remove", { item_id: book.item_id }), { "data-action": "remove" })];
   if (["available", "held_for_you"].includes(book.availability)) {
-    if (session.cart.length >= session.remaining) return [h("p", { class: "warn" }, t("cart.full", { max: ui.info.policy.max_loans }))];
+    if (session.cart.length >= session.remaining) return [h("p", { class: "warn" }, t("cart.full", { remaining: session.remaining }))];
     return [button(t("book.borrow"), () => addToCart(ctx, book), { class: "primary", "data-action": "add" })];
   }
   if (book.availability === "on_loan") {
@@ -146,7 +151,7 @@ export const detail = {
     if (!book) return h("section", { class: "stack" }, h("h1", {}, t("book.gone")), back);
     const facts = [book.authors || t("book.no_author"),
       book.year ? t("book.year", { year: book.year }) : null,
-      book.subject ? t(`subject.${book.subject}`) : null].filter(Boolean);
+      book.subject ? t(`subject.${subjectClass(book.subject)}`) : null].filter(Boolean);
     return h("section", { class: "stack" },
       h("h1", {}, book.title),
       h("p", { class: "lead" }, facts.join(" · ")),

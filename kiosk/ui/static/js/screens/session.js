@@ -39,7 +39,7 @@ export const cart = {
 
 function loanRow(ctx, loan) {
   const { t, i18n } = ctx;
-  const today = new Date().toISOString().slice(0, 10);
+  const today = i18n.today();  // the machine's day, not UTC's
   const late = loan.due < today;
   return h("li", { class: "book" },
     h("span", { class: "title" }, loan.title),

@@ -102,10 +102,11 @@ export const pin = {
 };
 
 /** The words for a notice: its title and, when there is one, what to do. */
-export function noticeText(ctx, notice) {
+export function noticeText(ctx, notice, title = "") {
   const { t, i18n } = ctx;
   const code = notice.code === "return_rejected" ? `return_rejected.${notice.reason}` : notice.code;
-  const vars = { ...notice, until: i18n.date(notice.until), days: notice.days_late || 0 };
+  const vars = { ...notice, until: i18n.date(notice.until), due: i18n.date(notice.due),
+    days: notice.days_late || 0, count: notice.count || 1, title };
   const known = i18n.has(`notice.${code}`);
   if (!known) i18n.missing.add(`${i18n.language()}:notice.${code}`);  // tests fail on it
   const key = known ? code : "unspecified";
