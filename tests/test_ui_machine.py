@@ -219,3 +219,24 @@ def test_a_refusal_left_on_screen_is_never_shown_to_the_next_patron(make_kiosk, 
     kiosk.wait_state("ready")
     screen.wait("attract")
     assert suspended not in screen.text()
+
+
+def test_a_late_return_says_how_late_and_what_follows(make_kiosk, new_page):
+    kiosk = make_kiosk()
+    kiosk.start_session()
+    item = kiosk.books()[0]["item_id"]
+    kiosk.borrow([item])
+    kiosk.api("/api/session/end")
+    wait_for(lambda: kiosk.control("status")["sync"]["backlog"] == 0, 30, message="checkout sync")
+    kiosk.stop()
+    kiosk.library("POST", "/admin/clock", {"advance_days": 20})  # loans are 15 days
+    kiosk.clock_ahead_days = 20  # the controller under libfaketime, as the library
+    kiosk.start()
+    screen = Screen(new_page(), kiosk)
+    screen.tap("[data-action=return]")
+    kiosk.wait_state("awaiting_insert")
+    kiosk.sim.world_post("/return/insert", {"item_id": item})
+    screen.wait("notice")
+    screen.wait_text(screen.says("notice.return_accepted"))
+    screen.wait_text(screen.says("notice.return_accepted.late", days=5))
+    screen.check()

@@ -195,6 +195,7 @@ def tap_past_the_warning(screen: Screen, selector: str) -> None:
     if warning_shown(screen):
         screen.tap("#idle-more")
         wait_for(lambda: not warning_shown(screen), 5, message="the warning to go")
+    assert not screen.page.evaluate("() => document.getElementById('screen').inert")
     screen.tap(selector)
 
 
@@ -206,6 +207,9 @@ def wait_warning(screen: Screen, name: str) -> None:
     text = screen.page.locator("#idle-text").inner_text()
     assert warning.fullmatch(text), text
     assert screen.page.locator("#idle-more").inner_text() == screen.says("idle.more")
+    # modal: the screen behind it takes no focus or touch; "more time" has the focus
+    assert screen.page.evaluate("() => document.getElementById('screen').inert")
+    assert screen.page.evaluate("() => document.activeElement.id") == "idle-more"
 
 
 def more_time(screen: Screen, kiosk, name: str) -> None:

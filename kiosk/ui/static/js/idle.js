@@ -38,6 +38,7 @@ export class Idle {
     for (const timer of this.timers) { clearTimeout(timer); clearInterval(timer); }
     this.timers = [];
     document.getElementById("idle").hidden = true;
+    document.getElementById("screen").inert = false;
   }
 
   warn() {
@@ -51,6 +52,7 @@ export class Idle {
     tick();
     more.textContent = i18n.t("idle.more");
     box.hidden = false;
+    document.getElementById("screen").inert = true;  // the warning is modal: focus stays on it
     more.focus();
     this.timers.push(setInterval(tick, 1000));
   }
