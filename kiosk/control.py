@@ -7,11 +7,12 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk import text_input
+from kiosk import access, control_jobs, control_records, control_usage, text_input
+from kiosk.control_api import Caller, ControlError, ErrorCode, RequestSpec
 from kiosk.journal import AuditCleared, ItemStocked, JournalError, Place
 from kiosk.journal.events import SUBJECT_MAX, YEAR_RANGE
 from kiosk.steps import Event, Refused, Reply
@@ -24,11 +25,7 @@ MAX_LINE = 4 * 1024 * 1024  # a loading list of a thousand books fits
 SOCKET_MODE = 0o660  # the kiosk user and the technicians' group only
 
 
-class ControlError(Exception):
-    """A technician request that cannot be done (its message goes back to the CLI)."""
-
-
-async def status(ctl: "Controller", args: dict) -> dict:
+async def status(ctl: "Controller", args: dict, caller: Caller) -> dict:
     """State, fault, sync backlog, open audit flags, stock counts, the screen's address."""
     return await ctl.query(_status)
 
@@ -44,7 +41,7 @@ def _status(ctl: "Controller") -> dict:
             "sync": _sync_status(ctl)}
 
 
-async def stock(ctl: "Controller", args: dict) -> dict:
+async def stock(ctl: "Controller", args: dict, caller: Caller) -> dict:
     """Record books loaded into the machine (a loading list), all or none."""
     items = args.get("items")
     if not isinstance(items, list) or not items:
@@ -116,7 +113,7 @@ def _fraction(text: str) -> float | None:
     return value if 0.0 <= value <= 1.0 else None
 
 
-async def flags(ctl: "Controller", args: dict) -> list[dict]:
+async def flags(ctl: "Controller", args: dict, caller: Caller) -> list[dict]:
     """Open audit flags."""
     return await ctl.query(_flags)
 
@@ -127,7 +124,7 @@ def _flags(ctl: "Controller") -> list[dict]:
             for f in ctl.journal.open_flags()]
 
 
-async def clear_flag(ctl: "Controller", args: dict) -> dict:
+async def clear_flag(ctl: "Controller", args: dict, caller: Caller) -> dict:
     """Clear an audit flag after checking by hand."""
     try:
         by = text_input.TECHNICIAN.check(args.get("by"))
@@ -145,19 +142,19 @@ def _clear(ctl: "Controller", cleared: AuditCleared) -> dict:
     return {}
 
 
-async def reset(ctl: "Controller", args: dict) -> dict:
+async def reset(ctl: "Controller", args: dict, caller: Caller) -> dict:
     """After a fault is fixed: reset the PLC, home, reconcile, back in service."""
     return await _command(ctl, "reset", Event.RESET)
 
 
-async def maintenance(ctl: "Controller", args: dict) -> dict:
+async def maintenance(ctl: "Controller", args: dict, caller: Caller) -> dict:
     """Take the machine out of patrons' hands (on) or give it back after homing (off)."""
     on = args.get("on", True)
     event = Event.MAINTENANCE_STARTED if on else Event.MAINTENANCE_ENDED
     return await _command(ctl, f"turn maintenance {'on' if on else 'off'}", event)
 
 
-async def sync_now(ctl: "Controller", args: dict) -> dict:
+async def sync_now(ctl: "Controller", args: dict, caller: Caller) -> dict:
     """Deliver pending events now."""
     return await ctl.query(_kick_sync)
 
@@ -173,13 +170,23 @@ async def _command(ctl: "Controller", what: str, event: Event, payload: dict | N
     try:
         return await ctl.request(event, payload or {}, handler)
     except Refused:
-        raise ControlError(f"cannot {what} now: the machine is {ctl.state.value}") from None
+        raise ControlError(f"cannot {what} now: the machine is {ctl.state.value}",
+                           ErrorCode.BUSY) from None
 
 
-REQUESTS: dict[str, Callable[["Controller", dict], Awaitable[Any]]] = {
-    "status": status, "stock": stock, "flags": flags, "clear-flag": clear_flag,
-    "reset": reset, "maintenance": maintenance, "sync": sync_now,
+async def faults(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """The current fault and the ones before it (newest first, since the controller started)."""
+    return await ctl.query(lambda c: {"current": c.fault, "history": list(c.fault_history)})
+
+
+CORE_REQUESTS: dict[str, RequestSpec] = {
+    "status": RequestSpec(status), "faults": RequestSpec(faults), "flags": RequestSpec(flags),
+    "stock": RequestSpec(stock, changes=True), "clear-flag": RequestSpec(clear_flag, changes=True),
+    "reset": RequestSpec(reset, changes=True), "maintenance": RequestSpec(maintenance, changes=True),
+    "sync.now": RequestSpec(sync_now, changes=True),
 }
+REQUESTS: dict[str, RequestSpec] = {**CORE_REQUESTS, **control_jobs.REQUESTS,
+                                    **control_records.REQUESTS, **control_usage.REQUESTS}
 
 
 def _sync_status(ctl: "Controller") -> dict:
@@ -200,9 +207,16 @@ async def serve(ctl: "Controller", path: Path) -> asyncio.AbstractServer:
 
 async def _client(ctl: "Controller", reader: asyncio.StreamReader,
                   writer: asyncio.StreamWriter) -> None:
+    def emit(progress: dict) -> None:
+        if not writer.is_closing():
+            writer.write((json.dumps({"progress": progress}, default=str) + "\n").encode())
+
+    uid, user = access.peer(writer.get_extra_info("socket"))
     try:
         while line := await reader.readline():
-            writer.write((json.dumps(await _answer(ctl, line), default=str) + "\n").encode())
+            caller = Caller(uid=uid, user=user, emit=emit)
+            writer.write((json.dumps(await _answer(ctl, line, caller), default=str)
+                          + "\n").encode())
             await writer.drain()
     except (ConnectionError, ValueError) as exc:
         log.warning("control client dropped: %s", exc)
@@ -210,39 +224,56 @@ async def _client(ctl: "Controller", reader: asyncio.StreamReader,
         writer.close()
 
 
-async def _answer(ctl: "Controller", line: bytes) -> dict:
+async def _answer(ctl: "Controller", line: bytes, caller: Caller) -> dict:
     try:
         message = json.loads(line)
         name, args = message["request"], message.get("args", {})
-        handler = REQUESTS[name]
+        spec = REQUESTS[name]
         if not isinstance(args, dict):
             raise TypeError("args must be an object")
+        pin = message.get("pin")
+        if pin is not None and not isinstance(pin, str):
+            raise TypeError("pin must be a string")
     except (ValueError, KeyError, TypeError, RecursionError):
-        return {"ok": False, "error": f"unknown or malformed request; known: {sorted(REQUESTS)}"}
+        return _error(ErrorCode.MALFORMED,
+                      f"unknown or malformed request; known: {sorted(REQUESTS)}")
     try:
         text_input.check_tree(args)
     except text_input.InvalidText as exc:
-        return {"ok": False, "error": f"malformed request: {exc}"}
+        return _error(ErrorCode.MALFORMED, f"malformed request: {exc}")
+    caller.pin = pin
     try:
-        return {"ok": True, "result": await handler(ctl, args)}
+        if spec.changes:
+            await access.authorize(ctl, name, caller)
+        return {"ok": True, "result": await spec.handler(ctl, args, caller)}
     except ControlError as exc:
-        return {"ok": False, "error": str(exc)}
+        return _error(exc.code, str(exc))
     except Exception as exc:  # the technician gets an answer; the controller goes on
         log.exception("control request %s failed", name)
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        return _error(ErrorCode.REFUSED, f"{type(exc).__name__}: {exc}")
 
 
-def ask(path: Path, request: str, args: dict | None = None, timeout: float = 30.0) -> dict:
-    """Send one request to a running controller (blocking; for the CLI and tests)."""
+def _error(code: ErrorCode, message: str) -> dict:
+    return {"ok": False, "code": code.value, "error": message}
+
+
+def ask(path: Path, request: str, args: dict | None = None, timeout: float = 30.0, *,
+        pin: str | None = None, on_progress: Callable[[dict], None] | None = None) -> dict:
+    """Send one request to a running controller and return its answer (blocking; for the CLI
+    and tests); progress lines before it go to `on_progress`. `timeout` is the longest silence."""
+    message: dict[str, Any] = {"request": request, "args": args or {}}
+    if pin is not None:
+        message["pin"] = pin
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(str(path))
-        sock.sendall((json.dumps({"request": request, "args": args or {}}) + "\n").encode())
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return json.loads(data)
+        sock.sendall((json.dumps(message) + "\n").encode())
+        with sock.makefile("rb") as lines:
+            for line in lines:
+                answer = json.loads(line)
+                if "progress" not in answer:
+                    return answer
+                if on_progress is not None:
+                    on_progress(answer["progress"])
+    raise ConnectionError("the controller closed the connection without an answer")
 

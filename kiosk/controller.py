@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -61,6 +62,7 @@ NO_SESSION = (KioskState.READY, KioskState.CLOSED, KioskState.OUT_OF_SERVICE,
               KioskState.MAINTENANCE, KioskState.STARTING, KioskState.HOMING)
 DEVICE_FAULTS = (PlcRebooted, HeartbeatStalled, FaultLatched, ConnectionLost)
 HOURS_CHECK_SECONDS = 30.0
+FAULT_HISTORY = 50  # faults `kiosk faults` remembers
 REFERENCE_SLOTS = 1000  # the reference machine: 10 levels x 100 positions
 IDENTIFICATION_ANSWERS = (Event.PATRON_FOUND, Event.PIN_NEEDED, Event.PIN_REJECTED,
                           Event.PIN_ACCEPTED, Event.PATRON_REFUSED, Event.CARD_UNREADABLE)
@@ -82,6 +84,7 @@ class Controller:
         self.cache = PatronCache(config.journal_path.parent / "patron-cache.json")
         self.flows = Flows()
         self.fault: dict | None = None
+        self.fault_history: deque[dict] = deque(maxlen=FAULT_HISTORY)  # newest first
         self.notice: dict | None = None
         self.notice_seq = 0  # counts notices: the same notice twice is still news
         self.step: dict | None = None
@@ -230,6 +233,7 @@ class Controller:
             self.tell(payload["notice"])
         if "fault" in payload and self.fault is None:  # out of service already: keep the first
             self.fault = payload["fault"]
+            self.fault_history.appendleft(payload["fault"])
         self.publish()
         return True
 

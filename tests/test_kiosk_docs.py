@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from kiosk.cli import _parser
@@ -12,19 +14,45 @@ from kiosk.patron_api import make_app
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "controller.md").read_text(encoding="utf-8")
 
 
-def cli_commands() -> set[str]:
-    parser = _parser()
-    subparsers = next(a for a in parser._actions if a.dest == "command")
-    return set(subparsers.choices)
+def _walk(parser: argparse.ArgumentParser, prefix: str = "") -> Iterator[tuple[str, str | None]]:
+    """Every command and sub-command, with its help text."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
+        for name, sub in action.choices.items():
+            path = f"{prefix}{name}"
+            yield path, helps.get(name)
+            yield from _walk(sub, path + " ")
+
+
+def cli_commands() -> dict[str, str | None]:
+    return dict(_walk(_parser()))
 
 
 def test_every_cli_command_is_documented():
-    documented = set(re.findall(r"`kiosk ([a-z-]+)", DOC))
-    assert cli_commands() - documented == set()
+    documented = set(re.findall(r"`kiosk ([a-z-]+(?: [a-z-]+)*)", DOC))
+    assert [name for name in cli_commands()
+            if not any(doc == name or doc.startswith(name + " ") for doc in documented)] == []
+
+
+def test_every_cli_command_has_help_text():
+    assert [name for name, text in cli_commands().items() if not (text or "").strip()] == []
+
+
+def test_every_option_has_help_text():
+    def options(parser: argparse.ArgumentParser, path: str) -> Iterator[str]:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from options(sub, f"{path} {name}")
+            elif not (action.help or "").strip():
+                yield f"{path} {'/'.join(action.option_strings) or action.dest}"
+    assert list(options(_parser(), "kiosk")) == []
 
 
 def test_every_control_request_has_a_cli_command():
-    assert set(REQUESTS) <= cli_commands()
+    assert {name.replace(".", " ") for name in REQUESTS} <= set(cli_commands())
 
 
 def test_every_patron_route_is_documented():

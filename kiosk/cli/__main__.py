@@ -1,0 +1,5 @@
+"""`python -m kiosk.cli`."""
+
+from kiosk.cli import main
+
+main()
