@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from kiosk import identify, recovery, renewal, returning, startup, vending
+from kiosk import identify, jobs, recovery, renewal, returning, startup, vending
 from kiosk.machine import KioskState
 from kiosk.steps import Fault, Step
 
@@ -56,6 +56,7 @@ ACTIONS: dict[KioskState, Action] = {
     KioskState.HANDING_BACK: lambda ctl, p: returning.hand_back(ctl),
     KioskState.DIVERTING: lambda ctl, p: returning.divert(ctl, need(ctl.flows.ret, "return")),
     KioskState.OUT_OF_SERVICE: lambda ctl, p: startup.light_fault_beacon(ctl),
+    KioskState.SERVICING: lambda ctl, p: jobs.run(ctl, need(ctl.flows.job, "job")),
 }
 
 # What a state waits for when its action (if any) has ended without a step.

@@ -1,7 +1,110 @@
-"""Control-socket requests (jobs)."""
+"""Control-socket requests that move the machine: each a technician job, run in SERVICING."""
 
 from __future__ import annotations
 
-from kiosk.control_api import RequestSpec
+from typing import TYPE_CHECKING, Any
 
-REQUESTS: dict[str, RequestSpec] = {}
+from kiosk.control_api import Caller, ControlError, ErrorCode, RequestSpec
+from kiosk.job import Interruption, Job, JobKind
+from kiosk.machine import KioskState
+from kiosk.steps import Event, Refused, Reply
+
+if TYPE_CHECKING:
+    from kiosk.controller import Controller
+
+PATRON_STATES = frozenset(KioskState) - {KioskState.READY, KioskState.CLOSED,
+                                         KioskState.MAINTENANCE, KioskState.OUT_OF_SERVICE,
+                                         KioskState.SERVICING, KioskState.STARTING,
+                                         KioskState.HOMING, KioskState.RECOVERING}
+
+
+async def start_job(ctl: "Controller", kind: JobKind, args: dict, caller: Caller, *,
+                    maintenance_only: bool = False) -> dict:
+    """Start a job once the machine is free, and answer when it ends."""
+    job = Job(kind, args, emit=caller.emit)
+
+    def accept(ctl: "Controller", payload: dict) -> Reply:
+        if maintenance_only and ctl.state is not KioskState.MAINTENANCE:
+            raise ControlError(f"{kind.value} needs a technician at the machine: "
+                               "`kiosk maintenance on` first", ErrorCode.BUSY)
+        job.from_state = ctl.state.value
+        return Reply(None, Event.JOB_STARTED, {"job": job})
+
+    try:
+        await ctl.request(Event.JOB_STARTED, {}, accept)
+    except Refused:
+        raise ControlError(busy_message(ctl), ErrorCode.BUSY) from None
+    result = await job.finished
+    if result.get("ended_in") not in ("done", "gave_way"):
+        fault = ctl.fault or {}
+        raise ControlError(f"{kind.value} stopped: the machine is {result.get('ended_in')}"
+                           f" ({fault.get('code', '?')}: {fault.get('detail', '')}); done so far: "
+                           f"{_summary(result)}")
+    if result.get("rejected"):
+        raise ControlError(f"{kind.value}: the PLC refused, nothing moved: {result['rejected']}")
+    return result
+
+
+def busy_message(ctl: "Controller") -> str:
+    """Why the machine cannot take a job now, and what to do."""
+    state = ctl.state
+    if state in PATRON_STATES:
+        return f"a patron is using the machine ({state.value}); try again when it is ready"
+    if state is KioskState.OUT_OF_SERVICE:
+        return "the machine is out of service: `kiosk reset`, or `kiosk maintenance on` first"
+    if state is KioskState.SERVICING:
+        job = ctl.flows.job
+        return f"another job is running ({job.kind.value if job else '?'}); `kiosk stop` ends it"
+    return f"the machine is {state.value}; try again in a moment"
+
+
+def _summary(result: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in result.items()
+                     if k not in ("ended_in", "interrupted") and not isinstance(v, (list, dict)))
+
+
+async def home(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """HOME the drum and the picker."""
+    return await start_job(ctl, JobKind.HOME, {}, caller)
+
+
+async def door(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """Open or close a door (in maintenance: a technician stands there)."""
+    action, which = args.get("action"), args.get("door")
+    if action not in ("open", "close") or which not in ("pickup", "return"):
+        raise ControlError("door: action open|close and door pickup|return")
+    return await start_job(ctl, JobKind.DOOR, {"action": action, "door": which}, caller,
+                           maintenance_only=True)
+
+
+async def present(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """Face the picker to a slot and read its tag."""
+    return await start_job(ctl, JobKind.PRESENT, {"slot": slot_arg(ctl, args.get("slot"))},
+                           caller)
+
+
+async def stop(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """Stop the running job after its current move."""
+    def ask_stop(ctl: "Controller") -> dict:
+        job = ctl.flows.job
+        if job is None:
+            raise ControlError("no job is running")
+        job.interrupt(Interruption.TECHNICIAN)
+        return {"stopping": job.kind.value}
+    return await ctl.query(ask_stop)
+
+
+def slot_arg(ctl: "Controller", value: Any) -> int:
+    """A slot number the journal knows, or ControlError."""
+    if isinstance(value, str) and value.isdecimal():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not (
+            0 <= value < ctl.journal.slot_count):
+        raise ControlError(f"slot {value!r} is not a whole number below {ctl.journal.slot_count}")
+    return value
+
+
+REQUESTS: dict[str, RequestSpec] = {
+    "home": RequestSpec(home, changes=True), "door": RequestSpec(door, changes=True),
+    "present": RequestSpec(present, changes=True), "stop": RequestSpec(stop, changes=True),
+}

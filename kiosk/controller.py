@@ -46,6 +46,7 @@ from kiosk.inbox import (
     fail,
     settle,
 )
+from kiosk.job import Interruption
 from kiosk.journal import Journal, utc_now
 from kiosk.machine import KioskMachine, KioskState
 from kiosk.mechanics import Mechanics
@@ -64,6 +65,8 @@ DEVICE_FAULTS = (PlcRebooted, HeartbeatStalled, FaultLatched, ConnectionLost)
 HOURS_CHECK_SECONDS = 30.0
 FAULT_HISTORY = 50  # faults `kiosk faults` remembers
 REFERENCE_SLOTS = 1000  # the reference machine: 10 levels x 100 positions
+JOB_INTERRUPTIONS = {Event.CARD_PRESENTED: Interruption.CARD,
+                     Event.RETURN_REQUESTED: Interruption.RETURN}
 IDENTIFICATION_ANSWERS = (Event.PATRON_FOUND, Event.PIN_NEEDED, Event.PIN_REJECTED,
                           Event.PIN_ACCEPTED, Event.PATRON_REFUSED, Event.CARD_UNREADABLE)
 
@@ -242,6 +245,8 @@ class Controller:
             await self.machine.send(event.value, payload=payload)
         except TransitionNotAllowed:
             return False
+        if self.state is KioskState.SERVICING and event in JOB_INTERRUPTIONS:
+            self.flows.job.interrupt(JOB_INTERRUPTIONS[event], payload.get("credential"))
         return True
 
     async def refused(self, event: Event, source: Source) -> None:
@@ -310,6 +315,9 @@ class Controller:
         if state in (KioskState.READY, KioskState.CLOSED):
             self.flows.end_patron_flows()
             self.fault = None
+        if state is not KioskState.SERVICING and self.flows.job is not None:
+            self.flows.job.finish(ended_in=state.value)  # a fault ends it too: say where it is
+            self.flows.job = None
         if state is KioskState.OUT_OF_SERVICE:
             self.flows = Flows()
             self.fault = payload.get("fault") or self.fault
@@ -380,6 +388,16 @@ class Controller:
     def recovering_flow(self) -> bool:
         return self.flows.recovery is not None
 
+    def job_gives_way(self) -> bool:
+        job = self.flows.job
+        return job is not None and job.interruptible and not job.stopping
+
+    def job_from_maintenance(self) -> bool:
+        return self.flows.job is not None and self.flows.job.from_state == "maintenance"
+
+    def card_waiting(self) -> bool:
+        return self.flows.job is not None and self.flows.job.credential is not None
+
     # -- services the actions use ---------------------------------------------
     async def ask_library(self, method: str, *args: Any) -> Any:
         """A library call within the session's deadline; a late answer counts as unreachable."""
@@ -449,6 +467,7 @@ class Controller:
             "offline": self.offline,
             "backlog": sync.backlog if sync is not None else None,
             "idle_timeout": self.config.session.idle_timeout,
+            "job": self.flows.job.public() if self.flows.job is not None else None,
         }
 
     def publish(self) -> None:

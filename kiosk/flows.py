@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from drivers.carousel import CommandRecord
 from kiosk.session import Session
+
+if TYPE_CHECKING:
+    from kiosk.job import Job
 
 
 class CredentialKind(StrEnum):
@@ -86,10 +90,11 @@ class Flows:
     ret: ReturnFlow | None = None
     recovery: RecoveryFlow | None = None
     renewal: RenewalFlow | None = None
+    job: "Job | None" = None
 
     def take(self, payload: dict) -> None:
         """Keep the flow objects a step carries (a step starts or replaces a flow)."""
-        for name in ("session", "pin_wait", "vend", "ret", "recovery", "renewal"):
+        for name in ("session", "pin_wait", "vend", "ret", "recovery", "renewal", "job"):
             if name in payload:
                 setattr(self, name, payload[name])
 

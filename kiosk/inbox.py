@@ -37,7 +37,7 @@ EVENT_SOURCES: dict[Event, Source] = {
         Event.LOANS_ASKED, Event.HOLDS_ASKED, Event.STILL_HERE, Event.RENEW, Event.HOLD, Event.SESSION_ENDED, Event.RETURN_REQUESTED,
         Event.PREFETCH_STARTED, Event.RENEWAL_ASKED, Event.MAINTENANCE_STARTED,
         Event.MAINTENANCE_ENDED, Event.RESET,
-        Event.STOCK)},
+        Event.STOCK, Event.JOB_STARTED)},
 }
 
 

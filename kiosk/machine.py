@@ -40,6 +40,7 @@ class KioskState(StrEnum):
     DIVERTING = "diverting"
     OUT_OF_SERVICE = "out_of_service"
     MAINTENANCE = "maintenance"
+    SERVICING = "servicing"  # a technician's job: home, a door, present, audit, load, re-slot
 
 
 class Actions(Protocol):
@@ -89,6 +90,7 @@ class KioskMachine(StateMachine):
     diverting = _state(KioskState.DIVERTING)
     out_of_service = _state(KioskState.OUT_OF_SERVICE)
     maintenance = _state(KioskState.MAINTENANCE)
+    servicing = _state(KioskState.SERVICING)
 
     # start-up connects and checks; homing records what the PLC proves; recovery settles intents
     started = starting.to(homing)
@@ -100,7 +102,8 @@ class KioskMachine(StateMachine):
     hours_changed = ready.to(closed, unless="is_open") | closed.to(ready, cond="is_open")
 
     # a patron session: the library is asked (identifying, checking_pin) while the loop runs on
-    card_presented = ready.to(identifying)
+    card_presented = (ready.to(identifying)  # a running job gives way after its current move
+                      | servicing.to.itself(internal=True, cond="job_gives_way"))
     card_unreadable = ready.to.itself(internal=True)
     patron_found = identifying.to(browsing)
     pin_needed = identifying.to(pin_entry)
@@ -170,7 +173,9 @@ class KioskMachine(StateMachine):
                       | fetching.to(ready, cond="is_open") | fetching.to(closed))
 
     # a return: open the shutter, take the book in, read it, decide
-    return_requested = ready.to(opening_return) | closed.to(opening_return, cond="returns_when_closed")
+    return_requested = (ready.to(opening_return)
+                        | closed.to(opening_return, cond="returns_when_closed")
+                        | servicing.to.itself(internal=True, cond="job_gives_way"))
     return_opened = opening_return.to(awaiting_insert)
     book_inserted = awaiting_insert.to(closing_return)
     insert_timed_out = awaiting_insert.to(closing_return)
@@ -193,7 +198,7 @@ class KioskMachine(StateMachine):
     _working = (recovering, ready, closed, identifying, pin_entry, checking_pin, renewing, browsing,
                 prefetching, fetching, verifying, presenting, awaiting_take, closing_pickup,
                 retracting, opening_return, awaiting_insert, closing_return, identifying_return,
-                shelving, handing_back, diverting)
+                shelving, handing_back, diverting, servicing)
     device_fault = _all_to(out_of_service, *_working)
     fault = (_all_to(out_of_service, starting, homing, maintenance, *_working)
              | out_of_service.to.itself(internal=True))
@@ -203,6 +208,15 @@ class KioskMachine(StateMachine):
     reset = out_of_service.to(homing)
     stock = (ready.to.itself(internal=True) | closed.to.itself(internal=True)
              | maintenance.to.itself(internal=True))
+
+    # a technician's job runs while no patron is served, and gives way to the next one
+    job_started = ready.to(servicing) | closed.to(servicing) | maintenance.to(servicing)
+    job_done = (servicing.to(maintenance, cond="job_from_maintenance")
+                | servicing.to(ready, cond="is_open") | servicing.to(closed))
+    job_gave_way = (servicing.to(identifying, cond="card_waiting")
+                    | servicing.to(opening_return, cond="is_open")
+                    | servicing.to(opening_return, cond="returns_when_closed")
+                    | servicing.to(ready, cond="is_open") | servicing.to(closed))
 
     def __init__(self, actions: Actions, guards: "Guards"):
         self.actions = actions
@@ -249,6 +263,15 @@ class KioskMachine(StateMachine):
     def recovering_flow(self, **_: Any) -> bool:
         return self.guards.recovering_flow()
 
+    def job_gives_way(self, **_: Any) -> bool:
+        return self.guards.job_gives_way()
+
+    def job_from_maintenance(self, **_: Any) -> bool:
+        return self.guards.job_from_maintenance()
+
+    def card_waiting(self, **_: Any) -> bool:
+        return self.guards.card_waiting()
+
 
 class Guards(Protocol):
     """Conditions the transition table asks the controller."""
@@ -261,6 +284,9 @@ class Guards(Protocol):
     def use_prefetched(self) -> bool: ...
     def drop_prefetched(self) -> bool: ...
     def recovering_flow(self) -> bool: ...
+    def job_gives_way(self) -> bool: ...
+    def job_from_maintenance(self) -> bool: ...
+    def card_waiting(self) -> bool: ...
 
 
 def mermaid() -> str:

@@ -69,6 +69,9 @@ class Event(StrEnum):
     MAINTENANCE_ENDED = "maintenance_ended"
     RESET = "reset"
     STOCK = "stock"
+    JOB_STARTED = "job_started"
+    JOB_DONE = "job_done"
+    JOB_GAVE_WAY = "job_gave_way"  # stopped after its current move for a patron, served next
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,59 @@
+"""Technician jobs on the running machine: home, doors, present, stop, and giving way to a patron."""
+
+from __future__ import annotations
+
+import threading
+
+from kiosk.control import ask
+
+
+def job(kiosk, request: str, args: dict | None = None) -> dict:
+    """A job request's whole answer (progress lines collected)."""
+    progress: list[dict] = []
+    answer = ask(kiosk.control_socket, request, args, 120, on_progress=progress.append)
+    answer["progress"] = progress
+    return answer
+
+
+def test_present_reads_the_slots_book_next_to_the_journal(kiosk):
+    slot, slot_book = next(iter(kiosk.sim.world_get()["slots"].items()))
+    slot = int(slot)
+    answer = job(kiosk, "present", {"slot": slot})
+    assert answer["ok"], answer
+    assert answer["result"]["tag_item"] == slot_book["item_id"]
+    assert answer["result"]["journal_item"] == slot_book["item_id"]
+    assert kiosk.state()["state"] == "ready"
+
+
+def test_a_slot_out_of_range_is_refused(kiosk):
+    answer = ask(kiosk.control_socket, "present", {"slot": 10**6})
+    assert answer["ok"] is False and answer["code"] == "refused"
+    assert "slot" in answer["error"]
+
+
+def test_doors_need_maintenance_and_then_open_and_close(kiosk):
+    refused = ask(kiosk.control_socket, "door", {"action": "open", "door": "pickup"})
+    assert refused["ok"] is False and refused["code"] == "busy"
+    assert "maintenance" in refused["error"]
+    kiosk.control("maintenance", {"on": True})
+    opened = job(kiosk, "door", {"action": "open", "door": "pickup"})
+    assert opened["ok"] and opened["result"]["pickup_door_closed"] is False
+    assert kiosk.sim.world_get()["sensors"]["pickup_door_closed"] is False
+    closed = job(kiosk, "door", {"action": "close", "door": "pickup"})
+    assert closed["ok"] and closed["result"]["pickup_door_closed"] is True
+    assert kiosk.state()["state"] == "maintenance"
+
+
+def test_a_job_is_refused_while_a_patron_uses_the_machine(kiosk):
+    kiosk.start_session()
+    answer = ask(kiosk.control_socket, "home")
+    assert answer["ok"] is False and answer["code"] == "busy"
+    assert "patron" in answer["error"]
+
+
+def test_home_homes_and_the_machine_is_ready_again(kiosk):
+    answer = job(kiosk, "home")
+    assert answer["ok"], answer
+    assert answer["result"]["homed"] is True and answer["result"]["ended_in"] == "done"
+    assert answer["progress"]
+    assert kiosk.state()["state"] == "ready"
