@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kiosk import audit_fix as audit_fix_module
+from kiosk import job_audit
 from kiosk.control_api import Caller, ControlError, ErrorCode, RequestSpec
 from kiosk.job import Interruption, Job, JobKind
 from kiosk.machine import KioskState
@@ -104,7 +106,61 @@ def slot_arg(ctl: "Controller", value: Any) -> int:
     return value
 
 
+async def audit(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """Read slots' tags and compare with the journal (a new run, or the unfinished one)."""
+    run = await ctl.query(_audit_run, args)
+    return await start_job(ctl, JobKind.AUDIT, {"run": run}, caller)
+
+
+def _audit_run(ctl: "Controller", args: dict) -> job_audit.AuditRun:
+    if args.get("resume"):
+        run = job_audit.load_run(ctl)
+        if run is None or not run.remaining:
+            raise ControlError("there is no unfinished audit to resume")
+        return run
+    if args.get("all"):
+        slots = list(range(ctl.journal.slot_count))
+    elif isinstance(args.get("slots"), list) and args["slots"]:
+        slots = sorted({slot_arg(ctl, slot) for slot in args["slots"]})
+    else:
+        raise ControlError("audit: name the slots, or all of them, or resume")
+    run = job_audit.new_run(slots)
+    job_audit.save_run(ctl, run)
+    return run
+
+
+async def audit_fix(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """Correct the journal from the last audit's findings (after the technician confirmed)."""
+    def apply(ctl: "Controller") -> dict:
+        if ctl.state not in FIXABLE_STATES:
+            raise ControlError(busy_message(ctl), ErrorCode.BUSY)
+        run = job_audit.load_run(ctl)
+        if run is None or run.run_id != args.get("run_id"):
+            raise ControlError("that is not the last audit: run `kiosk audit` again")
+        if run.fixed:
+            raise ControlError("this audit's findings are already in the journal")
+        result = audit_fix_module.fix(ctl, run, caller.user)
+        job_audit.save_run(ctl, run)
+        return result
+    return await ctl.query(apply)
+
+
+async def audit_last(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """The last audit run's summary."""
+    def read(ctl: "Controller") -> dict:
+        run = job_audit.load_run(ctl)
+        if run is None:
+            raise ControlError("no audit has been run on this machine")
+        return run.summary()
+    return await ctl.query(read)
+
+
+FIXABLE_STATES = (KioskState.READY, KioskState.CLOSED, KioskState.MAINTENANCE,
+                  KioskState.OUT_OF_SERVICE)
+
 REQUESTS: dict[str, RequestSpec] = {
     "home": RequestSpec(home, changes=True), "door": RequestSpec(door, changes=True),
     "present": RequestSpec(present, changes=True), "stop": RequestSpec(stop, changes=True),
+    "audit": RequestSpec(audit, changes=True), "audit-fix": RequestSpec(audit_fix, changes=True),
+    "audit-last": RequestSpec(audit_last),
 }

@@ -23,6 +23,9 @@ from kiosk.journal import (
     ReturnShelved,
     StoreFailed,
     StoreStarted,
+    TransferFailed,
+    Transferred,
+    TransferStarted,
     VendFailed,
     VendFetched,
     VendRetracted,
@@ -45,6 +48,7 @@ class Move:
     started: Callable[[int], Payload]  # from the SEQ reserved for it
     done: Callable[[], Payload]
     failed: Callable[[MoveFailure], Payload]
+    to_slot: int = 0  # TRANSFER's destination (ARG2)
 
 
 class MoveNotStarted(JournalRefused):
@@ -60,7 +64,7 @@ async def journaled_move(ctl: "Controller", move: Move) -> Result:
         raise MoveNotStarted(refused.code, refused.detail) from None
     crash_point(f"{move.name}.before_{move.verb}")
     try:
-        result = await ctl.mech.run(move.command, move.slot or 0, seq=seq)
+        result = await ctl.mech.run(move.command, move.slot or 0, move.to_slot, seq=seq)
     except CarouselRejected:
         ctl.journal.append(move.failed(MoveFailure.NOT_STARTED))
         raise
@@ -97,3 +101,12 @@ def store(item_id: str, slot: int | None) -> Move:
                 started=lambda seq: StoreStarted(item_id=item_id, slot=slot, plc_seq=seq),
                 done=lambda: finished(item_id=item_id),
                 failed=lambda reason: StoreFailed(item_id=item_id, reason=reason))
+
+
+def transfer(item_id: str, from_slot: int, to_slot: int) -> Move:
+    """TRANSFER a book from its slot to another (re-slotting)."""
+    return Move("reslot", "transfer", Command.TRANSFER, from_slot,
+                started=lambda seq: TransferStarted(item_id=item_id, to_slot=to_slot, plc_seq=seq),
+                done=lambda: Transferred(item_id=item_id),
+                failed=lambda reason: TransferFailed(item_id=item_id, reason=reason),
+                to_slot=to_slot)

@@ -28,6 +28,8 @@ from kiosk.journal import (
     ReturnShelved,
     Stage,
     StoreFailed,
+    TransferFailed,
+    Transferred,
     VendFailed,
     VendFetched,
     VendPresented,
@@ -166,6 +168,20 @@ async def _store(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> Non
         _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
 
 
+async def _transfer(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> None:
+    """A re-slotting TRANSFER: its SEQ's record, else where the picker antenna reads the book."""
+    item = ctl.journal.item(intent.item_id)
+    settled = _settled_by_record(flow.records.get(intent.intent_id))
+    if settled is Result.OK or (settled is None
+                                and await _in_slot(ctl, intent.to_slot, item.uid)):
+        ctl.journal.append(Transferred(item_id=item.item_id))
+    elif settled is not None or await _in_slot(ctl, intent.slot, item.uid):
+        reason = MoveFailure.NOT_STARTED if settled is None else _failure(settled)
+        ctl.journal.append(TransferFailed(item_id=item.item_id, reason=reason))
+    else:
+        _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
+
+
 async def _flag_unproven(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> None:
     _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
 
@@ -227,4 +243,5 @@ HANDLERS = {
     IntentKind.RETRACT: _retract,
     IntentKind.RETURN: _return,
     IntentKind.STORE: _store,
+    IntentKind.TRANSFER: _transfer,
 }

@@ -152,6 +152,21 @@ async def return_take_back(sim: "Simulator", body: dict) -> dict:
     return {"item_id": book.item_id, "uid": book.uid_hex}
 
 
+@route("/slots/move")
+async def slots_move(sim: "Simulator", body: dict) -> dict:
+    """Someone moves a book from one slot to another behind the controller's back (an audit
+    should find it); `to` null takes it out of the machine altogether."""
+    world = sim.world
+    source = field(body, "from", int)
+    destination = field(body, "to", (int, type(None)))
+    book = world.slot_book(source)
+    if book is None:
+        raise WorldError(f"slot {source} is empty")
+    place = Place(PlaceKind.OUT) if destination is None else Place(PlaceKind.SLOT, destination)
+    world.move(book.uid, place)
+    return {"item_id": book.item_id, "uid": book.uid_hex}
+
+
 @route("/hand")
 async def hand(sim: "Simulator", body: dict) -> dict:
     """A hand enters (present=true) or leaves a door's light curtain."""
