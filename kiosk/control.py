@@ -37,8 +37,27 @@ def _status(ctl: "Controller") -> dict:
             "items_in_slots": len(journal.items(Place.SLOT)),
             "free_slots": len(journal.free_slots()),
             "on_loan": len(journal.open_loans()),
+            "overflow_bin": len(journal.items(Place.BIN)),
             "ui_url": ctl.ui_url,
+            "plc": _plc(ctl), "readers": ctl.health.public(),
             "sync": _sync_status(ctl)}
+
+
+def _plc(ctl: "Controller") -> dict:
+    """The PLC's last status as the poller read it: state, fault, position, doors, bin, cycles."""
+    status = ctl.mech.last_status if ctl.mech is not None else None
+    if status is None:
+        return {"state": None}
+    sensors = status.sensors
+    return {"state": status.state.name.lower(),
+            "fault": status.fault.name.lower() if status.fault else None,
+            "level": status.level, "position": status.position, "cycles": status.cycles,
+            "boot_id": status.boot_id, "pickup_door_closed": sensors.pickup_door_closed,
+            "return_shutter_closed": sensors.return_shutter_closed,
+            "service_door_closed": sensors.service_door_closed,
+            "estop_released": sensors.estop_released,
+            "pickup_item_present": sensors.pickup_item_present,
+            "overflow_bin_full": sensors.overflow_bin_full}
 
 
 async def stock(ctl: "Controller", args: dict, caller: Caller) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kiosk import audit_fix as audit_fix_module
-from kiosk import job_audit
+from kiosk import job_audit, job_reslot
 from kiosk.control_api import Caller, ControlError, ErrorCode, RequestSpec
 from kiosk.job import Interruption, Job, JobKind
 from kiosk.machine import KioskState
@@ -155,6 +155,20 @@ async def audit_last(ctl: "Controller", args: dict, caller: Caller) -> dict:
     return await ctl.query(read)
 
 
+async def reslot(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """Plan the moves that bring popular books nearer the ports; carry them out unless dry-run."""
+    max_moves = args.get("max_moves", DEFAULT_MAX_MOVES)
+    if not isinstance(max_moves, int) or isinstance(max_moves, bool) or not (
+            0 <= max_moves <= MAX_MOVES):
+        raise ControlError(f"--max-moves must be a whole number 0..{MAX_MOVES}")
+    planned, weights = await ctl.query(lambda c: job_reslot.plan(c, max_moves))
+    if args.get("dry_run"):
+        return {**job_reslot.describe(planned), "dry_run": True}
+    return await start_job(ctl, JobKind.RESLOT, {"plan": planned, "weights": weights}, caller)
+
+
+DEFAULT_MAX_MOVES = 50
+MAX_MOVES = 5000
 FIXABLE_STATES = (KioskState.READY, KioskState.CLOSED, KioskState.MAINTENANCE,
                   KioskState.OUT_OF_SERVICE)
 
@@ -162,5 +176,5 @@ REQUESTS: dict[str, RequestSpec] = {
     "home": RequestSpec(home, changes=True), "door": RequestSpec(door, changes=True),
     "present": RequestSpec(present, changes=True), "stop": RequestSpec(stop, changes=True),
     "audit": RequestSpec(audit, changes=True), "audit-fix": RequestSpec(audit_fix, changes=True),
-    "audit-last": RequestSpec(audit_last),
+    "audit-last": RequestSpec(audit_last), "reslot": RequestSpec(reslot, changes=True),
 }

@@ -33,6 +33,7 @@ from kiosk import library_holds, patron, policy, text_input
 from kiosk.actions import ACTIONS, WAITS_FOR
 from kiosk.config import KioskConfig
 from kiosk.connectors import LibraryUnavailable
+from kiosk.device_health import HEALTH_EVENTS, DeviceHealth
 from kiosk.devices import Devices, Library
 from kiosk.flows import Credential, CredentialKind, Flows
 from kiosk.hold_timer import HoldTimer
@@ -87,6 +88,7 @@ class Controller:
         self.cache = PatronCache(config.journal_path.parent / "patron-cache.json")
         self.flows = Flows()
         self.fault: dict | None = None
+        self.health = DeviceHealth()
         self.fault_history: deque[dict] = deque(maxlen=FAULT_HISTORY)  # newest first
         self.notice: dict | None = None
         self.notice_seq = 0  # counts notices: the same notice twice is still news
@@ -210,6 +212,9 @@ class Controller:
             await self._apply(Event.DEVICE_FAULT, {"fault": fault}, Source.DEVICE)
         elif isinstance(item, StateChanged):
             log.info("PLC state %s -> %s", item.old.name, item.new.name)
+        elif isinstance(item, HEALTH_EVENTS):
+            log.warning("reader: %s", item)
+            self.health.note(item)
         elif isinstance(item, SensorsChanged):
             log.debug("sensors %s", item.sensors)
         else:

@@ -26,6 +26,12 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                              help="the pickup door or the return shutter")
     present_parser = add("present", "face the picker to a slot and read the book there", present)
     present_parser.add_argument("slot", type=int, help="slot number")
+    reslot_parser = add("reslot", "move popular books to the slots quickest to fetch from "
+                        "(while idle or closed; a patron interrupts it)", reslot)
+    reslot_parser.add_argument("--max-moves", type=int, default=50,
+                               help="at most this many TRANSFER moves (default 50)")
+    reslot_parser.add_argument("--dry-run", action="store_true",
+                               help="show the plan and its expected gain; move nothing")
     add("stop", "stop the running job (audit, load, unload, reslot) after its current move", stop)
 
 
@@ -71,3 +77,28 @@ def _show(cli: Cli, result: dict, line: str) -> None:
         cli.out.json(result)
     else:
         cli.out.say(line)
+
+
+def reslot(cli: Cli) -> ExitCode:
+    body = {"max_moves": cli.args.max_moves, "dry_run": cli.args.dry_run}
+    result = (cli.call("reslot", body, changes=True) if cli.args.dry_run
+              else job(cli, "reslot", body, "re-slotting"))
+    if cli.out.as_json:
+        cli.out.json(result)
+        return ExitCode.OK
+    moves = result["moves"] if cli.args.dry_run else result["moves_done"]
+    cli.out.table("Planned moves" if cli.args.dry_run else "Moves made",
+                  ["item", "from slot", "to slot"],
+                  [(m["item_id"], m["from_slot"], m["to_slot"]) for m in moves])
+    figures = {"planned moves": result["planned_moves"],
+               "mean fetch before (s)": result["mean_before"],
+               "expected after (s)": result["mean_after"],
+               "best possible (s)": result["mean_optimal"],
+               "expected gain": f"{result['expected_gain']:.1%}"}
+    if not cli.args.dry_run:
+        figures.update({"measured after (s)": result["measured_mean_after"],
+                        "measured gain": f"{result['measured_gain']:.1%}",
+                        "skipped": len(result["moves_skipped"]),
+                        "interrupted": result["interrupted"]})
+    cli.out.fields("Re-slotting (popularity-weighted mean fetch time)", figures)
+    return ExitCode.BUSY if result.get("interrupted") else ExitCode.OK

@@ -19,12 +19,21 @@ const RETURN_STATES = ["opening_return", "awaiting_insert", "closing_return", "i
   "shelving", "handing_back", "diverting"];
 const SESSION_VIEWS = ["browse", "detail", "cart", "loans", "holds", "summary", "receipt"];
 
+/** A technician's job: behind the maintenance screen when one stands there; else the machine
+ * looks as it was (a patron's card stops the job, and "checking" shows until it has). */
+function servicingScreen(job) {
+  if (!job || job.from_state === "maintenance") return "maintenance";
+  if (job.yielding) return "checking";
+  return job.from_state === "closed" ? "closed" : "attract";
+}
+
 /** The screen for the controller's state and what the patron is looking at. */
 export function screenFor(snap, ui) {
   const state = snap.state;
   if (["starting", "homing", "recovering"].includes(state)) return "starting";
   if (state === "out_of_service") return "out_of_service";
   if (state === "maintenance") return "maintenance";
+  if (state === "servicing") return servicingScreen(snap.job);
   if (state === "identifying" || state === "checking_pin") return "checking";
   if (state === "pin_entry") return "pin";
   if (VEND_STATES.includes(state)) return snap.session ? "vending" : "busy";
