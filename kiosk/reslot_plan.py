@@ -64,12 +64,10 @@ def slot_seconds(geometry: Geometry, timing: Timing) -> Callable[[int], float]:
 
 def weighted_mean(placed: Mapping[str, int], weights: Mapping[str, float],
                   seconds: Callable[[int], float]) -> float:
-    """sum(w * t(slot)) / sum(w); the plain mean when every weight is 0 (0.0 when empty)."""
+    """sum(w * t(slot)) / sum(w); 0.0 when no weight at all (no fetch is expected)."""
     total = sum(weights[item] for item in placed)
-    if not placed:
-        return 0.0
     if total <= 0:
-        return sum(seconds(slot) for slot in placed.values()) / len(placed)
+        return 0.0
     return sum(weights[item] * seconds(slot) for item, slot in placed.items()) / total
 
 
