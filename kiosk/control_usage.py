@@ -1,7 +1,74 @@
-"""Control-socket requests (usage)."""
+"""Control-socket requests (usage): `stats` and `collection.suggest`, read on the loop."""
 
 from __future__ import annotations
 
-from kiosk.control_api import RequestSpec
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-REQUESTS: dict[str, RequestSpec] = {}
+from kiosk.collection_advice import parse_catalogue
+from kiosk.control_api import Caller, ControlError, RequestSpec
+from kiosk.usage import IDLE_DAYS, Period, collection_suggestions, usage_report
+
+if TYPE_CHECKING:
+    from kiosk.controller import Controller
+
+DEFAULT_DAYS = 30  # without --since: the last 30 days, today included
+MAX_SUGGESTIONS = 1000
+
+
+async def stats(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """Usage statistics of a period (default: the last 30 days) from the journal."""
+    period = _period(ctl, args)
+    idle_days = _whole(args, "idle_days", IDLE_DAYS, 1, 3650)
+    zone = ctl.config.policy.zone
+    return await ctl.query(lambda c: usage_report(c.journal, period, zone, idle_days))
+
+
+async def collection_suggest(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """Titles to add and copies to withdraw, from the machine's use and a catalogue."""
+    count = _whole(args, "count", None, 1, MAX_SUGGESTIONS)
+    rows = args.get("catalogue", [])
+    if not isinstance(rows, list):
+        raise ControlError("'catalogue' must be a list of rows")
+    try:
+        catalogue = parse_catalogue(rows)
+    except ValueError as exc:
+        raise ControlError(f"catalogue refused: {exc}") from None
+    period = _period(ctl, args)
+    idle_days = _whole(args, "idle_days", IDLE_DAYS, 1, 3650)
+    return await ctl.query(
+        lambda c: collection_suggestions(c.journal, period, catalogue, count, idle_days))
+
+
+def _period(ctl: "Controller", args: dict) -> Period:
+    """Local days `since` .. `until` (ISO dates, both included); default the last 30 days."""
+    zone = ctl.config.policy.zone
+    until = _date(args, "until") or datetime.now(zone).date()
+    since = _date(args, "since") or until - timedelta(days=DEFAULT_DAYS - 1)
+    try:
+        return Period.of_days(since, until, zone)
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+
+
+def _date(args: dict, key: str) -> date | None:
+    value = args.get(key)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ControlError(f"--{key} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _whole(args: dict, key: str, default: int | None, low: int, high: int) -> int:
+    value: Any = args.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ControlError(f"'{key}' must be a whole number in {low}..{high}, not {value!r}")
+    return value
+
+
+REQUESTS: dict[str, RequestSpec] = {
+    "stats": RequestSpec(stats),
+    "collection.suggest": RequestSpec(collection_suggest),
+}
