@@ -196,7 +196,7 @@ def _idle_titles(journal: JournalReader, items: Sequence[Item], period: Period,
                      "last_lent": last.isoformat() if last else None,
                      "idle_days": (period.until - since).days,
                      "popularity": copies[0].popularity, "year": copies[0].year})
-    return sorted(rows, key=lambda r: (-r["idle_days"], r["title"]))
+    return sorted(rows, key=lambda r: (-r["idle_days"], r["popularity"] or 0.0, r["title"]))
 
 
 def _refusals(journal: JournalReader, period: Period) -> list[dict]:
