@@ -196,7 +196,7 @@ def _idle_titles(journal: JournalReader, items: Sequence[Item], period: Period,
                      "last_lent": last.isoformat() if last else None,
                      "idle_days": (period.until - since).days,
                      "popularity": copies[0].popularity, "year": copies[0].year})
-    return sorted(rows, key=lambda r: (-r["idle_days"], r["title"]))
+    return sorted(rows, key=lambda r: (-r["idle_days"], r["popularity"] or 0.0, r["title"]))
 
 
 def _refusals(journal: JournalReader, period: Period) -> list[dict]:
@@ -306,7 +306,8 @@ def report_tables(report: dict[str, Any], top: int | None = None) -> dict[str, t
             ["returns", report["returns"]["returned"]], ["returns late", report["returns"]["late"]],
             ["mean days late", report["returns"]["mean_days_late"]],
             ["max days late", report["returns"]["max_days_late"]]]),
-        "loans_per_day": (["day", "loans"], [[r["day"], r["loans"]] for r in report["loans_per_day"]]),
+        "loans_per_day": (["day", "loans"],
+                          [[r["day"], r["loans"]] for r in report["loans_per_day"]]),
         "loans_per_hour": (["hour", "loans"],
                            [[f"{r['hour']:02d}:00", r["loans"]] for r in report["loans_per_hour"]]),
         "turnover": (["title", "authors", "copies", "loans", "loans per copy", "popularity"],

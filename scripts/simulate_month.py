@@ -294,6 +294,10 @@ def write_month(journal: Journal, clock: MonthClock, *, loading_list: list[dict]
                 delivered: bool = False, **options) -> Month:
     """Stock the journal (when it has no books) a day before the month, then write the month."""
     start = end - timedelta(days=days)
+    newest = journal.db.execute("SELECT MAX(at) FROM events").fetchone()[0]
+    if newest is not None and datetime.fromisoformat(newest) >= start - timedelta(days=1):
+        raise ValueError(f"the journal has events from {newest}, after the month's start: "
+                         "write a month into a new journal")
     if not journal.items() and loading_list:
         clock.now = start - timedelta(days=1)
         journal.append_many(stock_payloads(loading_list))
@@ -324,8 +328,11 @@ def main(argv: list[str] | None = None) -> None:
     clock = MonthClock(end)
     with Journal.open(args.journal, slot_count=args.slots, clock=clock) as journal:
         journal.db.execute("PRAGMA synchronous=OFF")  # a generator, not a live machine
-        month = write_month(journal, clock, loading_list=rows, end=end, days=args.days,
-                            seed=args.seed, settle=args.settle, delivered=args.delivered)
+        try:
+            month = write_month(journal, clock, loading_list=rows, end=end, days=args.days,
+                                seed=args.seed, settle=args.settle, delivered=args.delivered)
+        except ValueError as exc:
+            sys.exit(f"simulate_month: {exc}")
     print(f"{month.sessions} sessions, {month.loans} loans, {month.returns} returns, "
           f"{month.events} events written to {args.journal}")
 

@@ -122,4 +122,5 @@ def test_a_swap_through_a_slow_free_slot_when_no_chain_gains():
     plan = plan_reslot(placed, weights, [far], seconds)
     assert replay(placed, [far], plan.moves) == {"heavy": quick, "light": near}
     assert len(plan.moves) == 3
-    assert plan.mean_after == pytest.approx(plan.mean_optimal) and plan.mean_after < plan.mean_before
+    assert plan.mean_after == pytest.approx(plan.mean_optimal)
+    assert plan.mean_after < plan.mean_before

@@ -82,8 +82,11 @@ def _write_csv(cli: Cli, directory: Path, tables: dict) -> None:
 
 
 def suggest(cli: Cli) -> ExitCode:
-    body = {**_period(cli), "count": cli.args.count,
-            "catalogue": _catalogue(cli.args.catalogue) if cli.args.catalogue else []}
+    rows, cleaned = _catalogue(cli.args.catalogue) if cli.args.catalogue else ([], 0)
+    if cleaned:
+        cli.out.say(f"{cleaned} catalogue fields had invisible characters (e.g. U+200C), "
+                    "left out for matching")
+    body = {**_period(cli), "count": cli.args.count, "catalogue": rows}
     result = cli.call("collection.suggest", body, timeout=120.0)
     if cli.out.as_json:
         cli.out.json(result)
@@ -102,13 +105,21 @@ def suggest(cli: Cli) -> ExitCode:
     return ExitCode.OK
 
 
-def _catalogue(path: Path) -> list[dict]:
-    """The catalogue's rows, only the columns the advice reads."""
+def _catalogue(path: Path) -> tuple[list[dict], int]:
+    """The catalogue's rows (only the columns the advice reads), and how many fields lost
+    characters the control socket refuses (e.g. a zero-width joiner in a name)."""
     try:
         with path.open(encoding="utf-8", newline="") as f:
             reader = csv.DictReader(f)
             if "title" not in (reader.fieldnames or []):
                 raise CliFailure(f"{path}: the catalogue needs a 'title' column", ExitCode.USAGE)
-            return [{key: row[key] for key in COLUMNS if row.get(key)} for row in reader]
+            rows = [{key: row[key] for key in COLUMNS if row.get(key)} for row in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CliFailure(f"cannot read the catalogue: {exc}", ExitCode.USAGE) from None
+    cleaned = 0
+    for row in rows:
+        for key, value in row.items():
+            printable = "".join(c for c in value if c.isprintable())
+            if printable != value:
+                row[key], cleaned = printable, cleaned + 1
+    return rows, cleaned
