@@ -30,11 +30,9 @@ def plan(ctl: "Controller", max_moves: int) -> tuple[ReslotPlan, dict[str, float
     if status is None:
         raise Fault("no_plc_status", "the PLC has not been read yet")
     now = utc_now()
-    counts = usage.loan_counts(ctl.journal, usage.Period(now - timedelta(days=USAGE_DAYS), now))
-    placed = {item.item_id: item.slot for item in ctl.journal.items(Place.SLOT)}
-    weights = {item.item_id: reslot_plan.item_weight(counts[item.item_id], item.popularity)
-               for item in ctl.journal.items(Place.SLOT)}
-    free = [slot for slot in ctl.journal.free_slots() if not ctl.journal.slot_flagged(slot)]
+    placed, weights, free = usage.reslot_inputs(
+        ctl.journal, usage.Period(now - timedelta(days=USAGE_DAYS), now))
+    free = [slot for slot in free if not ctl.journal.slot_flagged(slot)]
     seconds = reslot_plan.slot_seconds(status.geometry, ctl.timing)
     return reslot_plan.plan_reslot(placed, weights, free, seconds, max_moves), weights
 
