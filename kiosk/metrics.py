@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -26,6 +27,16 @@ if TYPE_CHECKING:
 
 MECHANICS_BUCKETS = (1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0)
 OVERHEAD_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+@dataclass
+class VendTiming:
+    """One vend's times (monotonic seconds) and the timing model's seconds for its motions."""
+
+    started: float
+    fetch: float  # model: the FETCH from where the picker was
+    door: float  # model: opening the pickup door
+    fetched: float | None = None
 
 
 class Metrics:
@@ -60,7 +71,9 @@ class Metrics:
         self.overhead = Histogram("kiosk_vend_overhead_seconds", "A vend's seconds from its "
                                   "intent to the open door, less its mechanics",
                                   buckets=OVERHEAD_BUCKETS, registry=r)
-        self._vends_started: dict[str, tuple[float, float]] = {}  # item -> (start, mechanics)
+        self._vends: dict[str, VendTiming] = {}  # by item, from its fetch to its open door
+        self._state: str | None = None
+        self._verifying_since = 0.0  # monotonic time the kiosk last entered `verifying`
         self._notice_seq = 0
         self._fault: dict | None = None
 
@@ -81,12 +94,14 @@ class Metrics:
         kind, payload = event.kind, event.payload
         if kind is EventKind.VEND_STARTED:
             self._vend_started(ctl, payload.item_id, payload.slot)
+        elif kind is EventKind.VEND_FETCHED:
+            self._vend_fetched(payload.item_id)
         elif kind is EventKind.VEND_PRESENTED:
             self._vend_presented(payload.item_id)
         elif kind is EventKind.VEND_TAKEN:
             self.vends.labels(offline=str(payload.offline).lower()).inc()
         elif kind is EventKind.VEND_FAILED:
-            self._vends_started.pop(payload.item_id, None)
+            self._vends.pop(payload.item_id, None)
             self.vend_failures.labels(reason=payload.reason.value).inc()
         elif kind is EventKind.VEND_RETRACTED:
             self.retracts.inc()
@@ -102,26 +117,39 @@ class Metrics:
             self.flags.labels(reason=payload.reason.value).inc()
 
     def _vend_started(self, ctl: "Controller", item_id: str, slot: int) -> None:
-        """Note a fetch's start and its model seconds; a prefetch waits for the patron to
-        confirm, so its time to the door is not the machine's and is not measured."""
+        """Note a fetch's start and the model's seconds for it and for the door."""
         status = ctl.mech.last_status if ctl.mech is not None else None
-        if status is None or ctl.state is KioskState.PREFETCHING:
+        if status is None:
             return
         fetch, _ = planner.fetch_seconds((status.level, status.position), slot,
                                          status.geometry, ctl.timing)
-        self._vends_started[item_id] = (time.monotonic(), fetch + ctl.timing.door)
+        self._vends[item_id] = VendTiming(time.monotonic(), fetch, ctl.timing.door)
+
+    def _vend_fetched(self, item_id: str) -> None:
+        timing = self._vends.get(item_id)
+        if timing is not None:
+            timing.fetched = time.monotonic()
 
     def _vend_presented(self, item_id: str) -> None:
-        started = self._vends_started.pop(item_id, None)
-        if started is None:
+        """Observe a vend's mechanics and overhead: the fetch, then from the tag check (at once,
+        or once the patron confirmed a prefetched book) to the open door, each less its model."""
+        timing = self._vends.pop(item_id, None)
+        if timing is None or timing.fetched is None:
             return
-        start, mechanics = started
-        self.mechanics.observe(mechanics)
-        self.overhead.observe(max(0.0, time.monotonic() - start - mechanics))
+        checked = max(self._verifying_since, timing.fetched)
+        overhead = (timing.fetched - timing.started - timing.fetch) + (
+            time.monotonic() - checked - timing.door)
+        self.mechanics.observe(timing.fetch + timing.door)
+        self.overhead.observe(max(0.0, overhead))
 
     # -- counted from the screens' snapshots -----------------------------------------
     def snapshot(self, snapshot: dict) -> None:
-        """Count a new notice (by its sequence number) and a new fault."""
+        """Count a new notice (by its sequence number) and a new fault; note when a tag check
+        begins (a vend's second half)."""
+        if snapshot.get("state") != self._state:
+            self._state = snapshot.get("state")
+            if self._state == KioskState.VERIFYING.value:
+                self._verifying_since = time.monotonic()
         notice, seq = snapshot.get("notice"), snapshot.get("notice_seq", 0)
         if seq != self._notice_seq:
             self._notice_seq = seq
