@@ -23,7 +23,7 @@ def promtool(*args: str) -> subprocess.CompletedProcess:
     """Run Debian's promtool (package prometheus, installed by make system-packages)."""
     tool = shutil.which("promtool")
     if tool is None:
-        pytest.fail("promtool is missing: cd /work/main && make system-packages (Debian prometheus)")
+        pytest.fail("promtool is missing: make system-packages (Debian prometheus)")
     return subprocess.run([tool, *args], capture_output=True, text=True, timeout=60)
 
 

@@ -52,7 +52,8 @@ def test_each_condition_raises_its_alert_and_its_end_ends_it():
         assert started(alerts, QUIET, 1.0) == set()
         assert sent[-2:] == [("firing", alert.value), ("resolved", alert.value)]
     assert started(alerts, replace(QUIET, items={"bin": 23}), 0.0) == set()
-    assert started(alerts, replace(QUIET, bin_full_sensor=True), 0.0) == {"overflow_bin_nearly_full"}
+    full = replace(QUIET, bin_full_sensor=True)
+    assert started(alerts, full, 0.0) == {"overflow_bin_nearly_full"}
 
 
 def test_lasting_conditions_wait_their_threshold():
