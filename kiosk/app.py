@@ -44,12 +44,14 @@ async def run(config: KioskConfig) -> None:
     _write_endpoints(config, url)
     notify.notify("READY=1", f"STATUS=serving {url}")
     watchdog = asyncio.create_task(_watchdog(controller))
+    observing = asyncio.create_task(controller.observe.run(controller), name="alerts")
     try:
         await asyncio.wait([asyncio.create_task(stop.wait()), main],
                            return_when=asyncio.FIRST_COMPLETED)
     finally:
         notify.notify("STOPPING=1")
         watchdog.cancel()
+        observing.cancel()
         controller.screens.close()
         server.close()
         await runner.cleanup()

@@ -117,6 +117,52 @@ class SyncConfig:
         require_range("offline_after_failures", self.offline_after_failures, 1, 100)
 
 
+LOG_FORMATS = ("logfmt", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    """How `kiosk run` logs: one line per record (journald), ids masked."""
+
+    format: str = "logfmt"  # key=value pairs, or one JSON object per line
+    level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if self.format not in LOG_FORMATS:
+            raise DriverConfigError(f"format = {self.format!r}: must be one of {LOG_FORMATS}")
+        if self.level not in LOG_LEVELS:
+            raise DriverConfigError(f"level = {self.level!r}: must be one of {LOG_LEVELS}")
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """What the technician is alerted to, and the optional webhook that tells them."""
+
+    evaluate_every: float = 5.0  # seconds between evaluations on the controller's loop
+    pickup_left_after: float = 120.0  # a book in the pickup port with no vend waiting this long
+    bin_capacity: int = 30  # books the overflow bin holds
+    bin_nearly_full: float = 0.8  # share of bin_capacity that raises the alert
+    min_free_slots: int = 20  # fewer free slots than this raises the alert
+    library_down_after: float = 600.0  # seconds the library link may be down before an alert
+    webhook: str | None = None  # http(s) URL that receives a JSON POST when an alert starts/ends
+    webhook_timeout: float = 5.0
+    webhook_retries: int = 3  # further attempts after a failed POST (then logged and dropped)
+
+    def __post_init__(self) -> None:
+        require_range("evaluate_every", self.evaluate_every, 0.5, 300.0)
+        require_range("pickup_left_after", self.pickup_left_after, 1.0, 86400.0)
+        require_range("bin_capacity", self.bin_capacity, 1, 10000)
+        require_range("bin_nearly_full", self.bin_nearly_full, 0.05, 1.0)
+        require_range("min_free_slots", self.min_free_slots, 0, 100000)
+        require_range("library_down_after", self.library_down_after, 1.0, 604800.0)
+        require_range("webhook_timeout", self.webhook_timeout, 0.1, 120.0)
+        require_range("webhook_retries", self.webhook_retries, 0, 20)
+        if self.webhook is not None and not self.webhook.startswith(("http://", "https://")):
+            raise DriverConfigError(f"webhook = {self.webhook!r}: must be an http:// or "
+                                    "https:// URL")
+
+
 @dataclass(frozen=True)
 class KioskConfig:
     """The whole, validated config."""
@@ -133,6 +179,8 @@ class KioskConfig:
     ui: UiConfig
     control: ControlConfig
     sync: SyncConfig
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    log: LogConfig = field(default_factory=LogConfig)
 
     @property
     def journal_path(self) -> Path:
@@ -152,6 +200,8 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "ui": lambda v: build_config(UiConfig, v, "ui"),
     "control": lambda v: build_config(ControlConfig, v, "control"),
     "sync": lambda v: build_config(SyncConfig, v, "sync"),
+    "alerts": lambda v: build_config(AlertsConfig, v, "alerts"),
+    "log": lambda v: build_config(LogConfig, v, "log"),
 }
 REQUIRED = ("carousel", "rfid", "barcode", "card", "library")
 

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk import access, control_jobs, control_records, control_usage, text_input
+from kiosk import (
+    access, control_alerts, control_jobs, control_records, control_usage, text_input,
+)
 from kiosk.control_api import Caller, ControlError, ErrorCode, RequestSpec
 from kiosk.journal import AuditCleared, ItemStocked, JournalError, Place
 from kiosk.journal.events import SUBJECT_MAX, YEAR_RANGE
@@ -205,7 +207,8 @@ CORE_REQUESTS: dict[str, RequestSpec] = {
     "sync.now": RequestSpec(sync_now, changes=True),
 }
 REQUESTS: dict[str, RequestSpec] = {**CORE_REQUESTS, **control_jobs.REQUESTS,
-                                    **control_records.REQUESTS, **control_usage.REQUESTS}
+                                    **control_records.REQUESTS, **control_usage.REQUESTS,
+                                    **control_alerts.REQUESTS}
 
 
 def _sync_status(ctl: "Controller") -> dict:

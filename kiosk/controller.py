@@ -51,6 +51,7 @@ from kiosk.job import Interruption
 from kiosk.journal import Journal, utc_now
 from kiosk.machine import KioskMachine, KioskState
 from kiosk.mechanics import Mechanics
+from kiosk.observe import Observability
 from kiosk.patron_cache import PatronCache
 from kiosk.private_files import private_dir
 from kiosk.screens import Screens
@@ -100,6 +101,7 @@ class Controller:
         self._generation = 0  # of the current state's action
         self._idle_timer: asyncio.TimerHandle | None = None
         self.hold_timer = HoldTimer(self)
+        self.observe = Observability(config)  # metrics and alerts (kiosk/observe.py)
 
     # -- life cycle ---------------------------------------------------------
     async def open(self) -> None:
@@ -113,6 +115,7 @@ class Controller:
                          policy=self.config.policy, on_change=lambda _status: self.publish(),
                          on_holds=lambda holds, complete: self.post(
                              Query(library_holds.take, (holds, complete))))
+        self.observe.attach(self)
 
     async def run(self, started: asyncio.Event | None = None) -> None:
         """Run until cancelled: start-up, then one event at a time."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from kiosk import http_server, patron, screen_api, text_input
+from kiosk import http_server, observe, patron, screen_api, text_input
 from kiosk.steps import Event, Refused
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ def make_app(ctl: "Controller", body_timeout: float = REQUEST_TIMEOUT) -> web.Ap
     for path, handler in posts.items():
         app.router.add_post(path, _command(handler))
     screen_api.add_routes(app, CTL)
+    observe.add_routes(app, CTL)
     return app
 
 
@@ -130,9 +131,17 @@ def _command(handler: Callable[["Controller", dict], Awaitable[Any]]):
             response.force_close()
             return response
         except Refused as exc:
+            _count_refusal(request.app[CTL], exc.code)
             return web.json_response({"ok": False, "refusal": exc.code}, status=409)
         return web.json_response({"ok": True, "result": result})
     return view
+
+
+def _count_refusal(ctl: "Controller", code: str) -> None:
+    """Count a patron's refused request (a stand-in controller of a unit test has no metrics)."""
+    observing = getattr(ctl, "observe", None)
+    if observing is not None:
+        observing.metrics.refusal(code)
 
 
 def _query(handler: Callable[["Controller", dict], Awaitable[Any]]):

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 16  # a screen that lags this far behind loses its oldest snapshots
 
@@ -12,6 +16,7 @@ class Screens:
 
     def __init__(self) -> None:
         self._queues: set[asyncio.Queue] = set()
+        self.listeners: list[Callable[[dict], None]] = []  # called with each snapshot (metrics)
 
     def subscribe(self) -> asyncio.Queue:
         """A queue that receives every new snapshot; None means the controller is stopping."""
@@ -25,6 +30,11 @@ class Screens:
 
     def publish(self, snapshot: dict | None) -> None:
         """Send a snapshot to every subscriber (dropping the oldest if one lags)."""
+        for listener in self.listeners if snapshot is not None else ():
+            try:
+                listener(snapshot)
+            except Exception:
+                log.exception("snapshot listener failed")
         for queue in self._queues:
             if queue.full():
                 queue.get_nowait()

@@ -220,11 +220,13 @@ timeout = 2.0
 
 def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = true",
              pickup_timeout: float = 10.0, stock: bool = True,
-             library_deadline: float = 10.0, library: str = "http", ui: str = "") -> KioskRig:
+             library_deadline: float = 10.0, library: str = "http", ui: str = "",
+             extra: str = "") -> KioskRig:
     """Write a config pointing at `sim`, start the controller, stock it from the loading list.
 
     `library`: "http", or "sip2-<profile>" for SIP2 to the emulator's ACS in that profile.
     `ui`: lines added to the [ui] section (e.g. the screens' idle lengths).
+    `extra`: sections added at the end (e.g. [alerts], [log]).
     """
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "token").write_text(DEMO_TOKEN)
@@ -232,6 +234,7 @@ def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = tr
     text = CONFIG.format(endpoints=sim.state_dir / "endpoints.json", policy=policy,
                          pickup_timeout=pickup_timeout).replace("[ui]\nport = 0\n",
                                                                 f"[ui]\nport = 0\n{ui}\n")
+    text += f"\n{extra}\n"
     if library.startswith("sip2-"):
         (directory / "sip2-login").write_text(f"kiosk-1:{DEMO_TOKEN}\n")
         text = text.replace('[library]\nkind = "http"\ncredentials_file = "token"\n'

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
 from kiosk.cli import (
+    commands_alerts,
     commands_audit,
     commands_core,
     commands_jobs,
@@ -20,7 +20,8 @@ from kiosk.cli.output import ExitCode, Out, run_command
 from kiosk.config import ConfigError, load_config
 
 DEFAULT_CONFIG = Path("config/demo.toml")
-COMMAND_MODULES = (commands_core, commands_jobs, commands_audit, commands_records, commands_usage)
+COMMAND_MODULES = (commands_core, commands_jobs, commands_audit, commands_records, commands_usage,
+                   commands_alerts)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -38,10 +39,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run(config) -> int:
+    from kiosk import logs
     from kiosk.app import run
     from kiosk.steps import StartRefused
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.configure(config.log)
     try:
         asyncio.run(run(config))
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Sequence
@@ -25,6 +26,7 @@ from kiosk.journal.schema import migrate, schema_version
 from kiosk.private_files import private_file, restrict
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -39,6 +41,7 @@ class Journal(JournalReader):
         super().__init__(db, slot_count)
         self._clock = clock
         self.path: Path | None = None  # the file, once opened from one
+        self.on_append: list[Callable[[Event], None]] = []  # told of each event once stored
 
     @classmethod
     def open(
@@ -90,7 +93,9 @@ class Journal(JournalReader):
         for payload in payloads:
             _check_payload(payload)
         with self.db.atomic():
-            return [self._append_one(payload) for payload in payloads]
+            events = [self._append_one(payload) for payload in payloads]
+        self._told(events)
+        return events
 
     def append_acknowledged(self, payload: Payload, event_id: str) -> Event:
         """Store an outbox event the library already recorded (online, under `event_id` as its
@@ -103,7 +108,17 @@ class Journal(JournalReader):
             self._require_in_order(row)
             now = self._now().isoformat()
             self.db["outbox"].update(event_id, {"delivered_at": now, "first_sent_at": now})
+        self._told([event])
         return event
+
+    def _told(self, events: Sequence[Event]) -> None:
+        """Tell the observers (metrics) of stored events; an observer's error is only logged."""
+        for observer in self.on_append:
+            for event in events:
+                try:
+                    observer(event)
+                except Exception:
+                    log.exception("journal observer failed on %s", event.kind.value)
 
     def owes_library(self, item_id: str) -> bool:
         """Whether an event of this item still waits to be delivered."""
