@@ -8,19 +8,28 @@ import logging
 import sys
 from pathlib import Path
 
-from kiosk.cli import commands_core, commands_jobs, commands_records, commands_usage
+from kiosk.cli import (
+    commands_access,
+    commands_core,
+    commands_jobs,
+    commands_records,
+    commands_usage,
+)
 from kiosk.cli.context import Cli
 from kiosk.cli.output import ExitCode, Out, run_command
 from kiosk.config import ConfigError, load_config
 
 DEFAULT_CONFIG = Path("config/demo.toml")
-COMMAND_MODULES = (commands_core, commands_jobs, commands_records, commands_usage)
+COMMAND_MODULES = (commands_core, commands_jobs, commands_records, commands_usage,
+                   commands_access)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     args = _parser().parse_args(argv)
     out = Out(getattr(args, "json", False))
+    if not getattr(args, "needs_config", True):  # e.g. pin-hash: works without a controller
+        sys.exit(run_command(args.handler, Cli(None, args, out), out=out))
     try:
         config = load_config(args.config)
     except ConfigError as exc:
