@@ -40,7 +40,7 @@ async def run(config: KioskConfig) -> None:
                                          timeout=config.ui.request_timeout,
                                          max_connections=config.ui.max_connections)
     controller.ui_url = url
-    server = await control.serve(controller, control_socket(config))
+    server = await control.serve(controller, control_socket(config), config.control.group)
     _write_endpoints(config, url)
     notify.notify("READY=1", f"STATUS=serving {url}")
     watchdog = asyncio.create_task(_watchdog(controller))

@@ -19,6 +19,7 @@ from drivers.carousel.geometry import REFERENCE_TIMING
 from drivers.config import build_config, require_range
 from drivers.errors import DriverConfigError
 from drivers.rfid import RfidConfig
+from kiosk import technician_pin
 from kiosk.connectors import HttpConnectorConfig, Sip2ConnectorConfig
 from kiosk.connectors.config import read_login, read_token
 from kiosk.policy import PolicyConfig
@@ -93,9 +94,24 @@ class UiConfig:
 
 @dataclass(frozen=True)
 class ControlConfig:
-    """The technician's control socket."""
+    """The technician's control socket and who may change the machine through it."""
 
     socket: str = "/run/kiosk/control.sock"
+    group: str = "kiosk"  # the socket's group (0660): technicians are its members
+    technician_pin_hash: str = ""  # from `kiosk pin-hash`; empty: changing commands refused
+    pin_tries: int = 3  # wrong PINs from one user before a lock-out
+    pin_lockout: float = 30.0  # seconds of the first lock-out; each further wrong PIN doubles it
+
+    def __post_init__(self) -> None:
+        require_range("pin_tries", self.pin_tries, 1, 100)
+        require_range("pin_lockout", self.pin_lockout, 1.0, 3600.0)
+        if not self.group or not self.group.isprintable():
+            raise DriverConfigError(f"group = {self.group!r}: must be a group name")
+        if self.technician_pin_hash:
+            try:
+                technician_pin.parse(self.technician_pin_hash)
+            except technician_pin.PinHashError as exc:
+                raise DriverConfigError(f"technician_pin_hash: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import grp
 import json
 import logging
 import os
@@ -12,7 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk import (
-    access, control_alerts, control_jobs, control_records, control_usage, text_input,
+    access,
+    control_access,
+    control_alerts,
+    control_jobs,
+    control_records,
+    control_usage,
+    text_input,
 )
 from kiosk.control_api import Caller, ControlError, ErrorCode, RequestSpec
 from kiosk.journal import AuditCleared, ItemStocked, JournalError, Place
@@ -208,7 +215,7 @@ CORE_REQUESTS: dict[str, RequestSpec] = {
 }
 REQUESTS: dict[str, RequestSpec] = {**CORE_REQUESTS, **control_jobs.REQUESTS,
                                     **control_records.REQUESTS, **control_usage.REQUESTS,
-                                    **control_alerts.REQUESTS}
+                                    **control_alerts.REQUESTS, **control_access.REQUESTS}
 
 
 def _sync_status(ctl: "Controller") -> dict:
@@ -217,14 +224,40 @@ def _sync_status(ctl: "Controller") -> dict:
             for key, value in vars(s).items() if not key.startswith("_")} if s else {}
 
 
-async def serve(ctl: "Controller", path: Path) -> asyncio.AbstractServer:
-    """Listen on the Unix socket at `path` (replacing a stale one)."""
+async def serve(ctl: "Controller", path: Path, group: str | None = None
+                ) -> asyncio.AbstractServer:
+    """Listen on the Unix socket at `path` (replacing a stale one), mode 0660, of `group`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     server = await asyncio.start_unix_server(lambda r, w: _client(ctl, r, w), path=str(path),
                                              limit=MAX_LINE)
     os.chmod(path, SOCKET_MODE)
+    if group is not None:
+        _give_group(path, group)
     return server
+
+
+def _give_group(path: Path, group: str) -> None:
+    """The socket to `group`; a machine without that group (tests, the demo) keeps the
+    process's group, and says so."""
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        log.warning("control socket %s: group %r does not exist here; it keeps group %s",
+                    path, group, _group_name(os.getgid()))
+        return
+    try:
+        os.chown(path, -1, gid)
+    except OSError as exc:
+        log.error("control socket %s: cannot give it to group %r (%s); only group %s may "
+                  "use it", path, group, exc.strerror, _group_name(os.stat(path).st_gid))
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 async def _client(ctl: "Controller", reader: asyncio.StreamReader,
@@ -265,8 +298,9 @@ async def _answer(ctl: "Controller", line: bytes, caller: Caller) -> dict:
         return _error(ErrorCode.MALFORMED, f"malformed request: {exc}")
     caller.pin = pin
     try:
-        if spec.changes:
-            await access.authorize(ctl, name, caller)
+        if spec.changes:  # the PIN, then the technician log with the outcome
+            return {"ok": True,
+                    "result": await access.run_changing(ctl, name, args, caller, spec.handler)}
         return {"ok": True, "result": await spec.handler(ctl, args, caller)}
     except ControlError as exc:
         return _error(exc.code, str(exc))

@@ -30,6 +30,7 @@ from drivers.carousel import (
 )
 from drivers.errors import DriverError
 from kiosk import library_holds, patron, policy, text_input
+from kiosk.access import TechnicianAccess
 from kiosk.actions import ACTIONS, WAITS_FOR
 from kiosk.config import KioskConfig
 from kiosk.connectors import LibraryUnavailable
@@ -102,6 +103,7 @@ class Controller:
         self._idle_timer: asyncio.TimerHandle | None = None
         self.hold_timer = HoldTimer(self)
         self.observe = Observability(config)  # metrics and alerts (kiosk/observe.py)
+        self.technician_access = TechnicianAccess(config.control, config.path)
 
     # -- life cycle ---------------------------------------------------------
     async def open(self) -> None:

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".state"
 BIN = Path(sys.executable).parent
 CONFIG = ROOT / "config" / "demo.toml"
+PIN_FILE = ROOT / "config" / "demo-credentials" / "technician-pin"  # the demo technician PIN
 SETTLED = ("ready", "closed", "out_of_service", "maintenance")  # states that await a person
 
 
@@ -42,8 +43,9 @@ def wait_for_file(path: Path, process: subprocess.Popen, what: str, timeout: flo
 
 def kiosk(*args: str) -> dict:
     """Run a technician command against the demo controller; its answer, or DemoError."""
-    done = subprocess.run([str(BIN / "kiosk"), "--config", str(CONFIG), *args],
-                          capture_output=True, text=True)
+    pin = PIN_FILE.read_text(encoding="utf-8").strip()
+    done = subprocess.run([str(BIN / "kiosk"), "--config", str(CONFIG), *args, "--json"],
+                          capture_output=True, text=True, env={**os.environ, "KIOSK_PIN": pin})
     if done.returncode != 0:
         raise DemoError(f"`kiosk {' '.join(args)}` failed: {_message(done)}")
     return json.loads(done.stdout) if done.stdout.strip() else {}
@@ -204,7 +206,9 @@ def summary(endpoints: dict, ui: dict) -> str:
         f"  Touchscreen API   {ui['ui']['url']}/api/state   (events: /api/events)",
         f"  World control     {endpoints['world']['url']}/world   (docs/simulator.md)",
         f"  Library system    {endpoints['library']['url']}   (docs/library.md)",
-        "  Technician        .venv/bin/kiosk status | flags | sync | reset",
+        "  Technician        .venv/bin/kiosk status | flags | sync | reset | log",
+        f"  Technician PIN    {PIN_FILE.read_text(encoding='utf-8').strip()}   (for commands that "
+        "change the machine; config/demo-credentials/technician-pin)",
         "  Scripted patron   make demo-patron   (in another terminal)",
         f"  Logs              {STATE}/sim.log, {STATE}/kiosk.log",
     ])

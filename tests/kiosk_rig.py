@@ -17,11 +17,14 @@ import pytest
 import requests
 
 from conftest import ROOT, SimHandle, wait_for
-from kiosk.control import ask
+from kiosk.control import REQUESTS, ask
+from kiosk.technician_pin import hash_pin
 
 DEMO_TOKEN = "demo-library-token"
 GOOD_MEMBER_CARD = "04A1B2C3"  # Kim Minji, member in good standing
 GOOD_MEMBER = "111001000001"
+TECHNICIAN_PIN = "135790"  # the rig's technician PIN; its hash is in every rig's config
+TECHNICIAN_PIN_HASH = hash_pin(TECHNICIAN_PIN)
 
 CONFIG = """\
 [machine]
@@ -56,7 +59,8 @@ port = 0
 
 [control]
 socket = "control.sock"
-"""
+technician_pin_hash = "%s"
+""" % TECHNICIAN_PIN_HASH
 
 
 @dataclass
@@ -190,10 +194,15 @@ class KioskRig:
 
     # -- the technician and the library --------------------------------------------
     def control(self, request: str, args: dict | None = None) -> Any:
-        """Ask the control socket; fails the test on an error answer."""
-        answer = ask(self.control_socket, request, args)
+        """Ask the control socket (with the technician PIN when the request changes the
+        machine); fails the test on an error answer."""
+        answer = self.ask(request, args, pin=TECHNICIAN_PIN if REQUESTS[request].changes else None)
         assert answer["ok"], answer
         return answer["result"]
+
+    def ask(self, request: str, args: dict | None = None, pin: str | None = None) -> dict:
+        """Ask the control socket as given (no PIN unless one is passed); the whole answer."""
+        return ask(self.control_socket, request, args, pin=pin)
 
     @property
     def library_url(self) -> str:
@@ -221,11 +230,12 @@ timeout = 2.0
 def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = true",
              pickup_timeout: float = 10.0, stock: bool = True,
              library_deadline: float = 10.0, library: str = "http", ui: str = "",
-             extra: str = "") -> KioskRig:
+             control: str = "", extra: str = "") -> KioskRig:
     """Write a config pointing at `sim`, start the controller, stock it from the loading list.
 
     `library`: "http", or "sip2-<profile>" for SIP2 to the emulator's ACS in that profile.
     `ui`: lines added to the [ui] section (e.g. the screens' idle lengths).
+    `control`: lines added to the [control] section (e.g. pin_tries).
     `extra`: sections added at the end (e.g. [alerts], [log]).
     """
     directory.mkdir(parents=True, exist_ok=True)
@@ -234,6 +244,7 @@ def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = tr
     text = CONFIG.format(endpoints=sim.state_dir / "endpoints.json", policy=policy,
                          pickup_timeout=pickup_timeout).replace("[ui]\nport = 0\n",
                                                                 f"[ui]\nport = 0\n{ui}\n")
+    text += f"{control}\n"  # [control] is the last section
     text += f"\n{extra}\n"
     if library.startswith("sip2-"):
         (directory / "sip2-login").write_text(f"kiosk-1:{DEMO_TOKEN}\n")

@@ -11,15 +11,21 @@ from typing import Any
 import pytest
 
 from kiosk import control
+from kiosk.access import TechnicianAccess
+from kiosk.config import ControlConfig
 from kiosk.control import ask
+from kiosk.journal import Journal
+from kiosk.technician_pin import hash_pin
 from tests.conftest import SimLoop
 
 
 class StubController:
-    """Records what reached the controller."""
+    """Records what reached the controller; keeps a real technician log (in memory)."""
 
     def __init__(self) -> None:
         self.reached: list[Any] = []
+        self.technician_access = TechnicianAccess(ControlConfig(technician_pin_hash=PIN_HASH))
+        self.journal: Journal | None = None  # opened on the loop's thread, as SQLite wants
 
     async def request(self, event: Any, payload: Any = None, handler: Any = None) -> Any:
         """Record the event instead of sending it."""
@@ -27,9 +33,16 @@ class StubController:
         return {}
 
     async def query(self, read: Any, *args: Any) -> Any:
-        """Record the read instead of running it."""
+        """Record the read instead of running it (the technician log's writes run)."""
+        if read.__name__ == "<lambda>" and read.__module__ == "kiosk.access":
+            self.journal = self.journal or Journal.open(":memory:", slot_count=10)
+            return read(self, *args)
         self.reached.append((read.__name__, args))
         return {}
+
+
+PIN = "135790"
+PIN_HASH = hash_pin(PIN)
 
 
 @pytest.fixture
@@ -79,7 +92,7 @@ def test_a_surrogate_in_the_request_name_is_an_unknown_request(served):
 
 def test_printable_requests_reach_the_controller(served):
     path, ctl = served
-    assert ask(path, "clear-flag", {"flag_id": "f-1", "by": "Kim Minji"})["ok"] is True
+    assert ask(path, "clear-flag", {"flag_id": "f-1", "by": "Kim Minji"}, pin=PIN)["ok"] is True
     [(name, (cleared,))] = ctl.reached
     assert name == "_clear" and (cleared.flag_id, cleared.cleared_by) == ("f-1", "Kim Minji")
 
@@ -117,7 +130,7 @@ def test_a_bad_catalogue_fact_refuses_the_whole_loading_list(served):
     rows = [{**ROW, "year": "2007"},
             {**ROW, "item_id": "EM00000002", "uid": "E004015000000002", "slot": "1",
              "popularity": "2"}]
-    answer = ask(path, "stock", {"items": rows})
+    answer = ask(path, "stock", {"items": rows}, pin=PIN)
     assert answer["ok"] is False
     assert "row 2: popularity" in answer["error"] and "nothing recorded" in answer["error"]
     assert ctl.reached == []

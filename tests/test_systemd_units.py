@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.config import ControlConfig
+
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = ROOT / "systemd"
 UNIT_NAMES = ("kiosk.service", "kiosk-browser.service", "kiosk-sim.service")
@@ -104,7 +106,8 @@ def analyze(root: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("dropin", [False, True], ids=["machine", "demo-machine"])
 def test_systemd_analyze_verify_is_silent(roots, name, dropin):
     result = analyze(roots[dropin], "verify", name)
-    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", ""), \
+        result.stdout + result.stderr  # any warning, on either stream, fails
 
 
 def test_verify_would_catch_a_bad_key_or_a_missing_program(tmp_path):
@@ -115,6 +118,44 @@ def test_verify_would_catch_a_bad_key_or_a_missing_program(tmp_path):
     assert "Unknown key" in analyze(root, "verify", "kiosk.service").stderr
     unit.write_text(good.replace("/opt/kiosk/.venv/bin/kiosk ", "/opt/kiosk/bin/kiosk "))
     assert analyze(root, "verify", "kiosk.service").returncode != 0
+
+
+SYSUSERS_SAYS = re.compile(r"(Creating (group|user) '[a-z-]+'.*|Would write /etc/\w+…?)")
+
+
+def sysusers(tmp_path: Path, text: str) -> list[str]:
+    """What `systemd-sysusers --dry-run` says of `text` on an empty root that is not the
+    expected creations (its warnings and errors; a failure's exit status too)."""
+    tool = shutil.which("systemd-sysusers")
+    assert tool, "systemd-sysusers is missing (Debian package systemd: make setup)"
+    (tmp_path / "etc").mkdir(exist_ok=True)
+    result = subprocess.run([tool, f"--root={tmp_path}", "--dry-run", "-"], input=text,
+                            capture_output=True, text=True, timeout=60)
+    said = [line for line in (result.stdout + result.stderr).splitlines()
+            if not SYSUSERS_SAYS.fullmatch(line)]
+    return said + ([f"exit status {result.returncode}"] if result.returncode else [])
+
+
+def test_sysusers_makes_the_kiosk_group_and_users_without_a_warning(tmp_path):
+    assert sysusers(tmp_path, (UNITS / "kiosk.sysusers").read_text(encoding="utf-8")) == []
+    lines = [line.split() for line in (UNITS / "kiosk.sysusers").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert ["g", "kiosk", "-"] in lines
+    assert ["u", "kiosk", "-:kiosk"] in [line[:3] for line in lines]  # its primary group
+    assert ["m", "kiosk", "dialout"] in lines
+
+
+def test_sysusers_check_would_catch_a_bad_line(tmp_path):
+    assert sysusers(tmp_path, "g kiosk -\nx kiosk -\n")
+    assert sysusers(tmp_path, 'g kiosk -\nu kiosk -:kiosk "K" /var/lib/kiosk - extra\n')
+
+
+def test_the_control_socket_is_for_the_kiosk_group():
+    unit = read_unit(UNITS / "kiosk.service")
+    assert value(unit, "Service", "Group") == ControlConfig().group == "kiosk"
+    runtime = int(value(unit, "Service", "RuntimeDirectoryMode"), 8)
+    assert runtime & 0o050 == 0o050 and runtime & 0o007 == 0  # the group enters; others not
+    assert int(value(unit, "Service", "UMask"), 8) & 0o060 == 0  # the socket stays 0660
 
 
 @pytest.mark.parametrize(("name", "limit"), [("kiosk.service", 2.0), ("kiosk-sim.service", 2.0)])

@@ -10,12 +10,18 @@ import sys
 import threading
 
 from conftest import wait_for
-from kiosk.control import ask
+from kiosk.control import ask as raw_ask
+from kiosk_rig import TECHNICIAN_PIN
+
+
+def ask(path, request: str, args: dict | None = None, timeout: float = 30.0, **kw) -> dict:
+    """The control socket as a technician with the PIN asks it."""
+    return raw_ask(path, request, args, timeout, pin=TECHNICIAN_PIN, **kw)
 
 
 def cli(kiosk, *args: str) -> subprocess.CompletedProcess:
     """`kiosk --config <rig> ARGS --json` as a technician runs it."""
-    env = {**os.environ, **getattr(kiosk, "cli_env", {})}
+    env = {**os.environ, "KIOSK_PIN": TECHNICIAN_PIN}
     return subprocess.run([sys.executable, "-m", "kiosk.cli", "--config", str(kiosk.config_path),
                            *args, "--json"], capture_output=True, text=True, timeout=300, env=env)
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import threading
 
-from kiosk.control import ask
+from kiosk.control import ask as raw_ask
+from kiosk_rig import TECHNICIAN_PIN
+
+
+def ask(path, request: str, args: dict | None = None, timeout: float = 30.0, **kw) -> dict:
+    """The control socket as a technician with the PIN asks it."""
+    return raw_ask(path, request, args, timeout, pin=TECHNICIAN_PIN, **kw)
 
 
 def job(kiosk, request: str, args: dict | None = None) -> dict:
@@ -56,4 +62,10 @@ def test_home_homes_and_the_machine_is_ready_again(kiosk):
     assert answer["ok"], answer
     assert answer["result"]["homed"] is True and answer["result"]["ended_in"] == "done"
     assert answer["progress"]
+    assert kiosk.state()["state"] == "ready"
+
+
+def test_a_job_without_the_technician_pin_is_refused(kiosk):
+    answer = raw_ask(kiosk.control_socket, "home")
+    assert answer["ok"] is False and answer["code"] == "denied"
     assert kiosk.state()["state"] == "ready"

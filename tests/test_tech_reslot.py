@@ -7,8 +7,14 @@ import csv
 
 from drivers.carousel.geometry import Geometry
 from kiosk.config import load_config
-from kiosk.control import ask
+from kiosk.control import ask as raw_ask
+from kiosk_rig import TECHNICIAN_PIN
 from kiosk.reslot_plan import item_weight, slot_seconds, weighted_mean
+
+
+def ask(path, request: str, args: dict | None = None, timeout: float = 30.0, **kw) -> dict:
+    """The control socket as a technician with the PIN asks it."""
+    return raw_ask(path, request, args, timeout, pin=TECHNICIAN_PIN, **kw)
 
 
 def drum_mean(kiosk, weights: dict[str, float]) -> float:

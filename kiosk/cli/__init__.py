@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from kiosk.cli import (
+    commands_access,
     commands_alerts,
     commands_audit,
     commands_core,
@@ -21,13 +22,15 @@ from kiosk.config import ConfigError, load_config
 
 DEFAULT_CONFIG = Path("config/demo.toml")
 COMMAND_MODULES = (commands_core, commands_jobs, commands_audit, commands_records, commands_usage,
-                   commands_alerts)
+                   commands_alerts, commands_access)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     args = _parser().parse_args(argv)
     out = Out(getattr(args, "json", False))
+    if not getattr(args, "needs_config", True):  # e.g. pin-hash: works without a controller
+        sys.exit(run_command(args.handler, Cli(None, args, out), out=out))
     try:
         config = load_config(args.config)
     except ConfigError as exc:

@@ -17,7 +17,7 @@ PIN_ENV = "KIOSK_PIN"
 class Cli:
     """One CLI invocation."""
 
-    def __init__(self, config: KioskConfig, args: argparse.Namespace, out: Out):
+    def __init__(self, config: KioskConfig | None, args: argparse.Namespace, out: Out):
         self.config = config
         self.args = args
         self.out = out

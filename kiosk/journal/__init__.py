@@ -12,6 +12,7 @@ from kiosk.journal.enums import (
     Refusal,
     ReturnRejection,
     Stage,
+    TechnicianOutcome,
     UnstockReason,
 )
 from kiosk.journal.errors import JournalError, JournalRefused, MigrationError, PayloadError
@@ -51,7 +52,17 @@ from kiosk.journal.events import (
     decode_payload,
 )
 from kiosk.journal.journal import Journal, utc_now
-from kiosk.journal.records import AuditFlag, Backlog, Event, Hold, Intent, Item, Loan
+from kiosk.journal.records import (
+    AuditFlag,
+    Backlog,
+    Event,
+    Hold,
+    Intent,
+    Item,
+    Loan,
+    TechnicianCommand,
+    TechnicianLogEntry,
+)
 
 __all__ = [
     name for name, value in dict(globals()).items()

@@ -104,6 +104,16 @@ class HoldEnd(StrEnum):
     REPLACED = "replaced"  # the library says the copy is held for someone else now
 
 
+class TechnicianOutcome(StrEnum):
+    """How a technician's changing command ended (technician log; None: it has not ended)."""
+
+    DONE = "done"
+    REFUSED = "refused"  # the controller or the journal said no; the detail says why
+    BUSY = "busy"  # not now: a patron, or a state that does not allow it
+    DENIED = "denied"  # no PIN, a wrong one, a lock-out, or no PIN hash configured
+    FAILED = "failed"  # an unexpected error; the detail names it
+
+
 class Refusal(StrEnum):
     """Why the journal refused an event: it would invent state."""
 

@@ -15,11 +15,11 @@ from sqlite_utils import Database
 
 from kiosk.journal.anonymise import Pseudonym, anonymise
 from kiosk.journal.codec import encode
-from kiosk.journal.enums import Refusal
+from kiosk.journal.enums import Refusal, TechnicianOutcome
 from kiosk.journal.errors import JournalRefused, PayloadError
 from kiosk.journal.events import PAYLOADS, Payload
 from kiosk.journal.reads import JournalReader
-from kiosk.journal.records import Event
+from kiosk.journal.records import Event, TechnicianCommand
 from kiosk.journal.reducers import apply_changes, reduce
 from kiosk.journal.rules import Context
 from kiosk.journal.schema import migrate, schema_version
@@ -163,6 +163,30 @@ class Journal(JournalReader):
                 """INSERT INTO library_policy (key, value, noted_at) VALUES (?, ?, ?)
                    ON CONFLICT(key) DO UPDATE SET value = excluded.value,
                    noted_at = excluded.noted_at""", (key, value, self._now().isoformat()))
+
+    def log_technician_command(self, command: TechnicianCommand,
+                               outcome: TechnicianOutcome | None = None,
+                               detail: str | None = None) -> int:
+        """Write a changing command to the technician log (outcome None: it runs now); its id."""
+        now = self._now().isoformat()
+        with self.db.atomic():
+            cursor = self.db.execute(
+                """INSERT INTO technician_log (at, uid, user, request, args, outcome, detail,
+                   ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (now, command.uid, command.user, command.request,
+                 json.dumps(command.args, sort_keys=True, ensure_ascii=False, default=str),
+                 outcome.value if outcome else None, detail, now if outcome else None))
+        return cursor.lastrowid
+
+    def settle_technician_command(self, entry_id: int, outcome: TechnicianOutcome,
+                                  detail: str | None = None) -> None:
+        """Write how a logged command ended (once; the table refuses a second time)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE technician_log SET outcome = ?, detail = ?, ended_at = ? "
+                "WHERE entry_id = ?", (outcome.value, detail, self._now().isoformat(), entry_id))
+            if cursor.rowcount != 1:
+                raise ValueError(f"technician log entry {entry_id} does not exist")
 
     def mark_sending(self, uuids: Iterable[str]) -> set[str]:
         """Note that these events go to the library now; return those that went before."""

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
 from kiosk.journal.codec import decode
-from kiosk.journal.enums import Place
+from kiosk.journal.enums import Place, TechnicianOutcome
 from kiosk.journal.events import EventKind, decode_payload
-from kiosk.journal.records import AuditFlag, Backlog, Event, Hold, Intent, Item, Loan
+from kiosk.journal.records import (
+    AuditFlag,
+    Backlog,
+    Event,
+    Hold,
+    Intent,
+    Item,
+    Loan,
+    TechnicianLogEntry,
+)
 
 R = TypeVar("R")
 
@@ -162,6 +171,24 @@ class JournalReader:
                WHERE outbox.delivered_at IS NULL"""
         ).fetchone()
         return Backlog(row[0], datetime.fromisoformat(row[1]) if row[1] else None)
+
+    def technician_log(self, since: datetime | None = None,
+                       limit: int = 50) -> list[TechnicianLogEntry]:
+        """The latest `limit` technician log entries (at or after `since`), oldest first."""
+        sql = """SELECT * FROM (SELECT * FROM technician_log WHERE at >= ?
+                 ORDER BY entry_id DESC LIMIT ?) ORDER BY entry_id"""
+        start = since.astimezone(timezone.utc).isoformat() if since is not None else ""
+        return [_log_entry(row) for row in self.db.query(sql, (start, limit))]
+
+
+def _log_entry(row: dict[str, Any]) -> TechnicianLogEntry:
+    def moment(text: str | None) -> datetime | None:
+        return datetime.fromisoformat(text) if text else None
+    return TechnicianLogEntry(
+        entry_id=row["entry_id"], at=datetime.fromisoformat(row["at"]), uid=row["uid"],
+        user=row["user"], request=row["request"], args=json.loads(row["args"]),
+        outcome=TechnicianOutcome(row["outcome"]) if row["outcome"] else None,
+        detail=row["detail"], ended_at=moment(row["ended_at"]))
 
 
 _UNUSABLE_SLOTS = """

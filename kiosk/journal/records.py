@@ -12,6 +12,7 @@ from kiosk.journal.enums import (
     Outcome,
     Place,
     Stage,
+    TechnicianOutcome,
 )
 from kiosk.journal.events import EventKind, Payload
 
@@ -120,3 +121,28 @@ class Backlog:
     def oldest_age_seconds(self, now: datetime) -> float:
         """Age of the oldest undelivered event (0 when there is none)."""
         return 0.0 if self.oldest_at is None else (now - self.oldest_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class TechnicianCommand:
+    """A changing command to write in the technician log: who, what, with which arguments."""
+
+    uid: int | None  # the socket peer's uid (None: the socket could not tell)
+    user: str
+    request: str  # its control-request name, e.g. "sync.now"
+    args: dict  # summarised: no PIN, long lists counted rather than copied
+
+
+@dataclass(frozen=True)
+class TechnicianLogEntry:
+    """One row of the technician log."""
+
+    entry_id: int
+    at: datetime
+    uid: int | None
+    user: str
+    request: str
+    args: dict
+    outcome: TechnicianOutcome | None  # None: not ended (still running, or the controller stopped)
+    detail: str | None
+    ended_at: datetime | None

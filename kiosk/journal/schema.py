@@ -151,9 +151,30 @@ ITEM_FACTS = Migration(
     ),
 )
 
+# Who changed the machine through the control socket, when, what and how it ended (not the
+# audit flags: those are what the journal cannot prove). A row is written when a changing
+# command is authorised and settled once when it ends; rows are never deleted.
+TECHNICIAN_LOG = Migration(
+    "technician_log",
+    (
+        """CREATE TABLE technician_log (
+            entry_id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, uid INTEGER,
+            user TEXT NOT NULL, request TEXT NOT NULL, args TEXT NOT NULL,
+            outcome TEXT, detail TEXT, ended_at TEXT)""",
+        "CREATE INDEX technician_log_at ON technician_log(at)",
+        """CREATE TRIGGER technician_log_settled_once BEFORE UPDATE ON technician_log
+            WHEN OLD.outcome IS NOT NULL OR NEW.entry_id IS NOT OLD.entry_id
+                OR NEW.at IS NOT OLD.at OR NEW.uid IS NOT OLD.uid OR NEW.user IS NOT OLD.user
+                OR NEW.request IS NOT OLD.request OR NEW.args IS NOT OLD.args
+            BEGIN SELECT RAISE(ABORT, 'a technician log entry is settled once'); END""",
+        """CREATE TRIGGER technician_log_no_delete BEFORE DELETE ON technician_log
+            BEGIN SELECT RAISE(ABORT, 'the technician log is append-only'); END""",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     CORE, OUTBOX, HOLDS_AND_PATRONS, PSEUDONYMOUS_PATRONS, OUTBOX_REFUSALS, LIBRARY_POLICY,
-    LIBRARY_HOLDS, ITEM_FACTS,
+    LIBRARY_HOLDS, ITEM_FACTS, TECHNICIAN_LOG,
 )
 LATEST = len(MIGRATIONS)
 
