@@ -41,7 +41,8 @@ def _seed_loan(db: Database) -> None:
     with db.atomic():
         db.execute("INSERT INTO events (uuid, kind, payload, at) VALUES (?, ?, ?, ?)",
                    (V1_EVENT, "vend_taken", json.dumps(payload), "2030-01-01T03:00:00+00:00"))
-        db.execute("INSERT INTO items VALUES ('B1', 'E0041', 'T', NULL, 'on_loan', NULL)")
+        db.execute("INSERT INTO items (item_id, uid, title, authors, place, slot) "
+                   "VALUES ('B1', 'E0041', 'T', NULL, 'on_loan', NULL)")
         db.execute("INSERT INTO loans VALUES (?, 'B1', 'P1', '2030-01-01T03:00:00+00:00', "
                    "'2030-01-16', 0, 0, NULL, NULL)", (V1_EVENT,))
         if schema_version(db) >= 2:

@@ -19,6 +19,7 @@ from kiosk.journal.events import (
     OUTBOX_KINDS,
     AuditCleared,
     AuditFlagged,
+    ConflictResolved,
     EventKind,
     HoldCancelled,
     HoldPlaced,
@@ -51,7 +52,9 @@ from kiosk.journal.events import (
     decode_payload,
 )
 from kiosk.journal.journal import Journal, utc_now
-from kiosk.journal.records import AuditFlag, Backlog, Event, Hold, Intent, Item, Loan
+from kiosk.journal.records import (
+    AuditFlag, Backlog, Event, Hold, Intent, Item, Loan, OutboxConflict,
+)
 
 __all__ = [
     name for name, value in dict(globals()).items()

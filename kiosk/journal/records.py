@@ -120,3 +120,21 @@ class Backlog:
     def oldest_age_seconds(self, now: datetime) -> float:
         """Age of the oldest undelivered event (0 when there is none)."""
         return 0.0 if self.oldest_at is None else (now - self.oldest_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class OutboxConflict:
+    """An outbox event the library objected to (recorded with an objection, or refused)."""
+
+    event: Event
+    conflict: str  # the library's reason code (kiosk.connectors.Reason's value)
+    refused: bool  # the library did not record it at all
+    delivered_at: datetime  # when the library answered
+    resolved_by: str | None = None  # the technician who settled it, once settled
+    resolved_at: datetime | None = None
+    note: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """True until a technician marked it resolved."""
+        return self.resolved_at is None

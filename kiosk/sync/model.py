@@ -45,7 +45,7 @@ class SyncStatus:
     oldest_pending_age: float  # seconds; 0 when nothing is pending
     last_error: SyncError | None  # of the current run of failures; None after a success
     consecutive_failures: int
-    conflicts: int  # recorded with an objection, or refused: each needs a look
+    conflicts: int  # open: recorded with an objection, or refused; each needs a look
     last_delivery_at: datetime | None
     refused: int = 0  # of the conflicts, those the library did not record at all
     offline_lending: bool = True  # the library allows lending while it cannot be reached
@@ -62,6 +62,9 @@ class SyncConflict:
     occurred_at: datetime
     reason: Reason
     refused: bool = False  # the library did not record it: a technician must act
+    resolved_by: str | None = None  # the technician who settled it at the library
+    resolved_at: datetime | None = None
+    note: str | None = None
 
     @property
     def todo(self) -> str:
