@@ -95,3 +95,12 @@ def test_events_since_a_moment_page_by_seq(journal: Journal, clock: ManualClock)
     assert [e.payload.patron_id for e in rest] == ["P2"]
     with pytest.raises(ValueError):
         journal.events_since(since.replace(tzinfo=None))
+
+
+def test_the_loan_a_return_closed_names_its_patron(journal: Journal, clock) -> None:
+    stock(journal, "B1", 0)
+    lend(journal, "B1", "P7")
+    clock.advance(days=2)
+    started = journal.append(ReturnStarted("S", 9))
+    returned = journal.append(ReturnIdentified(started.uuid, "B1", 0))
+    assert journal.loan_closed_by(returned).patron_id == "P7"

@@ -97,6 +97,11 @@ class JournalReader:
         sql = "SELECT * FROM loans WHERE patron_id = ? AND returned_at IS NULL ORDER BY rowid"
         return self._rows(Loan, sql, (patron_id,))
 
+    def loan_closed_by(self, event: Event) -> Loan | None:
+        """The loan a return event closed (its patron is the one the check-in names)."""
+        sql = "SELECT * FROM loans WHERE item_id = ? AND returned_at = ? LIMIT 1"
+        return self._one(Loan, sql, (event.payload.item_id, event.at.isoformat()))
+
     def active_hold(self, item_id: str) -> Hold | None:
         """The hold on this item that has not ended."""
         sql = "SELECT * FROM holds WHERE item_id = ? AND ended_at IS NULL"

@@ -74,15 +74,16 @@ class SyncConflict:
 
 
 def library_event(event: Event, machine_id: str, resend: bool = False,
-                  due_before: date | None = None) -> JournalEvent:
+                  due_before: date | None = None, returned_by: str | None = None) -> JournalEvent:
     """The connector's form of one outbox event; `resend` when it may have been sent before,
-    `due_before` a renewal's previous due date."""
+    `due_before` a renewal's previous due date, `returned_by` the patron whose loan a return
+    closed (the check-in is sent with its patron)."""
     try:
         kind = KINDS[event.kind]
     except KeyError:
         raise ValueError(f"{event.kind.value} is not an outbox event") from None
     payload = event.payload
-    patron = getattr(payload, "patron_id", None)  # a return does not name its patron
+    patron = getattr(payload, "patron_id", returned_by)  # a return's is its loan's
     due_on = getattr(payload, "due", None)
     return JournalEvent(UUID(event.uuid), kind, event.at, payload.item_id, patron, machine_id,
                         resend=resend, due_on=due_on, due_before=due_before,

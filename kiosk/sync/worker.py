@@ -194,8 +194,8 @@ class Sync:
 
     async def _deliver(self, batch: Sequence[Event]) -> None:
         sent_before = self.journal.mark_sending([e.uuid for e in batch])
-        events = [library_event(e, self.machine_id, e.uuid in sent_before, self._due_before(e))
-                  for e in batch]
+        events = [library_event(e, self.machine_id, e.uuid in sent_before, self._due_before(e),
+                                self._returned_by(e)) for e in batch]
         try:
             results = await self.library.call("deliver_events", events)
         except DeliveryInterrupted as exc:  # what was answered before the break counts
@@ -262,6 +262,13 @@ class Sync:
         except Exception:  # a listener's bug must not stop delivery
             log.exception("sync on_change listener failed")
 
+    def _returned_by(self, event: Event) -> str | None:
+        """The patron whose loan a return closed (None for other events, or none found)."""
+        if event.kind is not JournalKind.RETURN_IDENTIFIED:
+            return None
+        loan = self.journal.loan_closed_by(event)
+        return loan.patron_id if loan else None
+
     def _due_before(self, event: Event) -> date | None:
         """A renewal's previous due date (the connector checks a resend against it)."""
         if event.kind is not JournalKind.RENEWED:
@@ -269,7 +276,8 @@ class Sync:
         return self.journal.due_before(event.payload.item_id, event.seq)
 
     def _conflict(self, conflict: OutboxConflict) -> SyncConflict:
-        sent = library_event(conflict.event, self.machine_id)
+        sent = library_event(conflict.event, self.machine_id,
+                             returned_by=self._returned_by(conflict.event))
         return SyncConflict(conflict.event.uuid, sent.kind, sent.item_id, sent.patron,
                             sent.occurred_at, _reason(conflict.conflict), conflict.refused,
                             resolved_by=conflict.resolved_by, resolved_at=conflict.resolved_at,
