@@ -21,7 +21,8 @@ CLOSED = "closed"
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    """The `[policy]` section: hours are "HH:MM-HH:MM" (end up to 24:00) or "closed"."""
+    """The `[policy]` section: hours are "HH:MM-HH:MM" or "closed"; an end before the start runs
+    past midnight ("22:00-02:00": open until 02:00 the next day)."""
 
     timezone: str = "Asia/Seoul"
     always_open: bool = False
@@ -66,7 +67,8 @@ class PolicyConfig:
 
 
 def parse_hours(text: object, name: str = "hours") -> tuple[int, int] | None:
-    """ "05:30-24:00" -> (330, 1440) minutes of the day; "closed" -> None."""
+    """ "05:30-24:00" -> (330, 1440) minutes of the day; "closed" -> None. A day's hours may
+    run past midnight: "22:00-02:00" -> (1320, 1560), open until 02:00 the next day."""
     if not isinstance(text, str):
         raise DriverConfigError(f"{name} must be a string like 05:30-24:00 or closed")
     return _parse_hours(text, name)
@@ -80,8 +82,11 @@ def _parse_hours(text: str, name: str) -> tuple[int, int] | None:
         start, end = (_minutes(part) for part in text.split("-"))
     except ValueError:
         raise DriverConfigError(f"{name} = {text!r} is not HH:MM-HH:MM or closed") from None
-    if not 0 <= start < end <= DAY_MINUTES:
-        raise DriverConfigError(f"{name} = {text!r} must open before it closes, by 24:00")
+    if start >= DAY_MINUTES or start == end or end > DAY_MINUTES:
+        raise DriverConfigError(f"{name} = {text!r} must open before it closes, by 24:00 "
+                                "or past midnight (22:00-02:00)")
+    if end < start:  # the day's hours run on past midnight: they belong to the day they start
+        end += DAY_MINUTES
     return start, end
 
 
@@ -217,7 +222,8 @@ def _local(now: datetime, config: PolicyConfig) -> datetime:
 
 
 def hours_on(day: date, config: PolicyConfig) -> tuple[int, int] | None:
-    """Opening minutes (start, end) of a local date, or None when closed all day."""
+    """Opening minutes (start, end) of a local date, or None when closed all day; an end past
+    24:00 (1440) is the next day's (hours that run past midnight belong to the day they start)."""
     if config.always_open:
         return 0, DAY_MINUTES
     hours = config.holidays.get(day.isoformat(), getattr(config, WEEKDAYS[day.weekday()]))
@@ -262,7 +268,7 @@ def closing_time(now: datetime, config: PolicyConfig) -> datetime | None:
             continue
         if closes is not None and start > closes:
             return closes
-        closes = end
+        closes = end if closes is None else max(closes, end)  # hours may overlap the next day
     return None
 
 

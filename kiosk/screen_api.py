@@ -108,7 +108,8 @@ def opening_hours(now, config: policy.PolicyConfig) -> dict:
         hours = policy.hours_on(day, config)
         week.append({"date": day.isoformat(),
                      "open": _clock(hours[0]) if hours else None,
-                     "close": _clock(hours[1]) if hours else None})
+                     "close": _clock(hours[1]) if hours else None,
+                     "past_midnight": bool(hours) and hours[1] > policy.DAY_MINUTES})
     return {"always_open": config.always_open, "open_now": opening == now,
             "closes_at": closes.isoformat() if closes else None,
             "next_opening": opening.isoformat() if opening and opening != now else None,
@@ -116,6 +117,9 @@ def opening_hours(now, config: policy.PolicyConfig) -> dict:
 
 
 def _clock(minutes: int) -> str:
+    """ "HH:MM" of minutes since the day's midnight; past 24:00, the next day's time."""
+    if minutes > policy.DAY_MINUTES:
+        minutes -= policy.DAY_MINUTES
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 

@@ -117,3 +117,15 @@ def test_backlog_counts_and_ages(journal: Journal, clock) -> None:
     assert backlog.oldest_age_seconds(now) == (now - first_at).total_seconds()
     journal.mark_delivered([journal.pending_outbox()[0].uuid])
     assert journal.outbox_backlog().count == 1
+
+
+def test_a_batch_is_marked_delivered_in_one_statement(busy: Journal) -> None:
+    statements: list[str] = []
+    busy.db.conn.set_trace_callback(statements.append)
+    try:
+        marked = busy.mark_delivered([e.uuid for e in busy.pending_outbox()], conflict="overdue")
+    finally:
+        busy.db.conn.set_trace_callback(None)
+    assert marked == 5
+    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 1
+    assert busy.outbox_backlog().count == 0

@@ -49,6 +49,7 @@ SAMPLES: dict[EventKind, ev.Payload] = {
         ev.TransferFailed("B1", MoveFailure.SLOT_OCCUPIED),
         ev.AuditFlagged(enums.AuditReason.MOVE_JAMMED, item_id="B1", slot=3),
         ev.AuditCleared("F1", "tech"),
+        ev.ConflictResolved("E1", "tech", note="settled at the desk"),
         ev.Renewed("B1", "P1", date(2030, 1, 8)),
         ev.HoldPlaced("B1", "P1"),
         ev.HoldCancelled("B1", "P1", enums.HoldEnd.EXPIRED),

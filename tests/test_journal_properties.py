@@ -251,6 +251,10 @@ _BUILDERS = {
             lambda i: ev.AuditFlagged(enums.AuditReason.MOVE_UNCONFIRMED, intent_id=i))),
     "audit_cleared": lambda j: st.sampled_from(
         [f.flag_id for f in j.open_flags()] or ["none"]).map(lambda f: ev.AuditCleared(f, "t")),
+    "conflict_resolved": lambda j: st.sampled_from(
+        [c.event.uuid for c in j.outbox_conflicts(open_only=True)]
+        + [e.uuid for e in j.pending_outbox()] + ["none"]).map(
+        lambda e: ev.ConflictResolved(e, "t")),
     "renewed": lambda j: _per_item(j, lambda j, i: _patron_of(j, i).map(
         lambda p: ev.Renewed(i, p, DUE))),
     "hold_placed": lambda j: st.builds(ev.HoldPlaced, _item(j), st.sampled_from(PATRONS)),

@@ -26,7 +26,7 @@ from kiosk.journal.checks import CHECKS, consistency_problems
 SLOT_COUNT = 20
 DUE = date(2030, 1, 16)
 TABLES = ("events", "items", "slots", "intents", "loans", "audit_flags", "holds",
-          "patrons", "outbox")
+          "patrons", "outbox", "conflict_resolutions")
 
 
 class ManualClock:

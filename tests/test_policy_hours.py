@@ -149,7 +149,9 @@ def test_a_toml_section_builds_the_config() -> None:
         ({"monday": "5:30 to 24:00"}, "monday"),
         ({"monday": "25:00-26:00"}, "monday"),
         ({"monday": "05:60-24:00"}, "monday"),
-        ({"monday": "18:00-09:00"}, "must open before it closes"),
+        ({"monday": "09:00-09:00"}, "must open before it closes"),
+        ({"monday": "24:00-02:00"}, "must open before it closes"),
+        ({"monday": "22:00-24:30"}, "must open before it closes"),
         ({"monday": "00:00-24:30"}, "must open before it closes"),
         ({"holidays": {"01/01/2025": "closed"}}, "ISO date"),
         ({"holidays": {"2025-01-01": "all day"}}, "holidays.2025-01-01"),
@@ -164,3 +166,48 @@ def test_bad_config_is_refused_with_the_key(values: dict, message: str) -> None:
     with pytest.raises(DriverConfigError, match=message) as caught:
         config(**values)
     assert "[policy]" in str(caught.value)
+
+
+# Seoul's stations close after midnight: a day's hours may run on into the next day.
+def test_hours_past_midnight_belong_to_the_day_they_start() -> None:
+    c = config(monday="22:00-02:00", tuesday="closed")  # 2025-01-06 is a Monday
+    assert hours_on(seoul("2025-01-06T00:00").date(), c) == (22 * 60, 26 * 60)
+    assert hours_on(seoul("2025-01-07T00:00").date(), c) is None
+    assert not is_open(seoul("2025-01-06T21:59:59"), c)
+    assert is_open(seoul("2025-01-06T22:00"), c)
+    assert is_open(seoul("2025-01-07T01:59:59"), c)  # a closed Tuesday: still Monday's hours
+    assert not is_open(seoul("2025-01-07T02:00"), c)
+    assert closing_time(seoul("2025-01-06T23:00"), c) == seoul("2025-01-07T02:00")
+    assert closing_time(seoul("2025-01-07T01:00"), c) == seoul("2025-01-07T02:00")
+    assert next_opening(seoul("2025-01-07T02:00"), c) == seoul("2025-01-08T05:30")  # Wednesday
+
+
+def test_hours_past_midnight_run_into_the_next_days_hours() -> None:
+    c = config(monday="05:30-01:00", tuesday="00:30-24:00", wednesday="closed")
+    assert closing_time(seoul("2025-01-06T12:00"), c) == seoul("2025-01-08T00:00")
+    assert is_open(seoul("2025-01-07T00:45"), c)
+    c = config(monday="20:00-04:00", tuesday="01:00-02:00")  # Tuesday's inside Monday's
+    assert closing_time(seoul("2025-01-07T01:30"), c) == seoul("2025-01-07T04:00")
+    assert closing_time(seoul("2025-01-06T21:00"), c) == seoul("2025-01-07T04:00")
+
+
+def test_closing_at_midnight_is_the_same_as_24_00() -> None:
+    assert hours_on(seoul("2025-01-06T00:00").date(), config(monday="22:00-00:00")) == (
+        22 * 60, 24 * 60)
+
+
+def test_a_holiday_may_run_past_midnight_too() -> None:
+    c = config(holidays={"2025-01-01": "18:00-03:00"}, thursday="09:00-18:00")
+    assert is_open(seoul("2025-01-02T02:30"), c)  # Wednesday the 1st's hours
+    assert not is_open(seoul("2025-01-02T03:00"), c)
+    assert next_opening(seoul("2025-01-02T03:00"), c) == seoul("2025-01-02T09:00")
+
+
+def test_the_screen_shows_a_closing_past_midnight_as_the_next_days_time() -> None:
+    from kiosk.screen_api import opening_hours
+    c = config(monday="22:00-02:00", tuesday="05:30-24:00")
+    week = opening_hours(seoul("2025-01-06T12:00"), c)["week"]
+    assert week[0] == {"date": "2025-01-06", "open": "22:00", "close": "02:00",
+                       "past_midnight": True}
+    assert week[1] == {"date": "2025-01-07", "open": "05:30", "close": "24:00",
+                       "past_midnight": False}

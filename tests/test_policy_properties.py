@@ -43,9 +43,14 @@ patrons = st.builds(
 
 @st.composite
 def opening_hours(draw: st.DrawFn) -> str:
-    """A realistic day: opens between 00:00 and 12:00, closes 6 to 24 hours later (by 24:00)."""
-    start = draw(st.one_of(st.just(0), st.integers(0, 24))) * 30  # midnight often: nights run on
-    end = draw(st.one_of(st.just(48), st.integers(start // 30 + 12, 48))) * 30
+    """A realistic day: opens between 00:00 and 12:00, closes 6 to 24 hours later (by 24:00);
+    or opens in the afternoon or evening and closes after midnight, by 06:00 (Seoul's stations)."""
+    if draw(st.booleans()):
+        start = draw(st.integers(24, 47)) * 30
+        end = draw(st.integers(0, 12)) * 30
+    else:
+        start = draw(st.one_of(st.just(0), st.integers(0, 24))) * 30  # midnight often
+        end = draw(st.one_of(st.just(48), st.integers(start // 30 + 12, 48))) * 30
     return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
 
 
@@ -70,6 +75,8 @@ def window(day: date, config: PolicyConfig) -> tuple[datetime, datetime] | None:
     if text == "closed":
         return None
     start, end = ((int(part[:2]) * 60 + int(part[3:])) for part in text.split("-"))
+    if end <= start:
+        end += 24 * 60  # past midnight: the next day's time
     midnight = datetime.combine(day, time(0), tzinfo=config.zone)
     return midnight + timedelta(minutes=start), midnight + timedelta(minutes=end)
 
@@ -201,16 +208,20 @@ def test_next_opening_is_the_first_open_moment(now, config) -> None:
 
 
 def expected_closing(now: datetime, config: PolicyConfig) -> datetime | None:
-    """When the machine open at `now` closes: the end of today's window, or a later one it runs into."""
-    day = now.astimezone(config.zone).date()
-    if window(day, config) is None or now < window(day, config)[0]:
-        day -= timedelta(days=1)  # open now through yesterday's window
-    closes = window(day, config)[1]
-    for _ in range(HORIZON_DAYS):
-        following = window(day + timedelta(days=1), config)
-        if following is None or following[0] != closes:
+    """When the machine open at `now` closes: the end of the run of windows (each day's, read
+    from the text; a day's may reach into the next) that contains `now`."""
+    first = now.astimezone(config.zone).date() - timedelta(days=1)
+    windows = [w for offset in range(HORIZON_DAYS)
+               if (w := window(first + timedelta(days=offset), config)) is not None]
+    closes = None
+    for opens, ends in windows:
+        if closes is None:
+            if opens <= now < ends:
+                closes = ends
+        elif opens <= closes:
+            closes = max(closes, ends)
+        else:
             return closes
-        day, closes = day + timedelta(days=1), following[1]
     return None  # open round the clock beyond the search horizon
 
 

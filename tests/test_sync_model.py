@@ -107,3 +107,10 @@ def test_backoff_jitter_stays_between_half_and_the_whole_step(failures):
     delays = [backoff_delay(failures, CONFIG, j / 10) for j in range(10)]
     assert delays[0] == step / 2 and all(step / 2 <= d < step for d in delays)
     assert len(set(delays)) == 10  # the jitter spreads machines that failed together
+
+
+def test_a_return_is_sent_with_the_patron_whose_loan_it_closed():
+    returned = event(ReturnIdentified("I1", "B1", 0))
+    assert library_event(returned, "kiosk-7", returned_by="P1").patron == "P1"
+    lent = event(VendTaken("B1", "P1", DUE))  # an event naming its patron keeps it
+    assert library_event(lent, "kiosk-7", returned_by="P9").patron == "P1"

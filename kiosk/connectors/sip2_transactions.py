@@ -266,7 +266,9 @@ class Sip2Transactions(Sip2Facts):
             return self.checkout(patron, e.item_id, e.id, e.occurred_at, no_block=True,
                                  due_on=e.due_on, resend=e.resend, offline=e.offline)
         if e.kind is EventKind.CHECKIN:
-            return self.checkin(e.item_id, e.id, e.occurred_at, no_block=True, resend=e.resend)
+            return _same_borrower(
+                self.checkin(e.item_id, e.id, e.occurred_at, no_block=True, resend=e.resend),
+                e.patron)
         if e.kind is EventKind.RENEW:
             return self.renew(patron, e.item_id, e.id, e.occurred_at, no_block=True,
                               due_on=e.due_on, resend=e.resend, due_before=e.due_before,
@@ -308,3 +310,14 @@ def _repeat(answer: Answer) -> Answer:
     if isinstance(answer, Refusal):
         return answer
     return dataclasses.replace(answer, duplicate=True)
+
+
+def _same_borrower(answer: Answer, patron: str | None) -> Answer:
+    """A check-in goes with its patron: SIP2's 09 has no field for one (Koha's C4/SIP reads
+    AO, AB, AP, AC, CH, BI; Evergreen AB, AP), but the ACS's 10 names whose loan it closed
+    (AA, protocol 2.00). An ACS that closed another patron's loan recorded it with an
+    objection: a conflict (not_loaned_to_patron) for the technician."""
+    if (isinstance(answer, ReturnResult) and patron and answer.patron
+            and answer.patron != patron and answer.conflict is None and not answer.duplicate):
+        return dataclasses.replace(answer, conflict=Reason.NOT_LOANED_TO_PATRON)
+    return answer

@@ -20,6 +20,7 @@ from kiosk.journal.events import (
     OUTBOX_KINDS,
     AuditCleared,
     AuditFlagged,
+    ConflictResolved,
     EventKind,
     HoldCancelled,
     HoldPlaced,
@@ -60,6 +61,7 @@ from kiosk.journal.records import (
     Intent,
     Item,
     Loan,
+    OutboxConflict,
     TechnicianCommand,
     TechnicianLogEntry,
 )

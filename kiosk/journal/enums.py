@@ -142,3 +142,5 @@ class Refusal(StrEnum):
     NOTHING_TO_FLAG = "nothing_to_flag"
     OUT_OF_ORDER = "out_of_order"
     UNKNOWN_EVENT = "unknown_event"
+    NOT_A_CONFLICT = "not_a_conflict"
+    CONFLICT_RESOLVED = "conflict_resolved"

@@ -50,6 +50,7 @@ class EventKind(StrEnum):
     TRANSFER_FAILED = "transfer_failed"
     AUDIT_FLAGGED = "audit_flagged"
     AUDIT_CLEARED = "audit_cleared"
+    CONFLICT_RESOLVED = "conflict_resolved"
     RENEWED = "renewed"
     HOLD_PLACED = "hold_placed"
     HOLD_CANCELLED = "hold_cancelled"
@@ -323,6 +324,23 @@ class AuditCleared(Payload):
     kind = EventKind.AUDIT_CLEARED
     flag_id: str
     cleared_by: str
+
+
+NOTE_MAX = 500  # characters of a technician's note
+
+
+@dataclass(frozen=True)
+class ConflictResolved(Payload):
+    """A technician settled an outbox conflict at the library: it is no longer open."""
+
+    kind = EventKind.CONFLICT_RESOLVED
+    event_id: str  # the outbox event the library objected to
+    resolved_by: str
+    note: str | None = None
+
+    def check(self) -> None:
+        if self.note is not None and len(self.note) > NOTE_MAX:
+            raise PayloadError(f"ConflictResolved.note is longer than {NOTE_MAX} characters")
 
 
 @dataclass(frozen=True)

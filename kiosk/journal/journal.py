@@ -202,17 +202,27 @@ class Journal(JournalReader):
 
     def mark_delivered(self, uuids: Iterable[str], conflict: str | None = None,
                        refused: bool = False) -> int:
-        """Record the library's answer: conflict is its objection's code; refused: not recorded."""
-        # Per-item order: an event is refused while an earlier one of its item is pending.
+        """Record the library's answer: conflict is its objection's code; refused: not recorded.
+
+        One UPDATE for the whole batch, after one check that every event is in the outbox and
+        that no earlier event of its item outside the batch is still pending (per-item order).
+        """
+        ids = json.dumps(sorted(set(uuids)))
         with self.db.atomic():
-            rows = [self._outbox_row(u) for u in set(uuids)]
-            pending = sorted((r for r in rows if r["delivered_at"] is None), key=lambda r: r["seq"])
-            for row in pending:
-                self._require_in_order(row)
-                self.db["outbox"].update(
-                    row["uuid"], {"delivered_at": self._now().isoformat(), "conflict": conflict,
-                                  "refused": int(refused)})
-        return len(pending)
+            self._require_deliverable(ids)
+            cursor = self.db.execute(
+                """UPDATE outbox SET delivered_at = ?, conflict = ?, refused = ?
+                   WHERE uuid IN (SELECT value FROM json_each(?)) AND delivered_at IS NULL""",
+                (self._now().isoformat(), conflict, int(refused), ids))
+        return cursor.rowcount
+
+    def _require_deliverable(self, ids: str) -> None:
+        """JournalRefused for an id not in the outbox, or one pending behind an earlier event."""
+        for event_id, item_id, blocker in self.db.execute(_UNDELIVERABLE, (ids, ids)).fetchall():
+            if item_id is None:
+                raise JournalRefused(Refusal.UNKNOWN_EVENT, f"{event_id!r} is not in the outbox")
+            raise JournalRefused(
+                Refusal.OUT_OF_ORDER, f"{blocker!r} of {item_id!r} is not delivered yet")
 
     def anonymise(self, pseudonym: Pseudonym, verified_before: datetime | None = None) -> int:
         """Member numbers of closed, delivered circulation become `pseudonym(member)`; rows changed.
@@ -249,6 +259,19 @@ class Journal(JournalReader):
             raise JournalRefused(
                 Refusal.OUT_OF_ORDER, f"{earlier[0]!r} of {row['item_id']!r} is not delivered yet"
             )
+
+
+# Ids of a batch that cannot be marked delivered: unknown (no outbox row), or pending while an
+# earlier event of their item outside the batch is pending too.
+_UNDELIVERABLE = """
+    SELECT batch.value, outbox.item_id, (
+        SELECT earlier.uuid FROM outbox AS earlier
+        WHERE earlier.item_id = outbox.item_id AND earlier.seq < outbox.seq
+        AND earlier.delivered_at IS NULL
+        AND earlier.uuid NOT IN (SELECT value FROM json_each(?)) LIMIT 1) AS blocker
+    FROM json_each(?) AS batch LEFT JOIN outbox ON outbox.uuid = batch.value
+    WHERE outbox.uuid IS NULL OR (outbox.delivered_at IS NULL AND blocker IS NOT NULL)
+    LIMIT 1"""
 
 
 def _check_payload(payload: object) -> None:

@@ -20,6 +20,7 @@ from kiosk.journal.records import (
     Intent,
     Item,
     Loan,
+    OutboxConflict,
     TechnicianLogEntry,
 )
 
@@ -104,6 +105,11 @@ class JournalReader:
         sql = "SELECT * FROM loans WHERE patron_id = ? AND returned_at IS NULL ORDER BY rowid"
         return self._rows(Loan, sql, (patron_id,))
 
+    def loan_closed_by(self, event: Event) -> Loan | None:
+        """The loan a return event closed (its patron is the one the check-in names)."""
+        sql = "SELECT * FROM loans WHERE item_id = ? AND returned_at = ? LIMIT 1"
+        return self._one(Loan, sql, (event.payload.item_id, event.at.isoformat()))
+
     def active_hold(self, item_id: str) -> Hold | None:
         """The hold on this item that has not ended."""
         sql = "SELECT * FROM holds WHERE item_id = ? AND ended_at IS NULL"
@@ -158,6 +164,35 @@ class JournalReader:
         sql = "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
         return [_event(row) for row in self.db.query(sql, (after_seq, limit))]
 
+    def last_events(self, count: int) -> list[Event]:
+        """The latest `count` stored events, oldest of them first."""
+        sql = "SELECT * FROM (SELECT * FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq"
+        return [_event(row) for row in self.db.query(sql, (count,))]
+
+    def events_since(self, since: datetime, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+        """Stored events at or after `since` (and after `after_seq`, for paging), in order."""
+        sql = "SELECT * FROM events WHERE at >= ? AND seq > ? ORDER BY seq LIMIT ?"
+        return [_event(row) for row in self.db.query(sql, (_utc(since), after_seq, limit))]
+
+    def outbox_conflicts(self, open_only: bool = False) -> list[OutboxConflict]:
+        """Outbox events the library objected to, oldest first (open only: not yet resolved)."""
+        where = " AND conflict_resolutions.resolved_at IS NULL" if open_only else ""
+        return [_conflict(row) for row in self.db.query(_CONFLICTS + where + " ORDER BY outbox.seq")]
+
+    def outbox_conflict(self, event_id: str) -> OutboxConflict | None:
+        """The conflict of this outbox event (None: not an event the library objected to)."""
+        rows = list(self.db.query(_CONFLICTS + " AND outbox.uuid = ?", (event_id,)))
+        return _conflict(rows[0]) if rows else None
+
+    def open_conflict_counts(self) -> tuple[int, int]:
+        """(open conflicts, of them refused): what still needs a technician."""
+        row = self.db.execute(
+            """SELECT COUNT(*), COALESCE(SUM(outbox.refused), 0) FROM outbox
+               LEFT JOIN conflict_resolutions ON conflict_resolutions.event_id = outbox.uuid
+               WHERE outbox.conflict IS NOT NULL
+               AND conflict_resolutions.resolved_at IS NULL""").fetchone()
+        return row[0], row[1]
+
     def pending_outbox(self, limit: int = 100) -> list[Event]:
         """Undelivered events the library must know, in journal order (so in order per item)."""
         sql = """SELECT events.* FROM outbox JOIN events USING (uuid)
@@ -197,6 +232,30 @@ _UNUSABLE_SLOTS = """
     UNION SELECT to_slot FROM intents WHERE outcome IS NULL AND to_slot IS NOT NULL
     UNION SELECT slot FROM audit_flags WHERE cleared_at IS NULL AND slot IS NOT NULL
 """
+
+
+_CONFLICTS = """
+    SELECT events.*, outbox.conflict, outbox.refused, outbox.delivered_at,
+           conflict_resolutions.resolved_by, conflict_resolutions.resolved_at,
+           conflict_resolutions.note
+    FROM outbox JOIN events USING (uuid)
+    LEFT JOIN conflict_resolutions ON conflict_resolutions.event_id = outbox.uuid
+    WHERE outbox.conflict IS NOT NULL"""
+
+
+def _conflict(row: dict[str, Any]) -> OutboxConflict:
+    resolved_at = row["resolved_at"]
+    return OutboxConflict(
+        _event(row), row["conflict"], bool(row["refused"]),
+        datetime.fromisoformat(row["delivered_at"]), row["resolved_by"],
+        datetime.fromisoformat(resolved_at) if resolved_at else None, row["note"])
+
+
+def _utc(moment: datetime) -> str:
+    """`moment` as the journal writes times (ISO, UTC), for comparing as text."""
+    if moment.tzinfo is None:
+        raise ValueError("a journal time must be aware")
+    return moment.astimezone(timezone.utc).isoformat()
 
 
 def _event(row: dict[str, Any]) -> Event:

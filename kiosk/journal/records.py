@@ -146,3 +146,21 @@ class TechnicianLogEntry:
     outcome: TechnicianOutcome | None  # None: not ended (still running, or the controller stopped)
     detail: str | None
     ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OutboxConflict:
+    """An outbox event the library objected to (recorded with an objection, or refused)."""
+
+    event: Event
+    conflict: str  # the library's reason code (kiosk.connectors.Reason's value)
+    refused: bool  # the library did not record it at all
+    delivered_at: datetime  # when the library answered
+    resolved_by: str | None = None  # the technician who settled it, once settled
+    resolved_at: datetime | None = None
+    note: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """True until a technician marked it resolved."""
+        return self.resolved_at is None

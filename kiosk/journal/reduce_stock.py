@@ -101,6 +101,18 @@ def audit_cleared(p: ev.AuditCleared, ctx: Context) -> list[Change]:
     return [Patch("audit_flags", p.flag_id, cleared)]
 
 
+def conflict_resolved(p: ev.ConflictResolved, ctx: Context) -> list[Change]:
+    """A technician settled an outbox conflict; only an open conflict can be resolved."""
+    conflict = ctx.state.outbox_conflict(p.event_id)
+    if conflict is None:
+        raise refuse(Refusal.NOT_A_CONFLICT, f"{p.event_id!r} is not an outbox conflict")
+    if not conflict.is_open:
+        raise refuse(Refusal.CONFLICT_RESOLVED,
+                     f"{p.event_id!r} was resolved by {conflict.resolved_by}")
+    return [Put("conflict_resolutions", {"event_id": p.event_id, "resolved_by": p.resolved_by,
+                                         "resolved_at": ctx.at.isoformat(), "note": p.note})]
+
+
 def _last_proof_of_unknown(ctx: Context, item_id: str, flag_id: str) -> bool:
     item = ctx.state.item(item_id)
     if item is None or item.place is not Place.UNKNOWN:

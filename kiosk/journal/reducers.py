@@ -38,6 +38,7 @@ REDUCERS: dict[EventKind, Reducer] = {
     EventKind.TRANSFER_FAILED: moves.transfer_failed,
     EventKind.AUDIT_FLAGGED: stock.audit_flagged,
     EventKind.AUDIT_CLEARED: stock.audit_cleared,
+    EventKind.CONFLICT_RESOLVED: stock.conflict_resolved,
     EventKind.RENEWED: stock.renewed,
     EventKind.HOLD_PLACED: stock.hold_placed,
     EventKind.HOLD_CANCELLED: stock.hold_cancelled,
@@ -54,6 +55,7 @@ PRIMARY_KEYS = {
     "audit_flags": "flag_id",
     "holds": "hold_id",
     "patrons": "patron_id",
+    "conflict_resolutions": "event_id",
 }
 
 

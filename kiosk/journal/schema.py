@@ -172,9 +172,19 @@ TECHNICIAN_LOG = Migration(
     ),
 )
 
+# A technician settles an outbox conflict at the library and says so (conflict_resolved).
+CONFLICT_RESOLUTIONS = Migration(
+    "conflict_resolutions",
+    (
+        """CREATE TABLE conflict_resolutions (
+            event_id TEXT PRIMARY KEY REFERENCES outbox(uuid),
+            resolved_by TEXT NOT NULL, resolved_at TEXT NOT NULL, note TEXT)""",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     CORE, OUTBOX, HOLDS_AND_PATRONS, PSEUDONYMOUS_PATRONS, OUTBOX_REFUSALS, LIBRARY_POLICY,
-    LIBRARY_HOLDS, ITEM_FACTS, TECHNICIAN_LOG,
+    LIBRARY_HOLDS, ITEM_FACTS, CONFLICT_RESOLUTIONS, TECHNICIAN_LOG,
 )
 LATEST = len(MIGRATIONS)
 

@@ -45,7 +45,7 @@ class SyncStatus:
     oldest_pending_age: float  # seconds; 0 when nothing is pending
     last_error: SyncError | None  # of the current run of failures; None after a success
     consecutive_failures: int
-    conflicts: int  # recorded with an objection, or refused: each needs a look
+    conflicts: int  # open: recorded with an objection, or refused; each needs a look
     last_delivery_at: datetime | None
     refused: int = 0  # of the conflicts, those the library did not record at all
     offline_lending: bool = True  # the library allows lending while it cannot be reached
@@ -62,6 +62,9 @@ class SyncConflict:
     occurred_at: datetime
     reason: Reason
     refused: bool = False  # the library did not record it: a technician must act
+    resolved_by: str | None = None  # the technician who settled it at the library
+    resolved_at: datetime | None = None
+    note: str | None = None
 
     @property
     def todo(self) -> str:
@@ -71,15 +74,16 @@ class SyncConflict:
 
 
 def library_event(event: Event, machine_id: str, resend: bool = False,
-                  due_before: date | None = None) -> JournalEvent:
+                  due_before: date | None = None, returned_by: str | None = None) -> JournalEvent:
     """The connector's form of one outbox event; `resend` when it may have been sent before,
-    `due_before` a renewal's previous due date."""
+    `due_before` a renewal's previous due date, `returned_by` the patron whose loan a return
+    closed (the check-in is sent with its patron)."""
     try:
         kind = KINDS[event.kind]
     except KeyError:
         raise ValueError(f"{event.kind.value} is not an outbox event") from None
     payload = event.payload
-    patron = getattr(payload, "patron_id", None)  # a return does not name its patron
+    patron = getattr(payload, "patron_id", returned_by)  # a return's is its loan's
     due_on = getattr(payload, "due", None)
     return JournalEvent(UUID(event.uuid), kind, event.at, payload.item_id, patron, machine_id,
                         resend=resend, due_on=due_on, due_before=due_before,

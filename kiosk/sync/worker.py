@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import random
 import time
@@ -16,7 +15,7 @@ from typing import Any, Protocol
 from kiosk.config import SyncConfig
 from kiosk.connectors import ConnectorError, EventResult, LibraryProtocolError, Outcome, Reason
 from kiosk.connectors.base import DeliveryInterrupted, LibraryHold
-from kiosk.journal import Event, Journal, JournalRefused, decode_payload, utc_now
+from kiosk.journal import Event, Journal, JournalRefused, OutboxConflict, utc_now
 from kiosk.journal import EventKind as JournalKind
 from kiosk.machine_key import KEY_FILE, MachineKey
 from kiosk.policy import PolicyConfig
@@ -28,8 +27,6 @@ from kiosk.sync.model import (
 log = logging.getLogger(__name__)
 UNREACHABLE = (SyncError.UNAVAILABLE, SyncError.TIMEOUT)
 OFFLINE_LENDING = "offline_lending"  # library_policy key: "yes" or "no"
-_CONFLICTS = """SELECT events.*, outbox.conflict, outbox.refused FROM outbox JOIN events USING (uuid)
-                WHERE outbox.conflict IS NOT NULL ORDER BY outbox.seq"""
 
 
 class LibraryCaller(Protocol):
@@ -82,12 +79,13 @@ class Sync:
     def status(self) -> SyncStatus:
         """Online, backlog, oldest pending age, last error, failures, conflicts, last delivery."""
         backlog = self.journal.outbox_backlog()
+        conflicts, refused = self.journal.open_conflict_counts()
         return SyncStatus(
             online=self._online, backlog=backlog.count,
             oldest_pending_age=backlog.oldest_age_seconds(self._clock()),
             last_error=self._last_error, consecutive_failures=self._failures,
-            conflicts=self._conflict_count(), last_delivery_at=self._last_delivery_at,
-            refused=self._refused_count(), offline_lending=self._offline_lending)
+            conflicts=conflicts, last_delivery_at=self._last_delivery_at,
+            refused=refused, offline_lending=self._offline_lending)
 
     def kick(self) -> None:
         """Deliver now (the controller just appended an outbox event); no effect on a backoff."""
@@ -120,9 +118,10 @@ class Sync:
         await self._pull_holds()  # on its own schedule, whatever the backlog
         return 0.0 if batch or not self._policy_known else None
 
-    def conflicts(self) -> list[SyncConflict]:
-        """Events the library recorded with an objection, oldest first (for the technician)."""
-        return [self._conflict(row) for row in self.journal.db.query(_CONFLICTS)]
+    def conflicts(self, open_only: bool = False) -> list[SyncConflict]:
+        """Events the library objected to, oldest first (for the technician); open only: not
+        yet resolved by a technician."""
+        return [self._conflict(c) for c in self.journal.outbox_conflicts(open_only)]
 
     def anonymise(self) -> int:
         """Closed, delivered circulation loses its member numbers (kiosk/journal/anonymise.py)."""
@@ -195,8 +194,8 @@ class Sync:
 
     async def _deliver(self, batch: Sequence[Event]) -> None:
         sent_before = self.journal.mark_sending([e.uuid for e in batch])
-        events = [library_event(e, self.machine_id, e.uuid in sent_before, self._due_before(e))
-                  for e in batch]
+        events = [library_event(e, self.machine_id, e.uuid in sent_before, self._due_before(e),
+                                self._returned_by(e)) for e in batch]
         try:
             results = await self.library.call("deliver_events", events)
         except DeliveryInterrupted as exc:  # what was answered before the break counts
@@ -263,9 +262,12 @@ class Sync:
         except Exception:  # a listener's bug must not stop delivery
             log.exception("sync on_change listener failed")
 
-    def _conflict_count(self) -> int:
-        sql = "SELECT COUNT(*) FROM outbox WHERE conflict IS NOT NULL"
-        return self.journal.db.execute(sql).fetchone()[0]
+    def _returned_by(self, event: Event) -> str | None:
+        """The patron whose loan a return closed (None for other events, or none found)."""
+        if event.kind is not JournalKind.RETURN_IDENTIFIED:
+            return None
+        loan = self.journal.loan_closed_by(event)
+        return loan.patron_id if loan else None
 
     def _due_before(self, event: Event) -> date | None:
         """A renewal's previous due date (the connector checks a resend against it)."""
@@ -273,17 +275,13 @@ class Sync:
             return None
         return self.journal.due_before(event.payload.item_id, event.seq)
 
-    def _refused_count(self) -> int:
-        sql = "SELECT COUNT(*) FROM outbox WHERE refused = 1"
-        return self.journal.db.execute(sql).fetchone()[0]
-
-    def _conflict(self, row: dict[str, Any]) -> SyncConflict:
-        kind = JournalKind(row["kind"])
-        payload = decode_payload(kind, json.loads(row["payload"]))
-        event = Event(row["seq"], row["uuid"], kind, datetime.fromisoformat(row["at"]), payload)
-        sent = library_event(event, self.machine_id)
-        return SyncConflict(row["uuid"], sent.kind, sent.item_id, sent.patron, sent.occurred_at,
-                            _reason(row["conflict"]), bool(row["refused"]))
+    def _conflict(self, conflict: OutboxConflict) -> SyncConflict:
+        sent = library_event(conflict.event, self.machine_id,
+                             returned_by=self._returned_by(conflict.event))
+        return SyncConflict(conflict.event.uuid, sent.kind, sent.item_id, sent.patron,
+                            sent.occurred_at, _reason(conflict.conflict), conflict.refused,
+                            resolved_by=conflict.resolved_by, resolved_at=conflict.resolved_at,
+                            note=conflict.note)
 
 
 def _machine_pseudonym(journal: Journal) -> Callable[[str], str] | None:

@@ -54,19 +54,23 @@ def _checkout(lib: Library, machine_id: str, member_number: str, item_id: str,
 
 
 def checkin(lib: Library, tx: str | None, machine_id: str, item_id: str, at: datetime,
-            no_block: bool) -> Result:
-    """Take back a copy of this machine; lateness suspends the borrower."""
+            no_block: bool, patron: str | None = None) -> Result:
+    """Take back a copy of this machine; lateness suspends the borrower. `patron`, when the
+    machine sends it, must be the borrower: another's is refused, or recorded as a conflict
+    (no_block: the book is back either way)."""
     return lib.once(tx, ("checkin", item_id, None), machine_id,
-                    lambda: _checkin(lib, machine_id, item_id, at, no_block))
+                    lambda: _checkin(lib, machine_id, item_id, at, no_block, patron))
 
 
 def _checkin(lib: Library, machine_id: str, item_id: str, at: datetime,
-             no_block: bool) -> Result:
+             no_block: bool, patron: str | None = None) -> Result:
     item = items.require(lib, item_id)
     loan = _open_loan(lib, item_id)
     if loan is None:
         raise Refused("not_on_loan", item_id)
     conflict = None if item["home_machine"] == machine_id else "wrong_location"
+    if conflict is None and patron is not None and patron != loan["member_number"]:
+        conflict = "not_loaned_to_patron"
     if conflict is not None and not no_block:
         raise Refused(conflict, item_id)
     days = return_loan(lib, loan, at)

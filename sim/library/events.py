@@ -44,7 +44,7 @@ def _checkout(lib: Library, e: dict[str, Any]) -> Result:
 
 def _checkin(lib: Library, e: dict[str, Any]) -> Result:
     return circulation.checkin(lib, e["id"], e["machine_id"], e["item_id"], e["occurred_at"],
-                               no_block=True)
+                               no_block=True, patron=e["patron"])
 
 
 def _renew(lib: Library, e: dict[str, Any]) -> Result:

@@ -8,7 +8,9 @@ function hoursTable(ctx) {
   if (hours.always_open) return h("p", { class: "hours" }, t("hours.always_open"));
   const rows = hours.week.map((day) => h("tr", {},
     h("td", {}, i18n.weekday(day.date)),
-    h("td", {}, day.open ? t("hours.range", { open: day.open, close: day.close }) : t("hours.closed_day"))));
+    h("td", {}, day.open
+      ? t(day.past_midnight ? "hours.range_past_midnight" : "hours.range", { open: day.open, close: day.close })
+      : t("hours.closed_day"))));
   return h("div", { class: "hours" }, h("h2", {}, t("hours.title")), h("table", {}, h("tbody", {}, rows)));
 }
 
