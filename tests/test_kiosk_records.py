@@ -14,6 +14,7 @@ import threading
 from datetime import date
 
 from conftest import ROOT, wait_for
+from kiosk_rig import TECHNICIAN_PIN
 from test_kiosk_offline import SEEN_MEMBER, SEEN_MEMBER_CARD, library_down, library_up
 
 
@@ -21,7 +22,7 @@ def kiosk_cli(rig, *args: str) -> subprocess.CompletedProcess:
     """Run `kiosk --config <rig's> ARGS...` to the end."""
     return subprocess.run([sys.executable, "-m", "kiosk.cli", "--config", str(rig.config_path),
                            *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "COLUMNS": "200"})  # a wide SSH terminal
+                          env={**os.environ, "COLUMNS": "200", "KIOSK_PIN": TECHNICIAN_PIN})  # a wide SSH terminal
 
 
 def cli_json(rig, *args: str, exit_code: int = 0):
