@@ -15,6 +15,7 @@ from kiosk.journal import (
     Refusal,
     RetractStarted,
     ReturnRejected,
+    ReturnIdentified,
     ReturnRejection,
     ReturnShelved,
     ReturnStarted,
@@ -154,3 +155,18 @@ def test_an_open_withdraw_is_what_recovery_sees(journal: Journal) -> None:
     (intent,) = journal.open_intents()
     assert (intent.kind, intent.stage, intent.slot, intent.plc_seq, intent.patron_id) == (
         IntentKind.WITHDRAW, Stage.MOVING, 2, 9, None)
+
+
+def test_idle_counts_from_the_last_loan_or_else_the_stocking(journal: Journal, clock) -> None:
+    stock(journal, "B1", 0)
+    stock(journal, "B2", 1)
+    stocked_at = clock.now
+    lent_at = clock.advance(days=3)
+    lend(journal, "B1")
+    clock.advance(days=1)
+    journal.append(ReturnStarted("S"))
+    (ret,) = [i for i in journal.open_intents() if i.kind is IntentKind.RETURN]
+    journal.append(ReturnIdentified(ret.intent_id, "B1"))
+    journal.append(StoreStarted("B1", 5, 2))
+    journal.append(ReturnShelved("B1"))
+    assert journal.last_lent_or_stocked() == {"B2": stocked_at, "B1": lent_at}
