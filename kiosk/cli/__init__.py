@@ -8,13 +8,20 @@ import logging
 import sys
 from pathlib import Path
 
-from kiosk.cli import commands_core, commands_jobs, commands_records, commands_usage
+from kiosk.cli import (
+    commands_core,
+    commands_jobs,
+    commands_records,
+    commands_stock,
+    commands_usage,
+)
 from kiosk.cli.context import Cli
 from kiosk.cli.output import ExitCode, Out, run_command
 from kiosk.config import ConfigError, load_config
 
 DEFAULT_CONFIG = Path("config/demo.toml")
-COMMAND_MODULES = (commands_core, commands_jobs, commands_records, commands_usage)
+COMMAND_MODULES = (commands_core, commands_jobs, commands_records, commands_usage,
+                   commands_stock)
 
 
 def main(argv: list[str] | None = None) -> None:
