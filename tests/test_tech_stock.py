@@ -211,3 +211,29 @@ def test_an_unload_of_idle_books_takes_those_stocked_long_ago(make_kiosk):
     assert taken == idle == {b["item_id"] for b in result["withdrawn"]}
     assert result["refused"] == [] and result["not_taken"] == []
     assert journal_place(rig, rows[2]["item_id"])[0] == "slot"
+
+
+def test_a_controller_killed_with_a_withdrawn_book_at_the_door_settles_it(kiosk):
+    world = kiosk.sim.world_get()
+    (kept_slot, kept), (taken_slot, taken) = list(world["slots"].items())[:2]
+    for entry, take in ((kept, False), (taken, True)):
+        kiosk.stop()
+        kiosk.start(crash_at="withdraw.after_present")
+        in_maintenance(kiosk)
+        RunningJob(kiosk, "unload", {"items": [entry["item_id"]]})
+        kiosk.wait_exit(timeout=60)
+        if take:  # the technician takes it while the controller is down
+            assert kiosk.sim.world_post("/pickup/take")["item_id"] == entry["item_id"]
+        kiosk.start(wait_ready=False)
+        state = kiosk.wait_state(lambda s: s["state"] in ("ready", "out_of_service"))
+        assert state["state"] == "ready", state["fault"]
+    world = kiosk.sim.world_get()
+    assert world["slots"][kept_slot]["item_id"] == kept["item_id"]  # put back: still ours
+    assert taken_slot not in world["slots"]
+    assert journal_place(kiosk, kept["item_id"]) == ("slot", int(kept_slot))
+    assert journal_place(kiosk, taken["item_id"]) == ("removed", None)
+    kiosk.stop()
+    with Journal.open(kiosk.directory / "state" / "journal.db", slot_count=1000) as journal:
+        assert journal.open_intents() == [] and journal.open_flags() == []
+        assert journal.open_loans() == []
+        assert consistency_problems(journal) == []
