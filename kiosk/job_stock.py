@@ -61,7 +61,12 @@ async def load(ctl: "Controller", job: Job) -> None:
     loaded: list[dict] = []
     refused: list[dict] = []
     job.result.update(loaded=loaded, refused=refused, ended_by=None)
-    home = (await _library_info(ctl)).library
+    try:
+        home = (await ctl.ask_library("info")).library  # a book's tag must name this library
+    except ConnectorError as exc:
+        log.warning("load: the library does not answer: %s", exc)
+        job.result["ended_by"] = "library_unreachable"
+        return
     while not job.stopping and (count is None or len(loaded) < count):
         if not ctl.journal.free_slots():
             job.result["ended_by"] = "no_free_slot"
@@ -79,14 +84,6 @@ async def load(ctl: "Controller", job: Job) -> None:
             job.result["ended_by"] = "library_unreachable"
             return
     job.result["ended_by"] = "stopped" if job.stopping else "count"
-
-
-async def _library_info(ctl: "Controller"):
-    """Who the library is (its ISIL): a book's tag must name it."""
-    try:
-        return await ctl.ask_library("info")
-    except ConnectorError as exc:
-        raise Fault("library_unreachable", f"load needs the library: {exc}") from None
 
 
 async def _load_one(ctl: "Controller", job: Job, home: str, wait: float,
