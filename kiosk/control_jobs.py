@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kiosk import audit_fix as audit_fix_module
-from kiosk import job_audit, job_reslot
+from kiosk import job_audit, job_reslot, text_input
 from kiosk.control_api import Caller, ControlError, ErrorCode, RequestSpec
 from kiosk.job import Interruption, Job, JobKind
 from kiosk.machine import KioskState
@@ -94,6 +94,52 @@ async def stop(ctl: "Controller", args: dict, caller: Caller) -> dict:
         job.interrupt(Interruption.TECHNICIAN)
         return {"stopping": job.kind.value}
     return await ctl.query(ask_stop)
+
+
+LOAD_WAIT = (1.0, 3600.0, 60.0)  # seconds to wait for each book: least, most, default
+IDLE_DAYS_MAX = 36500
+
+
+async def load(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """Load new books through the return port (in maintenance)."""
+    count, wait = args.get("count"), args.get("wait", LOAD_WAIT[2])
+    if count is not None and not _whole(count, 1, ctl.journal.slot_count):
+        raise ControlError(f"load: count {count!r} is not a whole number "
+                           f"1..{ctl.journal.slot_count}")
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not (
+            LOAD_WAIT[0] <= wait <= LOAD_WAIT[1]):
+        raise ControlError(f"load: wait {wait!r} is not {LOAD_WAIT[0]:g}..{LOAD_WAIT[1]:g} s")
+    return await start_job(ctl, JobKind.LOAD, {"count": count, "wait": float(wait)}, caller,
+                           maintenance_only=True)
+
+
+async def unload(ctl: "Controller", args: dict, caller: Caller) -> dict:
+    """Withdraw books through the pickup port (in maintenance): items named, or idle ones."""
+    items, idle_days = args.get("items"), args.get("idle_days")
+    if (items is None) == (idle_days is None):
+        raise ControlError("unload: name items, or give idle_days (not both)")
+    if idle_days is not None:
+        if not _whole(idle_days, 0, IDLE_DAYS_MAX):
+            raise ControlError(f"unload: idle_days {idle_days!r} is not a whole number "
+                               f"0..{IDLE_DAYS_MAX}")
+        job_args: dict = {"idle_days": idle_days}
+    else:
+        job_args = {"items": _item_list(items, ctl.journal.slot_count)}
+    return await start_job(ctl, JobKind.UNLOAD, job_args, caller, maintenance_only=True)
+
+
+def _item_list(items: Any, most: int) -> list[str]:
+    """1..most item ids, each a valid one."""
+    if not isinstance(items, list) or not 1 <= len(items) <= most:
+        raise ControlError(f"unload: items must be a list of 1..{most} item ids")
+    try:
+        return [text_input.ITEM_ID.check(item) for item in items]
+    except text_input.InvalidText as exc:
+        raise ControlError(f"unload: {exc}") from None
+
+
+def _whole(value: Any, least: int, most: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and least <= value <= most
 
 
 def slot_arg(ctl: "Controller", value: Any) -> int:

@@ -30,6 +30,9 @@ from kiosk.journal import (
     VendFetched,
     VendRetracted,
     VendStarted,
+    WithdrawFailed,
+    WithdrawFetched,
+    WithdrawStarted,
 )
 from kiosk.mechanics import crash_point, move_failure
 
@@ -83,6 +86,14 @@ def fetch(item_id: str, slot: int, patron_id: str, session_id: str) -> Move:
                                                 session_id=session_id, plc_seq=seq),
                 done=lambda: VendFetched(item_id=item_id),
                 failed=lambda reason: VendFailed(item_id=item_id, reason=reason))
+
+
+def withdraw(item_id: str, slot: int) -> Move:
+    """FETCH a book from its slot into the pickup port, for a technician to take out."""
+    return Move("withdraw", "fetch", Command.FETCH, slot,
+                started=lambda seq: WithdrawStarted(item_id=item_id, slot=slot, plc_seq=seq),
+                done=lambda: WithdrawFetched(item_id=item_id),
+                failed=lambda reason: WithdrawFailed(item_id=item_id, reason=reason))
 
 
 def retract(item_id: str, slot: int) -> Move:

@@ -21,6 +21,7 @@ from kiosk.journal import (
     AuditFlagged,
     AuditReason,
     IntentKind,
+    ItemUnstocked,
     MoveFailure,
     Place,
     RetractFailed,
@@ -35,6 +36,10 @@ from kiosk.journal import (
     VendPresented,
     VendRetracted,
     VendTaken,
+    UnstockReason,
+    WithdrawFailed,
+    WithdrawFetched,
+    WithdrawPresented,
     utc_now,
 )
 from kiosk.mechanics import move_failure
@@ -182,6 +187,36 @@ async def _transfer(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> 
         _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
 
 
+async def _withdraw(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> Step | None:
+    """A book a technician was taking out: back into its slot, unless the take is proven."""
+    item = ctl.journal.item(intent.item_id)
+    if intent.stage is Stage.MOVING:
+        settled = _settled_by_record(flow.records.get(intent.intent_id))
+        if settled is Result.OK or (settled is None and await _at(ctl, Antenna.PICKUP, item.uid)):
+            ctl.journal.append(WithdrawFetched(item_id=item.item_id))
+            intent = ctl.journal.intent(intent.intent_id)  # now at stage FETCHED
+        elif settled is not None or await _in_slot(ctl, intent.slot, item.uid):
+            reason = MoveFailure.NOT_STARTED if settled is None else _failure(settled)
+            ctl.journal.append(WithdrawFailed(item_id=item.item_id, reason=reason))
+            return None
+        else:
+            return _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
+    if await _at(ctl, Antenna.PICKUP, item.uid):
+        return Step(Event.RECOVERY_NEEDS_RETRACT,
+                    {"vend": VendFlow(item_id=item.item_id, slot=_slot(intent))})
+    if (await ctl.mech.sensors()).pickup_item_present:
+        return _flag(ctl, intent, AuditReason.TAKEN_UNCONFIRMED)
+    if intent.stage is Stage.PRESENTED or flow.pickup_door_was_open:
+        if intent.stage is Stage.FETCHED:
+            ctl.journal.append(WithdrawPresented(item_id=item.item_id))
+        ctl.journal.append(ItemUnstocked(item_id=item.item_id, reason=UnstockReason.WITHDRAWN,
+                                         inferred=True))
+        log.warning("withdraw of %s inferred: the door was open and the port is empty",
+                    item.item_id)
+        return None
+    return _flag(ctl, intent, AuditReason.ITEM_MISSING)
+
+
 async def _flag_unproven(ctl: "Controller", flow: RecoveryFlow, intent: "Intent") -> None:
     _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
 
@@ -244,4 +279,5 @@ HANDLERS = {
     IntentKind.RETURN: _return,
     IntentKind.STORE: _store,
     IntentKind.TRANSFER: _transfer,
+    IntentKind.WITHDRAW: _withdraw,
 }

@@ -12,6 +12,7 @@ from kiosk.flows import VendFlow
 from kiosk.journal import (
     AuditFlagged,
     AuditReason,
+    IntentKind,
     Place,
     Stage,
     VendPresented,
@@ -146,7 +147,8 @@ async def await_take(ctl: "Controller", session: Session | None, vend: VendFlow)
 async def _taken_as_the_door_closed(ctl: "Controller", vend: VendFlow) -> bool:
     """The door was opened for the patron, and now the port is empty and its tag gone."""
     intent = ctl.journal.open_intent_for(vend.item_id)
-    presented = intent is not None and intent.stage is Stage.PRESENTED
+    presented = (intent is not None and intent.kind is IntentKind.VEND  # a withdraw is no loan
+                 and intent.stage is Stage.PRESENTED)
     return presented and not (await ctl.mech.sensors()).pickup_item_present
 
 

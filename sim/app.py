@@ -15,13 +15,13 @@ from aiohttp import web
 from sim import store
 from sim.barcode_device import BarcodeSim
 from sim.clock import SimClock
-from sim.collection import CatalogRow, DemoBook, demo_collection, popularity
+from sim.collection import CatalogRow, DemoBook, demo_collection, popularity, spare_copies
 from sim.library import LibrarySim
 from sim.library.demo import panel_patrons
 from sim.plc import PlcSim
 from sim.rfid_device import RfidSim
 from sim.vcard import VirtualCard
-from sim.world import World
+from sim.world import PlaceKind, World
 from sim.world_api import make_app
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,8 @@ class Simulator:
         self.scanner = BarcodeSim()
         self.card = VirtualCard(host="127.0.0.1", port=options.vpcd_port)
         self.library = LibrarySim(options.state_dir / "library.db")
-        self.library.load_demo(self.collection)
+        self.spares = spare_copies()  # the library's copies a technician may load (`new` books)
+        self.library.load_demo(self.collection, self.spares)
         self.endpoints: dict = {}
         self._runner: web.AppRunner | None = None
         self._pending_save: asyncio.TimerHandle | None = None
@@ -128,7 +129,14 @@ class Simulator:
     def world_state(self) -> dict:
         """The ground truth, the PLC's registers, the card, armed faults and the demo patrons."""
         return {**self.world.snapshot(), "plc": self.plc.snapshot(), **self.device_state(),
-                "demo_patrons": panel_patrons()}
+                "demo_patrons": panel_patrons(), "spares": self.spares_outside()}
+
+    def spares_outside(self) -> list[dict]:
+        """The library's spare copies no one has brought to the machine yet (item id, title)."""
+        inside = {book.item_id for book in self.world.books.values()
+                  if self.world.place_of(book.uid).kind is not PlaceKind.OUT}
+        return [{"item_id": b.item_id, "title": b.title.title} for b in self.spares
+                if b.item_id not in inside]
 
     def device_state(self) -> dict:
         """What the world's snapshot does not hold: the card in the field, faults still armed."""

@@ -16,6 +16,8 @@ FOREIGN_ISIL = "111002"  # another library of the federation
 DEMO_COPIES = 960  # the demo collection's size: 40 of the reference drum's slots stay free
 LITERATURE = "800"  # KDC main class the sample catalogue's titles are filed under
 KOREAN_FIRST_ID = 10001  # book_id of the first row of korean-books.csv (then in file order)
+SPARE_COPIES = 40  # copies on the library's own shelves, never in the machine: books to load
+SPARE_FIRST_SERIAL = 100001  # item barcode serial of the first spare copy
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,15 @@ def demo_collection(count: int = DEMO_COPIES,
         DemoBook(item_id=item_barcode(i + 1), uid=item_uid(i + 1), slot=slot, title=row)
         for i, (row, slot) in enumerate(zip(titles, slots))
     ]
+
+
+def spare_copies(count: int = SPARE_COPIES) -> list[DemoBook]:
+    """Copies the library owns that no demo collection holds (titles ranked just below the
+    collection's): what a technician loads into the machine. Their `slot` is -1: none yet."""
+    titles = sorted(load_catalog(), key=selection_score, reverse=True)[DEMO_COPIES:]
+    return [DemoBook(item_id=item_barcode(SPARE_FIRST_SERIAL + i),
+                     uid=item_uid(SPARE_FIRST_SERIAL + i), slot=-1, title=row)
+            for i, row in enumerate(titles[:count])]
 
 
 def _korean_picks(count: int) -> list[CatalogRow]:

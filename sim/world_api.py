@@ -105,7 +105,8 @@ async def pickup_take(sim: "Simulator", body: dict) -> dict:
 
 @route("/return/insert")
 async def return_insert(sim: "Simulator", body: dict) -> dict:
-    """The patron pushes a book into the open return port: one that is out, or a foreign one."""
+    """A book is pushed into the open return port: one that is out, a foreign one, or a new one
+    the technician loads."""
     world = sim.world
     if world.sensors.return_shutter_closed:
         raise WorldError("the return shutter is closed")
@@ -116,6 +117,8 @@ async def return_insert(sim: "Simulator", body: dict) -> dict:
 
 def _book_to_insert(sim: "Simulator", body: dict):
     world = sim.world
+    if "new" in body:
+        return _new_book(sim, field(body, "new", dict))
     if "foreign" in body:
         spec = field(body, "foreign", dict)
         item_id = field(spec, "item_id", str)
@@ -132,6 +135,34 @@ def _book_to_insert(sim: "Simulator", body: dict):
     if world.place_of(book.uid).kind is not PlaceKind.OUT:
         raise WorldError(f"book {item_id} is inside the machine, not with a patron")
     return book
+
+
+def _new_book(sim: "Simulator", spec: dict):
+    """A copy of this library the machine never had: a spare the library knows (the one named,
+    or the next), or with `catalogued` false a tag of this library for an item it does not know."""
+    world = sim.world
+    item_id = field(spec, "item_id", (str, type(None)), None)
+    if not field(spec, "catalogued", bool, True):
+        item_id = item_id or f"EMU{next(_foreign_serial):07d}"
+        if world.find_item(item_id) is not None:
+            raise WorldError(f"book {item_id} exists already")
+        book = make_book(_foreign_uid(world), item_id)
+    else:
+        spare = next((s for s in sim.spares if item_id in (None, s.item_id)
+                      and _outside(world, s.item_id)), None)
+        if spare is None:
+            raise NotFound(f"no spare copy {item_id or ''} outside the machine".replace("  ", " "))
+        if (book := world.find_item(spare.item_id)) is not None:
+            return book  # brought before, taken out again (or the port was full)
+        book = make_book(spare.uid, spare.item_id, title=spare.title.title)
+    world.add(book, Place(PlaceKind.OUT))
+    return book
+
+
+def _outside(world: World, item_id: str) -> bool:
+    """The book was never in the world, or it is out of the machine now."""
+    book = world.find_item(item_id)
+    return book is None or world.place_of(book.uid).kind is PlaceKind.OUT
 
 
 def _foreign_uid(world: World) -> bytes:

@@ -28,6 +28,8 @@ SAMPLES: dict[EventKind, ev.Payload] = {
         ev.ItemStocked("B1", "E0041", "Title", 3, authors="Author", year=2007, subject="800",
                       popularity=0.95),
         ev.ItemUnstocked("B1", enums.UnstockReason.LOST),
+        ev.ItemLoaded("B1", "E0041", "Title", intent_id="I1", authors="Author", year=2007,
+                      subject="800", popularity=0.5),
         ev.ItemLocated("B1", enums.Place.SLOT, 3),
         ev.VendStarted("B1", 3, "P1", "S1", 65535),
         ev.VendFetched("B1"),
@@ -56,6 +58,10 @@ SAMPLES: dict[EventKind, ev.Payload] = {
         ev.HoldReported("B1", "P1", datetime(2030, 1, 4, 14, 59, 59, tzinfo=timezone.utc)),
         ev.HoldReleased("B1", "P1"),
         ev.PatronVerified("P1", False),
+        ev.WithdrawStarted("B1", 3, 9),
+        ev.WithdrawFetched("B1"),
+        ev.WithdrawPresented("B1"),
+        ev.WithdrawFailed("B1", MoveFailure.SLOT_EMPTY),
     ]
 }
 

@@ -126,6 +126,8 @@ def _likely_valid(journal: Journal) -> list[ev.Payload]:
         item, intent = journal.item(item_id), journal.open_intent_for(item_id)
         if item is None or item.place is enums.Place.REMOVED:
             steps += [ev.ItemStocked(item_id, uid(item_id), "T", s) for s in free[:2]]
+            steps += [ev.ItemLoaded(item_id, uid(item_id), "T", intent_id=r)
+                      for r in [*returns[:1], None]]
         elif intent is not None:
             steps += _intent_steps(intent, free)
         else:
@@ -143,6 +145,13 @@ def _intent_steps(intent, free: list[int]) -> list[ev.Payload]:
     fails = list(enums.MoveFailure)  # some cannot end this kind of move: refused
     if kind is enums.IntentKind.VEND and stage is enums.Stage.MOVING:
         return [ev.VendFetched(i), *[ev.VendFailed(i, r) for r in fails]]
+    if kind is enums.IntentKind.WITHDRAW and stage is enums.Stage.MOVING:
+        return [ev.WithdrawFetched(i), *[ev.WithdrawFailed(i, r) for r in fails]]
+    if kind is enums.IntentKind.WITHDRAW:
+        retract = [ev.RetractStarted(i, s, 2) for s in [intent.slot, *free[:1]]]
+        presented = ev.WithdrawPresented(i) if stage is enums.Stage.FETCHED else ev.ItemUnstocked(
+            i, enums.UnstockReason.WITHDRAWN)
+        return [presented, *retract]
     if kind is enums.IntentKind.VEND:
         retract = [ev.RetractStarted(i, s, 2) for s in [intent.slot, *free[:1]]]
         presented = ev.VendPresented(i) if stage is enums.Stage.FETCHED else ev.VendTaken(
@@ -161,7 +170,7 @@ def _item_steps(item, free: list[int], returns: list[str], journal: Journal) -> 
     hold = [ev.HoldPlaced(i, p) for p in PATRONS]
     if place is enums.Place.SLOT:
         return [*[ev.VendStarted(i, item.slot, p, "S", 1) for p in PATRONS], *hold,
-                *[ev.TransferStarted(i, s, 1) for s in free[:1]],
+                *[ev.TransferStarted(i, s, 1) for s in free[:1]], ev.WithdrawStarted(i, item.slot, 1),
                 ev.ItemUnstocked(i, enums.UnstockReason.ROTATED),
                 ev.AuditFlagged(enums.AuditReason.INVENTORY_MISMATCH, item_id=i, slot=item.slot)]
     if place is enums.Place.ON_LOAN:
@@ -267,6 +276,13 @@ _BUILDERS = {
     "hold_released": lambda j: st.builds(ev.HoldReleased, _item(j), st.sampled_from(PATRONS)),
     "patron_verified": lambda j: st.builds(ev.PatronVerified, st.sampled_from(PATRONS),
                                            st.booleans()),
+    "item_loaded": lambda j: _per_item(j, lambda j, i: (_return_intent(j) | st.none()).map(
+        lambda r: ev.ItemLoaded(i, uid(i), "T", intent_id=r))),
+    "withdraw_started": lambda j: _per_item(j, lambda j, i: _slot_for(j, i).map(
+        lambda s: ev.WithdrawStarted(i, s, 1))),
+    "withdraw_fetched": lambda j: _item(j).map(ev.WithdrawFetched),
+    "withdraw_presented": lambda j: _item(j).map(ev.WithdrawPresented),
+    "withdraw_failed": lambda j: st.builds(ev.WithdrawFailed, _item(j), _REASON),
 }
 
 

@@ -14,6 +14,7 @@ from kiosk.cli import (
     commands_core,
     commands_jobs,
     commands_records,
+    commands_stock,
     commands_usage,
 )
 from kiosk.cli.context import Cli
@@ -21,8 +22,8 @@ from kiosk.cli.output import ExitCode, Out, run_command
 from kiosk.config import ConfigError, load_config
 
 DEFAULT_CONFIG = Path("config/demo.toml")
-COMMAND_MODULES = (commands_core, commands_jobs, commands_audit, commands_records, commands_usage,
-                   commands_alerts, commands_access)
+COMMAND_MODULES = (commands_core, commands_jobs, commands_audit, commands_stock, commands_records,
+                   commands_usage, commands_alerts, commands_access)
 
 
 def main(argv: list[str] | None = None) -> None:

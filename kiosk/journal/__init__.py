@@ -26,6 +26,7 @@ from kiosk.journal.events import (
     HoldPlaced,
     HoldReleased,
     HoldReported,
+    ItemLoaded,
     ItemLocated,
     ItemStocked,
     ItemUnstocked,
@@ -50,6 +51,10 @@ from kiosk.journal.events import (
     VendRetracted,
     VendStarted,
     VendTaken,
+    WithdrawFailed,
+    WithdrawFetched,
+    WithdrawPresented,
+    WithdrawStarted,
     decode_payload,
 )
 from kiosk.journal.journal import Journal, utc_now

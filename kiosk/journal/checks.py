@@ -26,9 +26,9 @@ CHECKS: dict[str, str] = {
         (SELECT 1 FROM audit_flags f WHERE f.item_id = items.item_id AND f.cleared_at IS NULL)""",
     "open intent whose item is elsewhere": """
         SELECT intent_id FROM intents JOIN items USING (item_id) WHERE intents.outcome IS NULL
-        AND NOT ((intents.kind IN ('vend', 'transfer') AND intents.stage = 'moving'
+        AND NOT ((intents.kind IN ('vend', 'withdraw', 'transfer') AND intents.stage = 'moving'
                   AND items.place = 'slot' AND items.slot = intents.slot)
-             OR (intents.kind = 'vend' AND intents.stage IN ('fetched', 'presented')
+             OR (intents.kind IN ('vend', 'withdraw') AND intents.stage IN ('fetched', 'presented')
                   AND items.place = 'pickup_port')
              OR (intents.kind = 'retract' AND items.place = 'pickup_port')
              OR (intents.kind = 'store' AND items.place = 'return_port'))""",

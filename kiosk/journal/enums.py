@@ -30,14 +30,15 @@ class IntentKind(StrEnum):
     RETURN = "return"  # a patron inserts a book into the return port
     STORE = "store"  # STORE return port -> slot, or DIVERT_RETURN -> bin
     TRANSFER = "transfer"  # TRANSFER slot -> slot (re-slotting)
+    WITHDRAW = "withdraw"  # FETCH slot -> pickup port, then a technician takes it out
 
 
 class Stage(StrEnum):
     """How far an open intent has got."""
 
     MOVING = "moving"  # the command is sent (or about to be); outcome not known
-    FETCHED = "fetched"  # vend: the book is in the pickup port, door shut
-    PRESENTED = "presented"  # vend: the pickup door was opened for the patron
+    FETCHED = "fetched"  # vend, withdraw: the book is in the pickup port, door shut
+    PRESENTED = "presented"  # vend, withdraw: the pickup door was opened to take it
     INSERTING = "inserting"  # return: the shutter is open for the patron
 
 

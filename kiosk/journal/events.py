@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     ITEM_STOCKED = "item_stocked"
     ITEM_UNSTOCKED = "item_unstocked"
     ITEM_LOCATED = "item_located"
+    ITEM_LOADED = "item_loaded"
     VEND_STARTED = "vend_started"
     VEND_FETCHED = "vend_fetched"
     VEND_PRESENTED = "vend_presented"
@@ -57,6 +58,10 @@ class EventKind(StrEnum):
     HOLD_REPORTED = "hold_reported"
     HOLD_RELEASED = "hold_released"
     PATRON_VERIFIED = "patron_verified"
+    WITHDRAW_STARTED = "withdraw_started"
+    WITHDRAW_FETCHED = "withdraw_fetched"
+    WITHDRAW_PRESENTED = "withdraw_presented"
+    WITHDRAW_FAILED = "withdraw_failed"
 
 
 @dataclass(frozen=True)
@@ -93,21 +98,47 @@ class ItemStocked(Payload):
     popularity: float | None = None  # 0..1, the catalogue's popularity weight
 
     def check(self) -> None:
-        if self.subject is not None and not (
-                len(self.subject) <= SUBJECT_MAX and self.subject.isprintable()):
-            raise PayloadError(f"ItemStocked.subject {self.subject!r} is not 1..{SUBJECT_MAX} "
-                               "printable characters")
-        if self.popularity is not None and not 0.0 <= self.popularity <= 1.0:
-            raise PayloadError(f"ItemStocked.popularity = {self.popularity!r} is out of range 0..1")
+        _check_facts(self)
+
+
+def _check_facts(p: "ItemStocked | ItemLoaded") -> None:
+    """The catalogue facts of a new item: subject printable and short, popularity 0..1."""
+    name = type(p).__name__
+    if p.subject is not None and not (len(p.subject) <= SUBJECT_MAX and p.subject.isprintable()):
+        raise PayloadError(f"{name}.subject {p.subject!r} is not 1..{SUBJECT_MAX} "
+                           "printable characters")
+    if p.popularity is not None and not 0.0 <= p.popularity <= 1.0:
+        raise PayloadError(f"{name}.popularity = {p.popularity!r} is out of range 0..1")
+
+
+@dataclass(frozen=True)
+class ItemLoaded(Payload):
+    """A technician put a new (or previously removed) item into the return port (`kiosk load`);
+    `intent_id`: the load's open return intent, which it closes. A store shelves it next."""
+
+    kind = EventKind.ITEM_LOADED
+    item_id: str
+    uid: str  # RFID tag UID, upper-case hex
+    title: str
+    intent_id: str | None = None
+    authors: str | None = None
+    year: Year | None = None
+    subject: str | None = None
+    popularity: float | None = None
+
+    def check(self) -> None:
+        _check_facts(self)
 
 
 @dataclass(frozen=True)
 class ItemUnstocked(Payload):
-    """A technician took an item out of the machine."""
+    """A technician took an item out of the machine; from the pickup port, it ends its withdraw
+    (`inferred`: recovery proved the take from the journal and the sensors)."""
 
     kind = EventKind.ITEM_UNSTOCKED
     item_id: str
     reason: UnstockReason
+    inferred: bool = False
 
 
 CABINET_PLACES = frozenset(
@@ -407,6 +438,41 @@ class PatronVerified(Payload):
     kind = EventKind.PATRON_VERIFIED
     patron_id: str
     good_standing: bool
+
+
+@dataclass(frozen=True)
+class WithdrawStarted(Payload):
+    """Intent: FETCH this item's slot to the pickup port for a technician to take out."""
+
+    kind = EventKind.WITHDRAW_STARTED
+    item_id: str
+    slot: NonNegative
+    plc_seq: PlcSeq
+
+
+@dataclass(frozen=True)
+class WithdrawFetched(Payload):
+    """The withdraw's FETCH finished OK: the item is in the pickup port, door shut."""
+
+    kind = EventKind.WITHDRAW_FETCHED
+    item_id: str
+
+
+@dataclass(frozen=True)
+class WithdrawPresented(Payload):
+    """The pickup door opened for the technician to take the item."""
+
+    kind = EventKind.WITHDRAW_PRESENTED
+    item_id: str
+
+
+@dataclass(frozen=True)
+class WithdrawFailed(Payload):
+    """The withdraw's FETCH did not finish OK."""
+
+    kind = EventKind.WITHDRAW_FAILED
+    item_id: str
+    reason: MoveFailure
 
 
 PAYLOADS: dict[EventKind, type[Payload]] = {

@@ -199,6 +199,18 @@ class JournalReader:
                  WHERE outbox.delivered_at IS NULL ORDER BY outbox.seq LIMIT ?"""
         return [_event(row) for row in self.db.query(sql, (limit,))]
 
+    def last_lent_or_stocked(self) -> dict[str, datetime]:
+        """For each item in a slot: when it was last lent or stocked (or loaded), whichever is
+        later (what `kiosk unload --idle-days` measures from)."""
+        rows = self.db.execute("""
+            WITH lent AS (SELECT item_id, MAX(taken_at) AS at FROM loans GROUP BY item_id),
+            stocked AS (SELECT json_extract(payload, '$.item_id') AS item_id, MAX(at) AS at
+                        FROM events WHERE kind IN ('item_stocked', 'item_loaded') GROUP BY 1)
+            SELECT items.item_id, MAX(COALESCE(lent.at, stocked.at), COALESCE(stocked.at, lent.at))
+            FROM items LEFT JOIN lent USING (item_id) LEFT JOIN stocked USING (item_id)
+            WHERE items.place = 'slot' ORDER BY items.slot""").fetchall()
+        return {item_id: datetime.fromisoformat(at) for item_id, at in rows if at}
+
     def outbox_backlog(self) -> Backlog:
         """How many outbox events are undelivered, and when the oldest was written."""
         row = self.db.execute(

@@ -51,6 +51,43 @@ def vend_started(p: ev.VendStarted, ctx: Context) -> list[Change]:
     return [open_intent(ctx, IntentKind.VEND, Stage.MOVING, **columns)]
 
 
+def withdraw_started(p: ev.WithdrawStarted, ctx: Context) -> list[Change]:
+    """Open a withdraw: the item must be in that slot, free of intents, holds and flags."""
+    item = known_item(ctx, p.item_id)
+    require_place(item, Place.SLOT)
+    if item.slot != p.slot:
+        detail = f"item {p.item_id!r} is in slot {item.slot}, not {p.slot}"
+        raise refuse(Refusal.WRONG_PLACE, detail)
+    require_no_intent(ctx, p.item_id)
+    if ctx.state.slot_flagged(p.slot):
+        raise refuse(Refusal.SLOT_FLAGGED, f"slot {p.slot} has an open audit flag")
+    if ctx.state.active_hold(p.item_id) is not None:
+        raise refuse(Refusal.HOLD_EXISTS, f"item {p.item_id!r} is held for a patron")
+    columns = dict(item_id=p.item_id, slot=p.slot, plc_seq=p.plc_seq)
+    return [open_intent(ctx, IntentKind.WITHDRAW, Stage.MOVING, **columns)]
+
+
+def withdraw_fetched(p: ev.WithdrawFetched, ctx: Context) -> list[Change]:
+    """The book is in the pickup port; its slot stays reserved for a retract."""
+    intent = open_intent_of(ctx, p.item_id, IntentKind.WITHDRAW, Stage.MOVING)
+    require_place_free(ctx, Place.PICKUP_PORT)
+    item = known_item(ctx, p.item_id)
+    stage = Patch("intents", intent.intent_id, {"stage": Stage.FETCHED.value})
+    return [*move_item(ctx, item, Place.PICKUP_PORT), stage]
+
+
+def withdraw_presented(p: ev.WithdrawPresented, ctx: Context) -> list[Change]:
+    """The pickup door opened for the technician."""
+    intent = open_intent_of(ctx, p.item_id, IntentKind.WITHDRAW, Stage.FETCHED)
+    return [Patch("intents", intent.intent_id, {"stage": Stage.PRESENTED.value})]
+
+
+def withdraw_failed(p: ev.WithdrawFailed, ctx: Context) -> list[Change]:
+    """The withdraw's FETCH did not finish OK."""
+    intent = open_intent_of(ctx, p.item_id, IntentKind.WITHDRAW, Stage.MOVING)
+    return move_failed(ctx, intent, known_item(ctx, p.item_id), p.reason)
+
+
 def vend_fetched(p: ev.VendFetched, ctx: Context) -> list[Change]:
     """The book is in the pickup port; its slot stays reserved for a retract."""
     intent = open_intent_of(ctx, p.item_id, IntentKind.VEND, Stage.MOVING)
@@ -92,7 +129,8 @@ def vend_failed(p: ev.VendFailed, ctx: Context) -> list[Change]:
 
 
 def retract_started(p: ev.RetractStarted, ctx: Context) -> list[Change]:
-    """Open a retract of the book in the pickup port; it closes the vend that brought it."""
+    """Open a retract of the book in the pickup port; it closes the vend (or withdraw) that
+    brought it."""
     item = known_item(ctx, p.item_id)
     require_place(item, Place.PICKUP_PORT)
     vend = ctx.state.open_intent_for(p.item_id)
@@ -106,7 +144,8 @@ def retract_started(p: ev.RetractStarted, ctx: Context) -> list[Change]:
     return [*closing, open_intent(ctx, IntentKind.RETRACT, Stage.MOVING, **columns)]
 
 
-_RETRACTABLE = {(IntentKind.VEND, Stage.FETCHED), (IntentKind.VEND, Stage.PRESENTED)}
+_RETRACTABLE = {(kind, stage) for kind in (IntentKind.VEND, IntentKind.WITHDRAW)
+                for stage in (Stage.FETCHED, Stage.PRESENTED)}
 
 
 def vend_retracted(p: ev.VendRetracted, ctx: Context) -> list[Change]:
@@ -218,6 +257,7 @@ def transfer_failed(p: ev.TransferFailed, ctx: Context) -> list[Change]:
 _ANY = {MoveFailure.NOT_STARTED, MoveFailure.JAM, MoveFailure.TIMEOUT}
 _FAILURES = {
     IntentKind.VEND: _ANY | {MoveFailure.SLOT_EMPTY, MoveFailure.PORT_OCCUPIED},
+    IntentKind.WITHDRAW: _ANY | {MoveFailure.SLOT_EMPTY, MoveFailure.PORT_OCCUPIED},
     IntentKind.RETRACT: _ANY | {MoveFailure.PORT_EMPTY, MoveFailure.SLOT_OCCUPIED},
     IntentKind.STORE: _ANY
     | {MoveFailure.PORT_EMPTY, MoveFailure.SLOT_OCCUPIED, MoveFailure.BIN_FULL},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kiosk.journal import events as ev
-from kiosk.journal.enums import HoldEnd, Outcome, Place, Refusal
+from kiosk.journal.enums import HoldEnd, IntentKind, Outcome, Place, Refusal, Stage
 from kiosk.journal.rules import (
     Change,
     Context,
@@ -13,6 +13,7 @@ from kiosk.journal.rules import (
     hold_ready,
     known_item,
     move_item,
+    open_intent_of,
     raise_flags,
     refuse,
     require_no_intent,
@@ -38,15 +39,42 @@ def item_stocked(p: ev.ItemStocked, ctx: Context) -> list[Change]:
     return [Put("items", row), Put("slots", slot), *hold_ready(ctx, p.item_id)]
 
 
+def item_loaded(p: ev.ItemLoaded, ctx: Context) -> list[Change]:
+    """A new (or removed) item is in the return port; it closes the load's return intent."""
+    existing = ctx.state.item(p.item_id)
+    if existing is not None and existing.place is not Place.REMOVED:
+        raise refuse(Refusal.ITEM_EXISTS, f"item {p.item_id!r} is already {existing.place.value}")
+    owner = ctx.state.item_by_uid(p.uid)
+    if owner is not None and owner.item_id != p.item_id:
+        raise refuse(Refusal.UID_IN_USE, f"tag {p.uid} belongs to {owner.item_id!r}")
+    require_place_free(ctx, Place.RETURN_PORT)
+    row = {"item_id": p.item_id, "uid": p.uid, "title": p.title, "authors": p.authors,
+           "place": Place.RETURN_PORT.value, "slot": None, "year": p.year, "subject": p.subject,
+           "popularity": p.popularity}
+    changes: list[Change] = [Put("items", row)]
+    if p.intent_id is not None:
+        intent = ctx.state.intent(p.intent_id)
+        if intent is None or intent.kind is not IntentKind.RETURN or not intent.is_open:
+            raise refuse(Refusal.NO_OPEN_INTENT, f"no open return intent {p.intent_id!r}")
+        changes.append(close_intent(ctx, intent, Outcome.DONE, item_id=p.item_id))
+    return changes
+
+
 def item_unstocked(p: ev.ItemUnstocked, ctx: Context) -> list[Change]:
-    """A technician took the item out of the machine."""
+    """A technician took the item out of the machine (from the pickup port: its withdraw ends)."""
     item = known_item(ctx, p.item_id)
     if item.place in (Place.ON_LOAN, Place.REMOVED):
         raise refuse(Refusal.WRONG_PLACE, f"item {p.item_id!r} is {item.place.value}")
-    require_no_intent(ctx, p.item_id)
+    closing: list[Change] = []
+    intent = ctx.state.open_intent_for(p.item_id)
+    if intent is not None and intent.kind is IntentKind.WITHDRAW:
+        withdraw = open_intent_of(ctx, p.item_id, IntentKind.WITHDRAW, Stage.PRESENTED)
+        closing.append(close_intent(ctx, withdraw, Outcome.DONE))
+    else:
+        require_no_intent(ctx, p.item_id)
     if ctx.state.active_hold(p.item_id) is not None:
         raise refuse(Refusal.HOLD_EXISTS, f"cancel the hold on {p.item_id!r} first")
-    return move_item(ctx, item, Place.REMOVED)
+    return [*closing, *move_item(ctx, item, Place.REMOVED)]
 
 
 def item_located(p: ev.ItemLocated, ctx: Context) -> list[Change]:

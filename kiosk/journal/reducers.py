@@ -18,6 +18,7 @@ REDUCERS: dict[EventKind, Reducer] = {
     EventKind.ITEM_STOCKED: stock.item_stocked,
     EventKind.ITEM_UNSTOCKED: stock.item_unstocked,
     EventKind.ITEM_LOCATED: stock.item_located,
+    EventKind.ITEM_LOADED: stock.item_loaded,
     EventKind.VEND_STARTED: moves.vend_started,
     EventKind.VEND_FETCHED: moves.vend_fetched,
     EventKind.VEND_PRESENTED: moves.vend_presented,
@@ -45,6 +46,10 @@ REDUCERS: dict[EventKind, Reducer] = {
     EventKind.HOLD_REPORTED: stock.hold_reported,
     EventKind.HOLD_RELEASED: stock.hold_released,
     EventKind.PATRON_VERIFIED: stock.patron_verified,
+    EventKind.WITHDRAW_STARTED: moves.withdraw_started,
+    EventKind.WITHDRAW_FETCHED: moves.withdraw_fetched,
+    EventKind.WITHDRAW_PRESENTED: moves.withdraw_presented,
+    EventKind.WITHDRAW_FAILED: moves.withdraw_failed,
 }
 
 PRIMARY_KEYS = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import logging
 from pathlib import Path
 
@@ -58,9 +60,10 @@ class LibrarySim:
         self._sip2_port = 0
         self._host = "127.0.0.1"
 
-    def load_demo(self, collection: list[DemoBook]) -> None:
-        """Titles and copies homed to this machine (owned by OWNER_ISIL), and demo patrons."""
-        demo.load_demo(self.library, collection, self.machine_id)
+    def load_demo(self, collection: list[DemoBook], spares: Sequence[DemoBook] = ()) -> None:
+        """Titles and copies homed to this machine (owned by OWNER_ISIL), spare copies on the
+        library's shelves, and demo patrons."""
+        demo.load_demo(self.library, collection, self.machine_id, spares)
 
     def web_app(self) -> web.Application:
         """The aiohttp application: kiosk-facing API and admin API."""

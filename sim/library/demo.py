@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -69,14 +70,19 @@ def masked_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def load_demo(lib: Library, collection: list[DemoBook], machine_id: str) -> None:
-    """Titles and copies homed to the machine (owned by OWNER_ISIL), and the demo patrons."""
+def load_demo(lib: Library, collection: list[DemoBook], machine_id: str,
+              spares: Sequence[DemoBook] = ()) -> None:
+    """Titles and copies homed to the machine (owned by OWNER_ISIL), spare copies on the
+    library's own shelves (no home machine), and the demo patrons."""
     with lib.atomic():
         for isil, name in LIBRARY_NAMES.items():
             world.ensure_library(lib, isil, name)
         for book in collection:
             world.add_title(lib, book.title)
             world.add_item(lib, book.item_id, book.title.book_id, OWNER_ISIL, machine_id)
+        for book in spares:
+            world.add_title(lib, book.title)
+            world.add_item(lib, book.item_id, book.title.book_id, OWNER_ISIL, None)
     for patron in DEMO_PATRONS:
         if patrons.find(lib, member_number=patron.member_number) is None:
             _add_demo_patron(lib, patron)
