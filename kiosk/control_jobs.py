@@ -223,4 +223,5 @@ REQUESTS: dict[str, RequestSpec] = {
     "present": RequestSpec(present, changes=True), "stop": RequestSpec(stop, changes=True),
     "audit": RequestSpec(audit, changes=True), "audit-fix": RequestSpec(audit_fix, changes=True),
     "audit-last": RequestSpec(audit_last), "reslot": RequestSpec(reslot, changes=True),
+    "load": RequestSpec(load, changes=True), "unload": RequestSpec(unload, changes=True),
 }
