@@ -53,7 +53,7 @@ ACTIONS: dict[KioskState, Action] = {
     KioskState.IDENTIFYING_RETURN: lambda ctl, p: returning.identify(
         ctl, need(ctl.flows.ret, "return")),
     KioskState.SHELVING: lambda ctl, p: returning.shelve(ctl, need(ctl.flows.ret, "return")),
-    KioskState.HANDING_BACK: lambda ctl, p: returning.hand_back(ctl),
+    KioskState.HANDING_BACK: lambda ctl, p: returning.hand_back(ctl, ctl.flows.ret),
     KioskState.DIVERTING: lambda ctl, p: returning.divert(ctl, need(ctl.flows.ret, "return")),
     KioskState.OUT_OF_SERVICE: lambda ctl, p: startup.light_fault_beacon(ctl),
     KioskState.SERVICING: lambda ctl, p: jobs.run(ctl, need(ctl.flows.job, "job")),

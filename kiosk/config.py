@@ -45,12 +45,13 @@ class SessionConfig:
     idle_timeout: float = 120.0  # the backstop: the screens warn and end sessions first
     pickup_timeout: float = 60.0
     insert_timeout: float = 30.0
+    barcode_timeout: float = 30.0  # a return with an unreadable tag waits this long for a scan
     pin_required: bool = False
     returns_when_closed: bool = True
     library_deadline: float = 10.0  # a patron lookup or PIN check slower than this goes offline
 
     def __post_init__(self) -> None:
-        for name in ("idle_timeout", "pickup_timeout", "insert_timeout"):
+        for name in ("idle_timeout", "pickup_timeout", "insert_timeout", "barcode_timeout"):
             require_range(name, getattr(self, name), 1.0, 3600.0)
         require_range("library_deadline", self.library_deadline, 0.5, 120.0)
 

@@ -226,7 +226,10 @@ class Controller:
             log.debug("event %r", item)
 
     async def _scanned(self, data: str) -> None:
-        """A member's QR code or barcode; anything that is no member number is logged, not sent."""
+        """A member's QR code or barcode; anything that is no member number is logged, not sent.
+        While a return waits for a book's barcode, the scan is that book's item id."""
+        if self.state is KioskState.IDENTIFYING_RETURN and self._item_barcode(data):
+            return
         try:
             member = text_input.MEMBER.check(data)
         except text_input.InvalidText as exc:
@@ -234,6 +237,17 @@ class Controller:
             return
         credential = Credential(CredentialKind.MEMBER, member)
         await self._apply(Event.CARD_PRESENTED, {"credential": credential}, Source.DEVICE)
+
+    def _item_barcode(self, data: str) -> bool:
+        """Hand a scanned item id to the return waiting for it; True if one was waiting."""
+        flow = self.flows.ret
+        if flow is None or flow.barcode is None or flow.barcode.done():
+            return False
+        try:
+            flow.barcode.set_result(text_input.ITEM_ID.check(data))
+        except text_input.InvalidText as exc:
+            log.warning("scanned item barcode ignored: %s", exc)
+        return True
 
     async def _apply(self, event: Event, payload: dict, source: Source) -> bool:
         """Send one event to the table; a refusal is handled by its source. True if taken."""

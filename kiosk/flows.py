@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -69,6 +70,9 @@ class ReturnFlow:
     intent_id: str | None
     item_id: str | None = None
     book_inside: bool = False
+    ejected: bool = False  # pushed out to be identified by its barcode: no second eject
+    tagless: bool = False  # identified by its barcode (its tag is broken): to the overflow bin
+    barcode: "asyncio.Future[str] | None" = None  # set while waiting for the item barcode
 
 
 @dataclass

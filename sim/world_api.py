@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from drivers.rfid.tag28560 import TAG_BYTES, tag_crc
 from sim import panel_server
 from sim.library.validate import BadRequest as LibraryBadRequest
 from sim.world import Place, PlaceKind, World, WorldError, make_book
@@ -125,7 +126,7 @@ def _book_to_insert(sim: "Simulator", body: dict):
         uid = _foreign_uid(world)
         book = make_book(uid, item_id, isil=field(spec, "isil", str, "999999"))
         if field(spec, "damaged_tag", bool, False):
-            book.memory[19] ^= 0xFF  # break the tag's CRC: the reader must refuse it
+            _break_tag(book)
         world.add(book, Place(PlaceKind.OUT))
         return book
     item_id = field(body, "item_id", str)
@@ -134,6 +135,8 @@ def _book_to_insert(sim: "Simulator", body: dict):
         raise NotFound(f"no book {item_id}")
     if world.place_of(book.uid).kind is not PlaceKind.OUT:
         raise WorldError(f"book {item_id} is inside the machine, not with a patron")
+    if field(body, "damaged_tag", bool, False):
+        _break_tag(book)
     return book
 
 
@@ -163,6 +166,13 @@ def _outside(world: World, item_id: str) -> bool:
     """The book was never in the world, or it is out of the machine now."""
     book = world.find_item(item_id)
     return book is None or world.place_of(book.uid).kind is PlaceKind.OUT
+
+
+def _break_tag(book) -> None:
+    """Break the tag's CRC (once; breaking it again changes nothing): the reader must refuse it."""
+    block = bytes(book.memory[:TAG_BYTES])
+    if int.from_bytes(block[19:21], "little") == tag_crc(block):
+        book.memory[19] ^= 0xFF
 
 
 def _foreign_uid(world: World) -> bytes:

@@ -230,12 +230,13 @@ timeout = 2.0
 def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = true",
              pickup_timeout: float = 10.0, stock: bool = True,
              library_deadline: float = 10.0, library: str = "http", ui: str = "",
-             control: str = "", extra: str = "") -> KioskRig:
+             control: str = "", extra: str = "", session: str = "") -> KioskRig:
     """Write a config pointing at `sim`, start the controller, stock it from the loading list.
 
     `library`: "http", or "sip2-<profile>" for SIP2 to the emulator's ACS in that profile.
     `ui`: lines added to the [ui] section (e.g. the screens' idle lengths).
     `control`: lines added to the [control] section (e.g. pin_tries).
+    `session`: lines added to the [session] section (e.g. barcode_timeout).
     `extra`: sections added at the end (e.g. [alerts], [log]).
     """
     directory.mkdir(parents=True, exist_ok=True)
@@ -254,7 +255,7 @@ def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = tr
                      json={"profile": library.removeprefix("sip2-")}, timeout=10
                      ).raise_for_status()
     config.write_text(text.replace("idle_timeout = 120.0\n", "idle_timeout = 120.0\n"
-                                   f"library_deadline = {library_deadline}\n"))
+                                   f"library_deadline = {library_deadline}\n{session}\n"))
     rig = KioskRig(sim=sim, directory=directory, config_path=config)
     rig.start(wait_ready=False)
     rig.wait_state(lambda s: s["state"] in ("ready", "closed"))

@@ -77,8 +77,14 @@ def test_a_foreign_book_is_handed_back_with_the_reason(kiosk):
     assert world["sensors"]["return_shutter_closed"]
 
 
-def test_a_book_with_a_broken_tag_is_handed_back_as_unreadable(kiosk):
-    kiosk.return_book({"foreign": {"item_id": "EM99999999", "damaged_tag": True}})
+def test_a_book_with_a_broken_tag_and_an_unknown_barcode_is_handed_back_as_unreadable(kiosk):
+    kiosk.api("/api/return")
+    kiosk.wait_state("awaiting_insert")
+    kiosk.sim.world_post("/return/insert", {"foreign": {"item_id": "EM99999999",
+                                                        "damaged_tag": True}})
+    kiosk.wait_state(lambda s: (s["progress"] or {}).get("step") == "scan_book_barcode")
+    kiosk.sim.world_post("/barcode/scan", {"data": "EM99999999"})  # no book of this machine
+    kiosk.wait_state("handing_back")
     assert kiosk.state()["notice"]["reason"] == "unreadable_tag"
     assert take_back(kiosk)["item_id"] == "EM99999999"
 

@@ -6,6 +6,8 @@ import { noticeText } from "./start.js";
 const STEPS = {
   insert_your_book: "return.insert",
   checking_your_book: "return.reading",
+  scan_book_barcode: "return.scan_barcode",
+  insert_again: "return.insert_again",
   shelving: "return.shelving",
   take_back_your_book: "return.take_back",
 };
@@ -19,12 +21,15 @@ export const returning = {
     const notice = snap.notice && ["return_accepted", "return_rejected"].includes(snap.notice.code) ? snap.notice : null;
     const words = notice && ["shelving", "take_back_your_book"].includes(step) ? noticeText(ctx, notice) : null;
     const late = notice && notice.code === "return_accepted" && notice.days_late > 0;
+    const tagless = notice && notice.code === "return_accepted" && notice.tag_unreadable;
     return h("section", { class: "stack attract" },
       h("h1", {}, t("return.title")),
       h("p", { class: "big", role: "status" }, t(STEPS[step] || "return.opening")),
       step === "insert_your_book" ? h("p", { class: "lead" }, t("return.insert_help")) : null,
+      step === "scan_book_barcode" ? h("p", { class: "lead" }, t("return.scan_barcode_help")) : null,
       words ? h("p", { class: "lead" }, words.title) : null,
       words && words.help ? h("p", {}, words.help) : null,
-      late ? h("p", { class: "lead warn" }, t("notice.return_accepted.late", { days: notice.days_late })) : null);
+      late ? h("p", { class: "lead warn" }, t("notice.return_accepted.late", { days: notice.days_late })) : null,
+      tagless ? h("p", {}, t("notice.return_accepted.tag_unreadable")) : null);
   },
 };
