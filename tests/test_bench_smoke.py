@@ -159,3 +159,15 @@ def test_touchscreen_measures_taps_keys_and_a_cold_start_in_chromium(tmp_path: P
     assert 0 < cold.fcp <= cold.attract_drawn and cold.transferred >= cold.encoded > 0
     assert all(url.startswith("http://127.0.0.1:") for url in cold.requests)
     assert "Card tap to greeting drawn" in touchscreen.report(run)
+
+
+# -- reslot -------------------------------------------------------------------------
+def test_reslot_bench_compares_the_plan_with_random_and_optimal_placements() -> None:
+    from bench import reslot
+    runs = reslot.measure(placements=1, budgets=(10, None), seed=1)
+    limited, unlimited = runs
+    assert limited.moves == 10 and unlimited.moves > 10
+    assert unlimited.optimal - 1e-9 <= unlimited.after <= limited.after <= limited.random_mean
+    assert math.isclose(unlimited.after, unlimited.optimal, rel_tol=1e-9)
+    text = reslot.report(runs)
+    assert "| 10 | 10 |" in text and "| none |" in text
