@@ -103,7 +103,7 @@ class KioskMachine(StateMachine):
 
     # a patron session: the library is asked (identifying, checking_pin) while the loop runs on
     card_presented = (ready.to(identifying)  # a running job gives way after its current move
-                      | servicing.to.itself(internal=True, cond="job_gives_way"))
+                      | servicing.to.itself(internal=True, cond=["job_gives_way", "is_open"]))
     card_unreadable = ready.to.itself(internal=True)
     patron_found = identifying.to(browsing)
     pin_needed = identifying.to(pin_entry)
@@ -175,7 +175,9 @@ class KioskMachine(StateMachine):
     # a return: open the shutter, take the book in, read it, decide
     return_requested = (ready.to(opening_return)
                         | closed.to(opening_return, cond="returns_when_closed")
-                        | servicing.to.itself(internal=True, cond="job_gives_way"))
+                        | servicing.to.itself(internal=True, cond=["job_gives_way", "is_open"])
+                        | servicing.to.itself(internal=True,
+                                              cond=["job_gives_way", "returns_when_closed"]))
     return_opened = opening_return.to(awaiting_insert)
     book_inserted = awaiting_insert.to(closing_return)
     insert_timed_out = awaiting_insert.to(closing_return)

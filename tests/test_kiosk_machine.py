@@ -121,3 +121,29 @@ def test_a_fetch_after_an_empty_slot_enters_fetching_again():
     _, recorder = run(["started", "homed", "recovered", "card_presented", "patron_found",
                        "cart_confirmed", "slot_was_empty"], more_to_vend=True)
     assert recorder.entered.count(KioskState.FETCHING) == 2
+
+
+JOB_GUARDS = {"job_gives_way": True, "job_from_maintenance": False, "card_waiting": True}
+
+
+def test_a_job_gives_way_to_a_card_and_the_patron_is_identified_next():
+    machine, recorder = run(["started", "homed", "recovered", "job_started", "card_presented",
+                             "job_gave_way"], **JOB_GUARDS)
+    assert machine.state is KioskState.IDENTIFYING
+    assert recorder.entered[-2:] == [KioskState.SERVICING, KioskState.IDENTIFYING]
+
+
+def test_a_job_in_closed_hours_does_not_take_a_card():
+    with pytest.raises(TransitionNotAllowed):
+        run(["started", "homed", "recovered", "job_started", "card_presented"],
+            **{**JOB_GUARDS, "is_open": False})
+
+
+def test_a_job_from_maintenance_goes_back_to_maintenance_and_takes_no_card():
+    guards = {**JOB_GUARDS, "job_gives_way": False, "job_from_maintenance": True}
+    machine, _ = run(["started", "homed", "recovered", "maintenance_started", "job_started",
+                      "job_done"], **guards)
+    assert machine.state is KioskState.MAINTENANCE
+    with pytest.raises(TransitionNotAllowed):
+        run(["started", "homed", "recovered", "maintenance_started", "job_started",
+             "card_presented"], **guards)
