@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from kiosk.cli.context import Cli
-from kiosk.cli.output import ExitCode
+from kiosk.cli.output import CliFailure, ExitCode
 
 JOB_TIMEOUT = 300.0  # longest silence from a running job (it reports every move)
 
@@ -37,9 +37,17 @@ def register(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
 
 def job(cli: Cli, request: str, body: dict | None = None, description: str = "") -> dict:
     """Run a job request with a progress bar; its result."""
-    with cli.out.progress(description or request) as bar:
-        return cli.call(request, body or {}, changes=True, on_progress=bar.update,
-                        timeout=JOB_TIMEOUT)
+    try:
+        with cli.out.progress(description or request) as bar:
+            return cli.call(request, body or {}, changes=True, on_progress=bar.update,
+                            timeout=JOB_TIMEOUT)
+    except KeyboardInterrupt:  # Ctrl-C: the job stops after its current move, never mid-move
+        try:
+            cli.call("stop", changes=True)
+        except CliFailure as failure:  # it had ended meanwhile
+            cli.out.error(str(failure))
+        raise CliFailure(f"{request} stops after its current move (Ctrl-C)",
+                         ExitCode.BUSY) from None
 
 
 def home(cli: Cli) -> ExitCode:

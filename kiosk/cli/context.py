@@ -21,6 +21,7 @@ class Cli:
         self.config = config
         self.args = args
         self.out = out
+        self._pin: str | None = None  # asked once per invocation (an audit and its fix)
 
     def call(self, request: str, body: dict | None = None, *, changes: bool = False,
              on_progress: Callable[[dict], None] | None = None, timeout: float = 60.0) -> Any:
@@ -39,7 +40,12 @@ class Cli:
         return answer.get("result")
 
     def pin(self) -> str | None:
-        """The technician PIN: --pin-file, else $KIOSK_PIN, else asked at a terminal."""
+        """The technician PIN: --pin-file, else $KIOSK_PIN, else asked at a terminal (once)."""
+        if self._pin is None:
+            self._pin = self._read_pin()
+        return self._pin
+
+    def _read_pin(self) -> str | None:
         path = getattr(self.args, "pin_file", None)
         if path is not None:
             try:
