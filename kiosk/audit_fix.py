@@ -31,7 +31,8 @@ def fix(ctl: "Controller", run: AuditRun, by: str) -> dict:
     done: list[dict] = []
     left: list[dict] = []
     found_here: list[dict] = []
-    for finding in run.mismatches():
+    for finding in run.pending():
+        run.applied.append(finding["slot"])  # done or left for a person: not tried again
         if not _journal_unchanged(ctl, finding):
             left.append({**_brief(finding), "reason": "the journal changed since the audit"})
             continue
@@ -48,7 +49,6 @@ def fix(ctl: "Controller", run: AuditRun, by: str) -> dict:
                     "foreign tag: slot flagged, take the book out by hand")
     for finding in found_here:
         _locate(ctl, finding, by, done, left)
-    run.fixed = True
     return {"run_id": run.run_id, "done": done, "left": left}
 
 

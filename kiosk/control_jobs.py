@@ -43,7 +43,8 @@ async def start_job(ctl: "Controller", kind: JobKind, args: dict, caller: Caller
                            f" ({fault.get('code', '?')}: {fault.get('detail', '')}); done so far: "
                            f"{_summary(result)}")
     if result.get("rejected"):
-        raise ControlError(f"{kind.value}: the PLC refused, nothing moved: {result['rejected']}")
+        raise ControlError(f"{kind.value} stopped: the PLC refused a command, which moved "
+                           f"nothing ({result['rejected']}); done before it: {_summary(result)}")
     return result
 
 
@@ -61,8 +62,18 @@ def busy_message(ctl: "Controller") -> str:
 
 
 def _summary(result: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in result.items()
-                     if k not in ("ended_in", "interrupted") and not isinstance(v, (list, dict)))
+    """What a job had done when it stopped: its figures, and each list with what is in it."""
+    parts = []
+    for key, value in result.items():
+        if key in ("ended_in", "interrupted", "rejected", "mismatches") or isinstance(value, dict):
+            continue
+        if isinstance(value, list):
+            names = [str(v.get("item_id", v.get("slot", "?"))) if isinstance(v, dict) else str(v)
+                     for v in value]
+            parts.append(f"{key}: {len(value)}" + (f" ({', '.join(names[:20])})" if names else ""))
+        else:
+            parts.append(f"{key}={value}")
+    return "; ".join(parts) or "nothing"
 
 
 async def home(ctl: "Controller", args: dict, caller: Caller) -> dict:
@@ -183,7 +194,7 @@ async def audit_fix(ctl: "Controller", args: dict, caller: Caller) -> dict:
         run = job_audit.load_run(ctl)
         if run is None or run.run_id != args.get("run_id"):
             raise ControlError("that is not the last audit: run `kiosk audit` again")
-        if run.fixed:
+        if not run.pending():
             raise ControlError("this audit's findings are already in the journal")
         result = audit_fix_module.fix(ctl, run, caller.user)
         job_audit.save_run(ctl, run)

@@ -42,7 +42,7 @@ class AuditRun:
     started_at: str
     slots: list[int]
     findings: dict[str, dict] = field(default_factory=dict)  # by slot number (JSON keys)
-    fixed: bool = False
+    applied: list[int] = field(default_factory=list)  # slots whose finding the journal took
 
     @property
     def remaining(self) -> list[int]:
@@ -53,11 +53,15 @@ class AuditRun:
         """The findings that disagree with the journal, by slot."""
         return [f for f in self.findings.values() if f.get("mismatch")]
 
+    def pending(self) -> list[dict]:
+        """The mismatches not yet put to the journal (a resumed run may add some)."""
+        return [f for f in self.mismatches() if f["slot"] not in self.applied]
+
     def summary(self) -> dict[str, Any]:
         """What the technician is shown."""
         return {"run_id": self.run_id, "started_at": self.started_at, "total": len(self.slots),
                 "audited": len(self.findings), "finished": not self.remaining,
-                "fixed": self.fixed, "mismatches": self.mismatches()}
+                "mismatches": self.mismatches(), "pending_fix": len(self.pending())}
 
 
 def run_path(ctl: "Controller") -> Path:
@@ -95,6 +99,7 @@ async def audit(ctl: "Controller", job: Job) -> None:
         found["mismatch"] = classify(ctl, found)
         run.findings[str(slot)] = found
         save_run(ctl, run)
+        job.result.update(audited=len(run.findings), total=total, run_id=run.run_id)
     job.report(len(run.findings), total, "audited")
     job.result.update(run.summary())
 

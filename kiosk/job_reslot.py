@@ -40,7 +40,10 @@ def plan(ctl: "Controller", max_moves: int) -> tuple[ReslotPlan, dict[str, float
 async def reslot(ctl: "Controller", job: Job) -> None:
     """Carry out the plan's moves in order until done, stopped, or the machine disagrees."""
     planned: ReslotPlan = job.args["plan"]
-    done, skipped, seconds = [], [], []
+    done: list[dict] = []
+    skipped: list[dict] = []
+    seconds: list[float] = []
+    job.result.update(moves_done=done, moves_skipped=skipped)  # as it goes: a fault says them
     for n, move in enumerate(planned.moves):
         if job.stopping:
             break

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from kiosk.controller import Controller
 
 log = logging.getLogger(__name__)
+LOAD_SESSION = "load:"  # a load's return intents: not a patron's returns
 WAIT_SLICE = 1.0  # s: how often a wait for a book looks at `kiosk stop`
 WAITING_REPORT = 30.0  # s between progress reports while waiting for a book
 TAKE_BACK_PATIENCE = 10  # insert timeouts to wait for a refused book to be taken back
@@ -89,7 +90,7 @@ async def load(ctl: "Controller", job: Job) -> None:
 async def _load_one(ctl: "Controller", job: Job, home: str, wait: float,
                     done: int) -> dict | None:
     """One book: in, read, checked, registered and stored; or handed back. None: no book came."""
-    intent = ctl.journal.append(ReturnStarted(session_id=f"load:{uuid.uuid4()}")).uuid
+    intent = ctl.journal.append(ReturnStarted(session_id=f"{LOAD_SESSION}{uuid.uuid4()}")).uuid
     await ctl.mech.run(Command.OPEN_RETURN)
     await ctl.mech.lamp(Lamp.RETURN_LAMP, True)
     await _wait_for_book(ctl, job, wait, done)
@@ -303,3 +304,9 @@ async def _retract(ctl: "Controller", item_id: str, slot: int) -> None:
     result = await moves.journaled_move(ctl, moves.retract(item_id, slot))
     if result is not Result.OK:
         raise Fault("retract_failed", result.name.lower())
+
+
+def technician_load(journal: object, intent_id: str) -> bool:
+    """True for a return intent a technician's `kiosk load` opened, not a patron's return."""
+    intent = journal.intent(intent_id)
+    return bool(intent and intent.session_id and intent.session_id.startswith(LOAD_SESSION))

@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from kiosk import planner
+from kiosk.job_stock import technician_load
 from kiosk.journal import Event, EventKind
 from kiosk.machine import KioskState
 from kiosk.readings import Readings
@@ -110,7 +111,8 @@ class Metrics:
             if payload.days_late:
                 self.returns_late.inc()
         elif kind is EventKind.RETURN_REJECTED:
-            self.returns.labels(outcome=payload.reason.value).inc()
+            if not technician_load(ctl.journal, payload.intent_id):  # a load's, not a patron's
+                self.returns.labels(outcome=payload.reason.value).inc()
         elif kind in (EventKind.RETURN_SHELVED, EventKind.RETURN_DIVERTED):
             self.stored.labels(place="slot" if kind is EventKind.RETURN_SHELVED else "bin").inc()
         elif kind is EventKind.AUDIT_FLAGGED:

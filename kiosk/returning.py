@@ -12,6 +12,9 @@ from drivers.rfid import AFI_SECURED, Antenna
 from kiosk import moves, planner, policy
 from kiosk.flows import ReturnFlow
 from kiosk.journal import (
+    AuditFlagged,
+    AuditReason,
+    Place,
     ReturnIdentified,
     ReturnRejected,
     ReturnRejection,
@@ -125,6 +128,9 @@ async def _identify_by_barcode(ctl: "Controller", flow: ReturnFlow, uid: str | N
     if not (await ctl.mech.sensors()).return_item_present:  # pulled out as the shutter closed
         return _reject(ctl, _intent(flow), ReturnRejection.UNREADABLE_TAG, uid=uid,
                        item_id=item.item_id)
+    if await ctl.mech.tags(Antenna.RETURN) != ([uid] if uid else []):  # not what was pushed out
+        return _reject(ctl, _intent(flow), ReturnRejection.UNREADABLE_TAG, uid=uid,
+                       item_id=item.item_id)
     flow.tagless = True
     log.warning("return of %s identified by its barcode: its tag needs repair", item.item_id)
     return _accept(ctl, flow, loan, {"tag_unreadable": True})
@@ -185,6 +191,8 @@ async def divert(ctl: "Controller", flow: ReturnFlow) -> Step:
     result = await moves.journaled_move(ctl, moves.store(_item(flow), None))
     if result is not Result.OK:
         raise Fault("divert_failed", result.name.lower())
+    if flow.tagless:  # known by its barcode alone: a person checks the bin and re-tags it
+        ctl.journal.append(AuditFlagged(reason=AuditReason.INVENTORY_MISMATCH, place=Place.BIN))
     return _done(ctl)
 
 

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from kiosk.collection_advice import copies_of, suggest
+from kiosk.job_stock import technician_load
 from kiosk.journal import Event, Item, Loan, Place
 from kiosk.journal.codec import decode
 from kiosk.journal.events import EventKind, decode_payload
@@ -204,7 +205,8 @@ def _refusals(journal: JournalReader, period: Period) -> list[dict]:
     for event in events_of(journal, [EventKind.RETURN_REJECTED, EventKind.PATRON_VERIFIED],
                            period):
         if event.kind is EventKind.RETURN_REJECTED:
-            counts["return", event.payload.reason.value] += 1
+            if not technician_load(journal, event.payload.intent_id):
+                counts["return", event.payload.reason.value] += 1
         elif not event.payload.good_standing:
             counts["patron", "not_in_good_standing"] += 1
     return [{"what": what, "reason": reason, "count": n}

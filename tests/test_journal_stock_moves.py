@@ -170,3 +170,11 @@ def test_idle_counts_from_the_last_loan_or_else_the_stocking(journal: Journal, c
     journal.append(StoreStarted("B1", 5, 2))
     journal.append(ReturnShelved("B1"))
     assert journal.last_lent_or_stocked() == {"B2": stocked_at, "B1": lent_at}
+
+
+def test_a_loads_return_intent_is_told_apart_from_a_patrons(journal: Journal) -> None:
+    from kiosk.job_stock import LOAD_SESSION, technician_load
+    load = journal.append(ReturnStarted(session_id=f"{LOAD_SESSION}1")).uuid
+    journal.append(ReturnRejected(intent_id=load, reason=ReturnRejection.NOTHING_INSERTED))
+    patron = journal.append(ReturnStarted(session_id="s-1")).uuid
+    assert technician_load(journal, load) and not technician_load(journal, patron)

@@ -13,10 +13,10 @@ from conftest import wait_for
 from kiosk_rig import KioskRig
 
 
-def borrowed_book(kiosk: KioskRig) -> str:
+def borrowed_book(kiosk: KioskRig, position: int = 0) -> str:
     """Borrow one book, end the session, wait until the library knows of the loan."""
     kiosk.start_session()
-    item = kiosk.books()[0]["item_id"]
+    item = kiosk.books()[position]["item_id"]
     kiosk.borrow([item])
     kiosk.api("/api/session/end")
     wait_for(lambda: kiosk.control("status")["sync"]["backlog"] == 0, 30, message="checkout sync")
@@ -62,6 +62,24 @@ def test_a_book_with_a_broken_tag_is_returned_by_its_barcode_into_the_bin(kiosk)
     wait_for(lambda: kiosk.control("status")["sync"]["backlog"] == 0, 30, message="checkin sync")
     assert kiosk.library("GET", f"/admin/items/{item}")["status"] == "available"
     assert "its tag needs repair" in kiosk.log()
+    flags = kiosk.control("flags")  # known by its barcode alone: a person checks the bin
+    assert [(f["reason"], f["place"]) for f in flags] == [("inventory_mismatch", "bin")]
+
+
+def test_another_book_put_back_after_the_scan_is_handed_back_and_no_loan_closes(kiosk):
+    item = borrowed_book(kiosk)
+    other = borrowed_book(kiosk, position=5)
+    insert_with_broken_tag(kiosk, item)
+    kiosk.sim.world_post("/return/take-back")
+    kiosk.sim.world_post("/barcode/scan", {"data": item})
+    kiosk.wait_state(lambda s: (s["progress"] or {}).get("step") == "insert_again")
+    kiosk.sim.world_post("/return/insert", {"item_id": other})  # not the book pushed out
+    state = kiosk.wait_state(lambda s: s["state"] == "handing_back" or (
+        s["state"] == "ready" and (s["notice"] or {}).get("code") == "return_rejected"))
+    assert (state["notice"] or {}).get("code") == "return_rejected"
+    kiosk.sim.world_post("/return/take-back")
+    kiosk.wait_state("ready")
+    assert not loan_returned(kiosk, item) and not loan_returned(kiosk, other)
 
 
 def test_with_no_barcode_scanned_the_book_is_handed_back_and_stays_on_loan(make_kiosk):

@@ -63,15 +63,15 @@ def audit_last(cli: Cli) -> ExitCode:
         cli.out.json(result)
     else:
         _show(cli, result)
-    return ExitCode.FOUND if result["mismatches"] and not result["fixed"] else ExitCode.OK
+    return ExitCode.FOUND if result["pending_fix"] else ExitCode.OK
 
 
 def _report_and_fix(cli: Cli, result: dict) -> ExitCode:
     if not cli.out.as_json:
         _show(cli, result)
-    if not result["mismatches"] or result["fixed"] or getattr(cli.args, "no_fix", False):
+    if not result["pending_fix"] or getattr(cli.args, "no_fix", False):
         return _ended(cli, result, None)
-    if not cli.confirm(f"Correct the journal for {len(result['mismatches'])} slots?"):
+    if not cli.confirm(f"Correct the journal for {result['pending_fix']} slots?"):
         cli.out.say("Journal left as it was; `kiosk audit-fix` applies these findings later.")
         return _ended(cli, result, None)
     fixed = cli.call("audit-fix", {"run_id": result["run_id"]}, changes=True)
@@ -91,7 +91,7 @@ def _ended(cli: Cli, result: dict, fixed: dict | None) -> ExitCode:
         cli.out.say(f"Stopped after {result['audited']} of {result['total']} slots "
                     f"({result.get('interrupted') or 'stopped'}); `kiosk audit --resume` goes on.")
         return ExitCode.BUSY
-    if result["mismatches"] and fixed is None and not result["fixed"]:
+    if fixed is None and result["pending_fix"]:
         return ExitCode.FOUND
     return ExitCode.FOUND if fixed and fixed["left"] else ExitCode.OK
 

@@ -8,7 +8,7 @@ import argparse
 from kiosk.cli.context import Cli
 from kiosk.cli.output import CliFailure, ExitCode
 
-JOB_TIMEOUT = 300.0  # longest silence from a running job (it reports every move)
+JOB_TIMEOUT = 3900.0  # longest silence from a job: above any wait it makes (pickup_timeout ≤ 3600 s)
 
 
 def register(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -91,9 +91,10 @@ def reslot(cli: Cli) -> ExitCode:
     body = {"max_moves": cli.args.max_moves, "dry_run": cli.args.dry_run}
     result = (cli.call("reslot", body, changes=True) if cli.args.dry_run
               else job(cli, "reslot", body, "re-slotting"))
+    code = ExitCode.BUSY if result.get("interrupted") else ExitCode.OK
     if cli.out.as_json:
         cli.out.json(result)
-        return ExitCode.OK
+        return code
     moves = result["moves"] if cli.args.dry_run else result["moves_done"]
     cli.out.table("Planned moves" if cli.args.dry_run else "Moves made",
                   ["item", "from slot", "to slot"],
@@ -109,4 +110,4 @@ def reslot(cli: Cli) -> ExitCode:
                         "skipped": len(result["moves_skipped"]),
                         "interrupted": result["interrupted"]})
     cli.out.fields("Re-slotting (popularity-weighted mean fetch time)", figures)
-    return ExitCode.BUSY if result.get("interrupted") else ExitCode.OK
+    return code

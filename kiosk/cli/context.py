@@ -32,6 +32,9 @@ class Cli:
         try:
             answer = ask(control_socket(self.config), request, body or {}, timeout,
                          pin=pin, on_progress=on_progress)
+        except TimeoutError:
+            raise CliFailure(f"no word from the controller for {timeout:g} s; what it was doing "
+                             "may still go on (kiosk status)", ExitCode.UNREACHABLE) from None
         except (OSError, ValueError) as exc:
             raise CliFailure(f"cannot reach the controller: {exc}", ExitCode.UNREACHABLE) from None
         if not answer.get("ok"):
