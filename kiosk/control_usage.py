@@ -1,12 +1,18 @@
-"""Control-socket requests (usage): `stats` and `collection.suggest`, read on the loop."""
+"""Control-socket requests (usage): `stats` and `collection.suggest`, read off the loop.
+
+A report over months reads tens of thousands of events: it runs in a worker thread on a
+read-only connection of its own, so a patron's vend never waits for it."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kiosk.collection_advice import parse_catalogue
 from kiosk.control_api import Caller, ControlError, RequestSpec
+from kiosk.journal.reads import JournalReader, open_reader
 from kiosk.usage import IDLE_DAYS, Period, collection_suggestions, usage_report
 
 if TYPE_CHECKING:
@@ -21,7 +27,7 @@ async def stats(ctl: "Controller", args: dict, caller: Caller) -> dict:
     period = _period(ctl, args)
     idle_days = _whole(args, "idle_days", IDLE_DAYS, 1, 3650)
     zone = ctl.config.policy.zone
-    return await ctl.query(lambda c: usage_report(c.journal, period, zone, idle_days))
+    return await _off_the_loop(ctl, lambda reader: usage_report(reader, period, zone, idle_days))
 
 
 async def collection_suggest(ctl: "Controller", args: dict, caller: Caller) -> dict:
@@ -36,8 +42,19 @@ async def collection_suggest(ctl: "Controller", args: dict, caller: Caller) -> d
         raise ControlError(f"catalogue refused: {exc}") from None
     period = _period(ctl, args)
     idle_days = _whole(args, "idle_days", IDLE_DAYS, 1, 3650)
-    return await ctl.query(
-        lambda c: collection_suggestions(c.journal, period, catalogue, count, idle_days))
+    return await _off_the_loop(
+        ctl, lambda reader: collection_suggestions(reader, period, catalogue, count, idle_days))
+
+
+async def _off_the_loop(ctl: "Controller", report: Callable[[JournalReader], Any]) -> Any:
+    """Run `report` in a worker thread over its own read-only snapshot of the journal."""
+    def run() -> Any:
+        reader = open_reader(ctl.config.journal_path, ctl.journal.slot_count)
+        try:
+            return report(reader)
+        finally:
+            reader.db.conn.close()
+    return await asyncio.to_thread(run)
 
 
 def _period(ctl: "Controller", args: dict) -> Period:

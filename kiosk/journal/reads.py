@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlite_utils import Database
@@ -274,3 +276,10 @@ def _event(row: dict[str, Any]) -> Event:
     kind = EventKind(row["kind"])
     payload = decode_payload(kind, json.loads(row["payload"]))
     return Event(row["seq"], row["uuid"], kind, datetime.fromisoformat(row["at"]), payload)
+
+
+def open_reader(path: Path, slot_count: int) -> JournalReader:
+    """A read-only connection of its own to the journal file (WAL: it reads one consistent
+    snapshot while the controller goes on writing); for long reports off the loop."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    return JournalReader(Database(connection), slot_count)
