@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -49,7 +50,7 @@ from kiosk.inbox import (
     settle,
 )
 from kiosk.job import Interruption
-from kiosk.journal import Journal, utc_now
+from kiosk.journal import FaultRecorded, Journal, JournalError, utc_now
 from kiosk.machine import KioskMachine, KioskState
 from kiosk.mechanics import Mechanics
 from kiosk.observe import Observability
@@ -261,6 +262,7 @@ class Controller:
         if "fault" in payload and self.fault is None:  # out of service already: keep the first
             self.fault = payload["fault"]
             self.fault_history.appendleft(payload["fault"])
+            self._record_fault(payload["fault"])
         self.publish()
         return True
 
@@ -301,6 +303,14 @@ class Controller:
         self.publish()
         if request.future is not None and not request.future.done():
             request.future.set_result(reply.answer)
+
+    def _record_fault(self, fault: dict) -> None:
+        """Journal the fault for `kiosk stats` (a full disk must not stop the safe state)."""
+        try:
+            self.journal.append(FaultRecorded(code=str(fault["code"])[:64] or "unknown",
+                                              detail=str(fault.get("detail") or "")[:500] or None))
+        except (JournalError, OSError, sqlite3.Error) as exc:
+            log.error("could not journal the fault %s: %s", fault.get("code"), exc)
 
     async def _enter_fault(self, code: str, detail: str) -> None:
         log.error("fault: %s %s", code, detail)

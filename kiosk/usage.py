@@ -4,8 +4,9 @@ Everything here reads; nothing writes. Days and hours are the machine's local ti
 (`[policy] timezone`). What the journal does not record is not invented: a patron refused
 by this machine's own policy (a limit, closed hours) writes no event, so "refusals" are the
 returns handed back (`return_rejected`, by reason) and the patrons the library said are not in
-good standing (`patron_verified` with good_standing false); "faults" are the failed moves (by
-kind and PLC result) and the audit flags raised, by reason.
+good standing (`patron_verified` with good_standing false); "faults" are the times the machine
+went out of service (`fault_recorded`, by code), the failed moves (by kind and PLC result) and
+the audit flags raised, by reason.
 """
 
 from __future__ import annotations
@@ -229,7 +230,10 @@ def _faults(journal: JournalReader, period: Period) -> dict[str, list[dict]]:
                             "WHERE raised_at >= ? AND raised_at < ?", _coarse(period))
     flags = Counter(row["reason"] for row in rows
                     if datetime.fromisoformat(row["raised_at"]) in period)
-    return {"failed_moves": [{"move": m, "reason": r, "count": n}
+    out_of_service = Counter(e.payload.code for e in events_of(
+        journal, [EventKind.FAULT_RECORDED], period))
+    return {"out_of_service": [{"code": c, "count": n} for c, n in sorted(out_of_service.items())],
+            "failed_moves": [{"move": m, "reason": r, "count": n}
                              for (m, r), n in sorted(moves.items())],
             "audit_flags": [{"reason": r, "count": n} for r, n in sorted(flags.items())]}
 
@@ -323,6 +327,8 @@ def report_tables(report: dict[str, Any], top: int | None = None) -> dict[str, t
                      [[r["what"], r["reason"], r["count"]] for r in report["refusals"]]),
         "returns_late": (["days late", "returns"],
                          [[r["days_late"], r["returns"]] for r in report["returns"]["days_late"]]),
+        "out_of_service": (["fault", "times"],
+                           [[r["code"], r["count"]] for r in faults["out_of_service"]]),
         "failed_moves": (["move", "reason", "count"],
                          [[r["move"], r["reason"], r["count"]] for r in faults["failed_moves"]]),
         "audit_flags": (["reason", "count"],

@@ -39,7 +39,8 @@ if str(ROOT) not in sys.path:
 from drivers.carousel.geometry import REFERENCE_GEOMETRY, REFERENCE_TIMING  # noqa: E402
 from kiosk import policy  # noqa: E402
 from kiosk.journal import (  # noqa: E402
-    AuditCleared, ItemLocated, ItemStocked, Journal, MoveFailure, PatronVerified, Place, Renewed,
+    AuditCleared, FaultRecorded, ItemLocated, ItemStocked, Journal, MoveFailure, PatronVerified,
+    Place, Renewed,
     RetractStarted, ReturnIdentified, ReturnRejected, ReturnRejection, ReturnShelved,
     ReturnStarted, StoreStarted, VendFailed, VendFetched, VendPresented, VendRetracted,
     VendStarted, VendTaken,
@@ -225,6 +226,7 @@ class MonthWriter:
         """The FETCH jams; a technician finds the book in its slot and clears the flag."""
         self.jam_done = True
         failed = self._write(VendFailed(item_id=item.item_id, reason=MoveFailure.JAM), 1800)
+        self._write(FaultRecorded(code="device", detail="CarouselJammed: FETCH jammed"))
         self._write(ItemLocated(item_id=item.item_id, place=Place.SLOT, slot=item.slot))
         self._write(AuditCleared(flag_id=failed.uuid, cleared_by="technician"))
 

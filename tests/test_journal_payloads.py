@@ -52,6 +52,7 @@ SAMPLES: dict[EventKind, ev.Payload] = {
         ev.AuditFlagged(enums.AuditReason.MOVE_JAMMED, item_id="B1", slot=3),
         ev.AuditCleared("F1", "tech"),
         ev.ConflictResolved("E1", "tech", note="settled at the desk"),
+        ev.FaultRecorded("jam", "FETCH slot 12: JAM"),
         ev.Renewed("B1", "P1", date(2030, 1, 8)),
         ev.HoldPlaced("B1", "P1"),
         ev.HoldCancelled("B1", "P1", enums.HoldEnd.EXPIRED),

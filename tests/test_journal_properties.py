@@ -260,6 +260,8 @@ _BUILDERS = {
             lambda i: ev.AuditFlagged(enums.AuditReason.MOVE_UNCONFIRMED, intent_id=i))),
     "audit_cleared": lambda j: st.sampled_from(
         [f.flag_id for f in j.open_flags()] or ["none"]).map(lambda f: ev.AuditCleared(f, "t")),
+    "fault_recorded": lambda j: st.sampled_from(["jam", "interlock", "device"]).map(
+        lambda code: ev.FaultRecorded(code)),
     "conflict_resolved": lambda j: st.sampled_from(
         [c.event.uuid for c in j.outbox_conflicts(open_only=True)]
         + [e.uuid for e in j.pending_outbox()] + ["none"]).map(

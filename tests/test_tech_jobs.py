@@ -69,3 +69,15 @@ def test_a_job_without_the_technician_pin_is_refused(kiosk):
     answer = raw_ask(kiosk.control_socket, "home")
     assert answer["ok"] is False and answer["code"] == "denied"
     assert kiosk.state()["state"] == "ready"
+
+
+def test_a_fault_is_journaled_and_counted_by_stats(kiosk):
+    kiosk.sim.world_post("/estop", {"pressed": True})
+    kiosk.wait_state("out_of_service")
+    assert kiosk.control("faults")["current"]["code"] == "interlock"
+    kiosk.sim.world_post("/estop", {"pressed": False})
+    kiosk.control("reset")
+    kiosk.wait_state("ready")
+    stats = kiosk.control("stats")
+    assert stats["faults"]["out_of_service"] == [{"code": "interlock", "count": 1}]
+    assert kiosk.control("faults")["history"][0]["code"] == "interlock"

@@ -99,6 +99,9 @@ def test_faults_and_vend_seconds(journal, report):
     assert {r["reason"]: r["count"] for r in report["faults"]["failed_moves"]} == failed
     assert failed["jam"] == 1
     assert report["faults"]["audit_flags"] == [{"reason": "move_jammed", "count": 1}]
+    recorded = Counter(e.payload.code for e in events(journal, "fault_recorded"))
+    assert {r["code"]: r["count"] for r in report["faults"]["out_of_service"]} == recorded
+    assert recorded == {"device": 1}
     started = {e.payload.item_id: e.at for e in events(journal, "vend_started")}
     fetch = []
     for e in journal.events(limit=10 ** 7):

@@ -21,6 +21,7 @@ from kiosk.journal.events import (
     AuditCleared,
     AuditFlagged,
     ConflictResolved,
+    FaultRecorded,
     EventKind,
     HoldCancelled,
     HoldPlaced,

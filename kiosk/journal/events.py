@@ -18,7 +18,6 @@ from kiosk.journal.enums import (
 )
 from kiosk.journal.errors import PayloadError
 
-
 YEAR_RANGE = (-3000, 2100)  # an item's publication year (negative: BCE)
 Year = Annotated[int, Bounds(*YEAR_RANGE)]
 SUBJECT_MAX = 16  # characters of an item's subject class
@@ -62,6 +61,7 @@ class EventKind(StrEnum):
     WITHDRAW_FETCHED = "withdraw_fetched"
     WITHDRAW_PRESENTED = "withdraw_presented"
     WITHDRAW_FAILED = "withdraw_failed"
+    FAULT_RECORDED = "fault_recorded"
 
 
 @dataclass(frozen=True)
@@ -358,6 +358,21 @@ class AuditCleared(Payload):
 
 
 NOTE_MAX = 500  # characters of a technician's note
+FAULT_CODE_MAX = 64
+
+
+@dataclass(frozen=True)
+class FaultRecorded(Payload):
+    """The machine went out of service (for the statistics; it changes no state)."""
+
+    kind = EventKind.FAULT_RECORDED
+    code: str  # the fault's code: jam, door_blocked, interlock, device, …
+    detail: str | None = None
+
+    def check(self) -> None:
+        if len(self.code) > FAULT_CODE_MAX or len(self.detail or "") > NOTE_MAX:
+            raise PayloadError(f"FaultRecorded code 1..{FAULT_CODE_MAX}, detail up to "
+                               f"{NOTE_MAX} characters")
 
 
 @dataclass(frozen=True)

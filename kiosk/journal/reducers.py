@@ -40,6 +40,7 @@ REDUCERS: dict[EventKind, Reducer] = {
     EventKind.AUDIT_FLAGGED: stock.audit_flagged,
     EventKind.AUDIT_CLEARED: stock.audit_cleared,
     EventKind.CONFLICT_RESOLVED: stock.conflict_resolved,
+    EventKind.FAULT_RECORDED: lambda payload, ctx: [],  # the record is the event itself
     EventKind.RENEWED: stock.renewed,
     EventKind.HOLD_PLACED: stock.hold_placed,
     EventKind.HOLD_CANCELLED: stock.hold_cancelled,
