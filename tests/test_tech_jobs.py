@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 
 from kiosk.control import ask as raw_ask
 from kiosk_rig import TECHNICIAN_PIN
