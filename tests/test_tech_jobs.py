@@ -1,7 +1,6 @@
-"""Technician jobs on the running machine: home, doors, present, stop, and giving way to a patron."""
+"""Technician jobs on the running machine: home, doors, present, refusals, the PIN, faults."""
 
 from __future__ import annotations
-
 
 from kiosk.control import ask as raw_ask
 from kiosk_rig import TECHNICIAN_PIN
