@@ -260,9 +260,7 @@ class Controller:
         if "notice" in payload:
             self.tell(payload["notice"])
         if "fault" in payload and self.fault is None:  # out of service already: keep the first
-            self.fault = payload["fault"]
-            self.fault_history.appendleft(payload["fault"])
-            self._record_fault(payload["fault"])
+            self._note_fault(payload["fault"])
         self.publish()
         return True
 
@@ -304,8 +302,11 @@ class Controller:
         if request.future is not None and not request.future.done():
             request.future.set_result(reply.answer)
 
-    def _record_fault(self, fault: dict) -> None:
-        """Journal the fault for `kiosk stats` (a full disk must not stop the safe state)."""
+    def _note_fault(self, fault: dict) -> None:
+        """The fault the machine is out of service for: shown, remembered, journaled (for
+        `kiosk stats`; a full disk must not stop the safe state)."""
+        self.fault = fault
+        self.fault_history.appendleft(fault)
         try:
             self.journal.append(FaultRecorded(code=str(fault["code"])[:64] or "unknown",
                                               detail=str(fault.get("detail") or "")[:500] or None))
@@ -354,7 +355,8 @@ class Controller:
             self.flows.job = None
         if state is KioskState.OUT_OF_SERVICE:
             self.flows = Flows()
-            self.fault = payload.get("fault") or self.fault
+            if self.fault is None and payload.get("fault"):
+                self._note_fault(payload["fault"])
 
     def _cancel_action(self) -> None:
         """Stop the previous state's action: its results no longer apply."""
