@@ -77,7 +77,8 @@ def test_another_book_put_back_after_the_scan_is_handed_back_and_no_loan_closes(
     state = kiosk.wait_state(lambda s: s["state"] == "handing_back" or (
         s["state"] == "ready" and (s["notice"] or {}).get("code") == "return_rejected"))
     assert (state["notice"] or {}).get("code") == "return_rejected"
-    kiosk.sim.world_post("/return/take-back")
+    wait_for(lambda: kiosk.sim.world_get()["return_opening"], 30, message="the book pushed out")
+    assert kiosk.sim.world_post("/return/take-back")["item_id"] == other
     kiosk.wait_state("ready")
     assert not loan_returned(kiosk, item) and not loan_returned(kiosk, other)
 
