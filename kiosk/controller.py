@@ -19,25 +19,16 @@ from typing import Any
 from statemachine.exceptions import TransitionNotAllowed
 
 from drivers.barcode import Scanned
-from drivers.card import CardPresented, CardUnreadable
-from drivers.carousel import (
-    ConnectionLost,
-    FaultLatched,
-    HeartbeatStalled,
-    PlcRebooted,
-    SensorsChanged,
-    State,
-    StateChanged,
-)
 from drivers.errors import DriverError
-from kiosk import library_holds, patron, policy, text_input
+from kiosk import device_events, library_holds, patron, text_input
 from kiosk.access import TechnicianAccess
 from kiosk.actions import ACTIONS, WAITS_FOR
 from kiosk.config import KioskConfig
 from kiosk.connectors import LibraryUnavailable
-from kiosk.device_health import HEALTH_EVENTS, DeviceHealth
+from kiosk.device_health import DeviceHealth
 from kiosk.devices import Devices, Library
 from kiosk.flows import Credential, CredentialKind, Flows
+from kiosk.guards import FlowGuards
 from kiosk.hold_timer import HoldTimer
 from kiosk.inbox import (
     REQUEST_REFUSALS,
@@ -50,7 +41,7 @@ from kiosk.inbox import (
     settle,
 )
 from kiosk.job import Interruption
-from kiosk.journal import FaultRecorded, Journal, JournalError, utc_now
+from kiosk.journal import FaultRecorded, Journal, JournalError
 from kiosk.machine import KioskMachine, KioskState
 from kiosk.mechanics import Mechanics
 from kiosk.observe import Observability
@@ -65,7 +56,6 @@ log = logging.getLogger(__name__)
 SESSION_STATES = (KioskState.PIN_ENTRY, KioskState.BROWSING, KioskState.PREFETCHING)
 NO_SESSION = (KioskState.READY, KioskState.CLOSED, KioskState.OUT_OF_SERVICE,
               KioskState.MAINTENANCE, KioskState.STARTING, KioskState.HOMING)
-DEVICE_FAULTS = (PlcRebooted, HeartbeatStalled, FaultLatched, ConnectionLost)
 HOURS_CHECK_SECONDS = 30.0
 FAULT_HISTORY = 50  # faults `kiosk faults` remembers
 REFERENCE_SLOTS = 1000  # the reference machine: 10 levels x 100 positions
@@ -87,7 +77,8 @@ class Controller:
         self.mech: Mechanics | None = None
         self.library: Library | None = None
         self.sync: Sync | None = None
-        self.machine = KioskMachine(self, self)
+        self.guards = FlowGuards(self)
+        self.machine = KioskMachine(self, self.guards)
         self.cache = PatronCache(config.journal_path.parent / "patron-cache.json")
         self.flows = Flows()
         self.fault: dict | None = None
@@ -200,31 +191,10 @@ class Controller:
             await self._device_event(item)
 
     async def _device_event(self, item: object) -> None:
-        if isinstance(item, CardPresented):
-            credential = Credential(CredentialKind.CARD, item.uid.hex().upper())
-            await self._apply(Event.CARD_PRESENTED, {"credential": credential}, Source.DEVICE)
-        elif isinstance(item, Scanned):
+        if isinstance(item, Scanned):
             await self._scanned(item.data)
-        elif isinstance(item, CardUnreadable):
-            await self._apply(Event.CARD_UNREADABLE, {"notice": {"code": "card_unreadable"}},
-                              Source.DEVICE)
-        elif isinstance(item, DEVICE_FAULTS):
-            log.error("device fault: %s", item)
-            await self._apply(Event.DEVICE_FAULT, {"fault": _fault("device", type(item).__name__)},
-                              Source.DEVICE)
-        elif isinstance(item, StateChanged) and item.new is State.INTERLOCK:
-            log.error("PLC interlocked: service door open or emergency stop pressed")
-            fault = _fault("interlock", "service door open or emergency stop pressed")
-            await self._apply(Event.DEVICE_FAULT, {"fault": fault}, Source.DEVICE)
-        elif isinstance(item, StateChanged):
-            log.info("PLC state %s -> %s", item.old.name, item.new.name)
-        elif isinstance(item, HEALTH_EVENTS):
-            log.warning("reader: %s", item)
-            self.health.note(item)
-        elif isinstance(item, SensorsChanged):
-            log.debug("sensors %s", item.sensors)
-        else:
-            log.debug("event %r", item)
+        elif (event := device_events.translate(item, self.health)) is not None:
+            await self._apply(*event, Source.DEVICE)
 
     async def _scanned(self, data: str) -> None:
         """A member's QR code or barcode; anything that is no member number is logged, not sent.
@@ -307,6 +277,8 @@ class Controller:
         `kiosk stats`; a full disk must not stop the safe state)."""
         self.fault = fault
         self.fault_history.appendleft(fault)
+        if self.journal is None:  # not open yet
+            return
         try:
             self.journal.append(FaultRecorded(code=str(fault["code"])[:64] or "unknown",
                                               detail=str(fault.get("detail") or "")[:500] or None))
@@ -315,7 +287,8 @@ class Controller:
 
     async def _enter_fault(self, code: str, detail: str) -> None:
         log.error("fault: %s %s", code, detail)
-        await self._apply(Event.FAULT, {"fault": _fault(code, detail)}, Source.ACTION)
+        await self._apply(Event.FAULT, {"fault": device_events.fault(code, detail)},
+                          Source.ACTION)
 
     @property
     def state(self) -> KioskState:
@@ -391,48 +364,9 @@ class Controller:
                     report(Fault("internal", f"the action of {state.value} ended without a step"))
         self._task = asyncio.get_running_loop().create_task(run())
 
-    # -- guards for the transition table -------------------------------------
     def is_open(self) -> bool:
-        return policy.is_open(utc_now(), self.config.policy)
-
-    def more_to_vend(self) -> bool:
-        session = self.flows.session
-        return session is not None and bool(session.to_vend)
-
-    def session_open(self) -> bool:
-        session = self.flows.session
-        return session is not None and not session.ending
-
-    def use_prefetched(self) -> bool:
-        session = self.flows.session
-        chosen = session.prefetch if session else None
-        return bool(chosen and chosen.ready and chosen.keep and session.confirmed
-                    and not session.ending)
-
-    def drop_prefetched(self) -> bool:
-        session = self.flows.session
-        chosen = session.prefetch if session else None
-        return bool(chosen and chosen.ready and (session.ending
-                                                 or (session.confirmed and not chosen.keep)))
-
-    def book_in_port(self) -> bool:
-        return self.flows.ret is not None and self.flows.ret.book_inside
-
-    def returns_when_closed(self) -> bool:
-        return self.config.session.returns_when_closed
-
-    def recovering_flow(self) -> bool:
-        return self.flows.recovery is not None
-
-    def job_gives_way(self) -> bool:
-        job = self.flows.job
-        return job is not None and job.interruptible and not job.stopping
-
-    def job_from_maintenance(self) -> bool:
-        return self.flows.job is not None and self.flows.job.from_state == "maintenance"
-
-    def card_waiting(self) -> bool:
-        return self.flows.job is not None and self.flows.job.credential is not None
+        """Within opening hours now."""
+        return self.guards.is_open()
 
     # -- services the actions use ---------------------------------------------
     async def ask_library(self, method: str, *args: Any) -> Any:
@@ -525,7 +459,3 @@ def _slot_count(config: KioskConfig) -> int:
         return expected.levels * expected.positions
     return REFERENCE_SLOTS
 
-
-def _fault(code: str, detail: str) -> dict:
-    """A fault as `kiosk status` and the screen show it."""
-    return {"code": code, "detail": detail, "at": utc_now().isoformat()}

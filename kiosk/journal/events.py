@@ -1,86 +1,33 @@
-"""Event kinds and their payloads: typed, validated when built or decoded."""
+"""Event kinds and their payloads: typed, validated when built or decoded.
+
+The payloads of moves, stock and audits are here; those of the library's side and the
+technician's in events_library.py and events_technician.py; every one is importable from here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from datetime import date
+from typing import Any
 
-from kiosk.journal.codec import Bounds, NonNegative, PlcSeq, check_fields, decode
+from kiosk.journal.codec import NonNegative, PlcSeq, decode
 from kiosk.journal.enums import (
     AuditReason,
-    HoldEnd,
     MoveFailure,
     Place,
     ReturnRejection,
     UnstockReason,
 )
 from kiosk.journal.errors import PayloadError
-
-YEAR_RANGE = (-3000, 2100)  # an item's publication year (negative: BCE)
-Year = Annotated[int, Bounds(*YEAR_RANGE)]
-SUBJECT_MAX = 16  # characters of an item's subject class
-
-
-class EventKind(StrEnum):
-    """Every kind of event the journal stores."""
-
-    ITEM_STOCKED = "item_stocked"
-    ITEM_UNSTOCKED = "item_unstocked"
-    ITEM_LOCATED = "item_located"
-    ITEM_LOADED = "item_loaded"
-    VEND_STARTED = "vend_started"
-    VEND_FETCHED = "vend_fetched"
-    VEND_PRESENTED = "vend_presented"
-    VEND_TAKEN = "vend_taken"
-    VEND_FAILED = "vend_failed"
-    RETRACT_STARTED = "retract_started"
-    VEND_RETRACTED = "vend_retracted"
-    RETRACT_FAILED = "retract_failed"
-    RETURN_STARTED = "return_started"
-    RETURN_IDENTIFIED = "return_identified"
-    RETURN_REJECTED = "return_rejected"
-    STORE_STARTED = "store_started"
-    RETURN_SHELVED = "return_shelved"
-    RETURN_DIVERTED = "return_diverted"
-    STORE_FAILED = "store_failed"
-    TRANSFER_STARTED = "transfer_started"
-    TRANSFERRED = "transferred"
-    TRANSFER_FAILED = "transfer_failed"
-    AUDIT_FLAGGED = "audit_flagged"
-    AUDIT_CLEARED = "audit_cleared"
-    CONFLICT_RESOLVED = "conflict_resolved"
-    RENEWED = "renewed"
-    HOLD_PLACED = "hold_placed"
-    HOLD_CANCELLED = "hold_cancelled"
-    HOLD_REPORTED = "hold_reported"
-    HOLD_RELEASED = "hold_released"
-    PATRON_VERIFIED = "patron_verified"
-    WITHDRAW_STARTED = "withdraw_started"
-    WITHDRAW_FETCHED = "withdraw_fetched"
-    WITHDRAW_PRESENTED = "withdraw_presented"
-    WITHDRAW_FAILED = "withdraw_failed"
-    FAULT_RECORDED = "fault_recorded"
-
-
-@dataclass(frozen=True)
-class Payload:
-    """Base of every payload; subclasses set `kind` and, if the library must know, `outbox`."""
-
-    kind: ClassVar[EventKind]
-    outbox: ClassVar[bool] = False
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise PayloadError unless every field and cross-field rule holds."""
-        check_fields(self)
-        self.check()
-
-    def check(self) -> None:
-        """Rules across fields; raise PayloadError."""
+from kiosk.journal.event_base import (  # noqa: F401  re-exported
+    FAULT_CODE_MAX,
+    NOTE_MAX,
+    SUBJECT_MAX,
+    YEAR_RANGE,
+    EventKind,
+    Payload,
+    Year,
+)
 
 
 @dataclass(frozen=True)
@@ -357,138 +304,22 @@ class AuditCleared(Payload):
     cleared_by: str
 
 
-NOTE_MAX = 500  # characters of a technician's note
-FAULT_CODE_MAX = 64
-
-
-@dataclass(frozen=True)
-class FaultRecorded(Payload):
-    """The machine went out of service (for the statistics; it changes no state)."""
-
-    kind = EventKind.FAULT_RECORDED
-    code: str  # the fault's code: jam, door_blocked, interlock, device, …
-    detail: str | None = None
-
-    def check(self) -> None:
-        if len(self.code) > FAULT_CODE_MAX or len(self.detail or "") > NOTE_MAX:
-            raise PayloadError(f"FaultRecorded code 1..{FAULT_CODE_MAX}, detail up to "
-                               f"{NOTE_MAX} characters")
-
-
-@dataclass(frozen=True)
-class ConflictResolved(Payload):
-    """A technician settled an outbox conflict at the library: it is no longer open."""
-
-    kind = EventKind.CONFLICT_RESOLVED
-    event_id: str  # the outbox event the library objected to
-    resolved_by: str
-    note: str | None = None
-
-    def check(self) -> None:
-        if self.note is not None and len(self.note) > NOTE_MAX:
-            raise PayloadError(f"ConflictResolved.note is longer than {NOTE_MAX} characters")
-
-
-@dataclass(frozen=True)
-class Renewed(Payload):
-    """A loan got a new due date."""
-
-    kind = EventKind.RENEWED
-    outbox = True
-    item_id: str
-    patron_id: str
-    due: date
-
-
-@dataclass(frozen=True)
-class HoldPlaced(Payload):
-    """A patron holds an item; it is kept for them once it is on a shelf here."""
-
-    kind = EventKind.HOLD_PLACED
-    outbox = True
-    item_id: str
-    patron_id: str
-
-
-@dataclass(frozen=True)
-class HoldCancelled(Payload):
-    """A hold ended without a loan (cancelled or expired)."""
-
-    kind = EventKind.HOLD_CANCELLED
-    outbox = True
-    item_id: str
-    patron_id: str
-    reason: HoldEnd
-
-    def check(self) -> None:
-        if self.reason is HoldEnd.FULFILLED:
-            raise PayloadError("HoldCancelled.reason fulfilled is recorded by vend_taken")
-
-
-@dataclass(frozen=True)
-class HoldReported(Payload):
-    """The library holds this item for a patron (placed anywhere); `expires_at`: its pickup
-    deadline when the library gives one."""
-
-    kind = EventKind.HOLD_REPORTED
-    item_id: str
-    patron_id: str
-    expires_at: datetime | None = None
-    ready: bool = False  # the library says the copy waits here for the patron
-
-
-@dataclass(frozen=True)
-class HoldReleased(Payload):
-    """The library no longer holds this item for the patron (it expired or ended there)."""
-
-    kind = EventKind.HOLD_RELEASED
-    item_id: str
-    patron_id: str
-
-
-@dataclass(frozen=True)
-class PatronVerified(Payload):
-    """The library system answered about a patron (kept for offline lending)."""
-
-    kind = EventKind.PATRON_VERIFIED
-    patron_id: str
-    good_standing: bool
-
-
-@dataclass(frozen=True)
-class WithdrawStarted(Payload):
-    """Intent: FETCH this item's slot to the pickup port for a technician to take out."""
-
-    kind = EventKind.WITHDRAW_STARTED
-    item_id: str
-    slot: NonNegative
-    plc_seq: PlcSeq
-
-
-@dataclass(frozen=True)
-class WithdrawFetched(Payload):
-    """The withdraw's FETCH finished OK: the item is in the pickup port, door shut."""
-
-    kind = EventKind.WITHDRAW_FETCHED
-    item_id: str
-
-
-@dataclass(frozen=True)
-class WithdrawPresented(Payload):
-    """The pickup door opened for the technician to take the item."""
-
-    kind = EventKind.WITHDRAW_PRESENTED
-    item_id: str
-
-
-@dataclass(frozen=True)
-class WithdrawFailed(Payload):
-    """The withdraw's FETCH did not finish OK."""
-
-    kind = EventKind.WITHDRAW_FAILED
-    item_id: str
-    reason: MoveFailure
-
+from kiosk.journal.events_library import (  # noqa: E402,F401  registered and re-exported
+    ConflictResolved,
+    HoldCancelled,
+    HoldPlaced,
+    HoldReleased,
+    HoldReported,
+    PatronVerified,
+    Renewed,
+)
+from kiosk.journal.events_technician import (  # noqa: E402,F401  registered and re-exported
+    FaultRecorded,
+    WithdrawFailed,
+    WithdrawFetched,
+    WithdrawPresented,
+    WithdrawStarted,
+)
 
 PAYLOADS: dict[EventKind, type[Payload]] = {
     cls.kind: cls for cls in Payload.__subclasses__()
