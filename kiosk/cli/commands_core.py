@@ -42,7 +42,10 @@ def status(cli: Cli) -> ExitCode:
     cli.out.fields("Kiosk", {key: value for key, value in result.items()
                              if not isinstance(value, dict)})
     for key, value in result.items():
-        if isinstance(value, dict) and value:
+        if key == "readers":
+            cli.out.fields(key, {name: "ok" if r["ok"] else f"lost ({r['problem']}) since {r['since']}"
+                                 for name, r in value.items()})
+        elif isinstance(value, dict) and value:
             cli.out.fields(key, value)
     return ExitCode.OK
 
