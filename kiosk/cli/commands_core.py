@@ -43,7 +43,8 @@ def status(cli: Cli) -> ExitCode:
                              if not isinstance(value, dict)})
     for key, value in result.items():
         if key == "readers":
-            cli.out.fields(key, {name: "ok" if r["ok"] else f"lost ({r['problem']}) since {r['since']}"
+            cli.out.fields(key, {name: "ok" if r["ok"] else
+                                 f"lost ({r['problem']}) since {r['since']}"
                                  for name, r in value.items()})
         elif isinstance(value, dict) and value:
             cli.out.fields(key, value)
