@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from typing import Any
 
 from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
 
 from kiosk.journal import reduce_moves as moves
 from kiosk.journal import reduce_stock as stock
@@ -71,12 +74,45 @@ def reduce(payload: Payload, ctx: Context) -> list[Change]:
 
 
 def apply_changes(db: Database, changes: Iterable[Change]) -> None:
-    """Write the changes, in order, inside the caller's transaction."""
+    """Write the changes, in order, inside the caller's transaction (plain SQL: sqlite-utils'
+    upsert reads the table's columns on every call, which made stocking a drum take a second)."""
     for change in changes:
         pk = PRIMARY_KEYS[change.table]
         if isinstance(change, Put):
-            db[change.table].upsert(change.row, pk=pk)
+            _upsert(db, change.table, pk, change.row)
         elif isinstance(change, Patch):
-            db[change.table].update(change.key, change.values)
+            _update(db, change.table, pk, change.key, change.values)
         elif isinstance(change, Drop):
-            db[change.table].delete(change.key)
+            _checked(db.execute(f"DELETE FROM {change.table} WHERE {pk} = ?", [change.key]),
+                     change.table, change.key)
+
+
+def _upsert(db: Database, table: str, pk: str, row: dict[str, Any]) -> None:
+    """Insert the row, or update the columns it names in the row with its key."""
+    columns = list(row)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk)
+    conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+               f"({', '.join('?' for _ in columns)}) ON CONFLICT({pk}) {conflict}",
+               [_sql_value(row[c]) for c in columns])
+
+
+def _update(db: Database, table: str, pk: str, key: Any, values: dict[str, Any]) -> None:
+    """Update some columns of the row with this key (which must exist)."""
+    sets = ", ".join(f"{c} = ?" for c in values)
+    _checked(db.execute(f"UPDATE {table} SET {sets} WHERE {pk} = ?",
+                        [*(_sql_value(v) for v in values.values()), key]), table, key)
+
+
+def _checked(cursor: Any, table: str, key: Any) -> None:
+    if cursor.rowcount == 0:
+        raise NotFoundError(f"no row {key!r} in {table}")
+
+
+def _sql_value(value: Any) -> Any:
+    """A value as sqlite-utils stores it: dates as ISO text, lists and dicts as JSON."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=str)
+    return value
