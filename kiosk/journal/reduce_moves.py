@@ -69,17 +69,12 @@ def withdraw_started(p: ev.WithdrawStarted, ctx: Context) -> list[Change]:
 
 def withdraw_fetched(p: ev.WithdrawFetched, ctx: Context) -> list[Change]:
     """The book is in the pickup port; its slot stays reserved for a retract."""
-    intent = open_intent_of(ctx, p.item_id, IntentKind.WITHDRAW, Stage.MOVING)
-    require_place_free(ctx, Place.PICKUP_PORT)
-    item = known_item(ctx, p.item_id)
-    stage = Patch("intents", intent.intent_id, {"stage": Stage.FETCHED.value})
-    return [*move_item(ctx, item, Place.PICKUP_PORT), stage]
+    return _in_pickup_port(p.item_id, IntentKind.WITHDRAW, ctx)
 
 
 def withdraw_presented(p: ev.WithdrawPresented, ctx: Context) -> list[Change]:
     """The pickup door opened for the technician."""
-    intent = open_intent_of(ctx, p.item_id, IntentKind.WITHDRAW, Stage.FETCHED)
-    return [Patch("intents", intent.intent_id, {"stage": Stage.PRESENTED.value})]
+    return _door_opened(p.item_id, IntentKind.WITHDRAW, ctx)
 
 
 def withdraw_failed(p: ev.WithdrawFailed, ctx: Context) -> list[Change]:
@@ -90,16 +85,26 @@ def withdraw_failed(p: ev.WithdrawFailed, ctx: Context) -> list[Change]:
 
 def vend_fetched(p: ev.VendFetched, ctx: Context) -> list[Change]:
     """The book is in the pickup port; its slot stays reserved for a retract."""
-    intent = open_intent_of(ctx, p.item_id, IntentKind.VEND, Stage.MOVING)
-    require_place_free(ctx, Place.PICKUP_PORT)
-    item = known_item(ctx, p.item_id)
-    stage = Patch("intents", intent.intent_id, {"stage": Stage.FETCHED.value})
-    return [*move_item(ctx, item, Place.PICKUP_PORT), stage]
+    return _in_pickup_port(p.item_id, IntentKind.VEND, ctx)
 
 
 def vend_presented(p: ev.VendPresented, ctx: Context) -> list[Change]:
     """The pickup door opened for the patron."""
-    intent = open_intent_of(ctx, p.item_id, IntentKind.VEND, Stage.FETCHED)
+    return _door_opened(p.item_id, IntentKind.VEND, ctx)
+
+
+def _in_pickup_port(item_id: str, kind: IntentKind, ctx: Context) -> list[Change]:
+    """A FETCH (a vend's or a withdraw's) put the book in the pickup port."""
+    intent = open_intent_of(ctx, item_id, kind, Stage.MOVING)
+    require_place_free(ctx, Place.PICKUP_PORT)
+    item = known_item(ctx, item_id)
+    stage = Patch("intents", intent.intent_id, {"stage": Stage.FETCHED.value})
+    return [*move_item(ctx, item, Place.PICKUP_PORT), stage]
+
+
+def _door_opened(item_id: str, kind: IntentKind, ctx: Context) -> list[Change]:
+    """The pickup door opened on the fetched book."""
+    intent = open_intent_of(ctx, item_id, kind, Stage.FETCHED)
     return [Patch("intents", intent.intent_id, {"stage": Stage.PRESENTED.value})]
 
 

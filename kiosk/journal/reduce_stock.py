@@ -25,39 +25,40 @@ from kiosk.journal.rules import (
 
 def item_stocked(p: ev.ItemStocked, ctx: Context) -> list[Change]:
     """A new (or removed) item goes into a free slot."""
-    existing = ctx.state.item(p.item_id)
-    if existing is not None and existing.place is not Place.REMOVED:
-        raise refuse(Refusal.ITEM_EXISTS, f"item {p.item_id!r} is already {existing.place.value}")
-    owner = ctx.state.item_by_uid(p.uid)
-    if owner is not None and owner.item_id != p.item_id:
-        raise refuse(Refusal.UID_IN_USE, f"tag {p.uid} belongs to {owner.item_id!r}")
+    require_new_item(p, ctx)
     require_usable_slot(ctx, p.slot)
-    row = {"item_id": p.item_id, "uid": p.uid, "title": p.title, "authors": p.authors,
-           "place": Place.SLOT.value, "slot": p.slot, "year": p.year, "subject": p.subject,
-           "popularity": p.popularity}
     slot = {"slot": p.slot, "item_id": p.item_id}
-    return [Put("items", row), Put("slots", slot), *hold_ready(ctx, p.item_id)]
+    return [Put("items", _item_row(p, Place.SLOT, p.slot)), Put("slots", slot),
+            *hold_ready(ctx, p.item_id)]
 
 
 def item_loaded(p: ev.ItemLoaded, ctx: Context) -> list[Change]:
     """A new (or removed) item is in the return port; it closes the load's return intent."""
-    existing = ctx.state.item(p.item_id)
-    if existing is not None and existing.place is not Place.REMOVED:
-        raise refuse(Refusal.ITEM_EXISTS, f"item {p.item_id!r} is already {existing.place.value}")
-    owner = ctx.state.item_by_uid(p.uid)
-    if owner is not None and owner.item_id != p.item_id:
-        raise refuse(Refusal.UID_IN_USE, f"tag {p.uid} belongs to {owner.item_id!r}")
+    require_new_item(p, ctx)
     require_place_free(ctx, Place.RETURN_PORT)
-    row = {"item_id": p.item_id, "uid": p.uid, "title": p.title, "authors": p.authors,
-           "place": Place.RETURN_PORT.value, "slot": None, "year": p.year, "subject": p.subject,
-           "popularity": p.popularity}
-    changes: list[Change] = [Put("items", row)]
+    changes: list[Change] = [Put("items", _item_row(p, Place.RETURN_PORT, None))]
     if p.intent_id is not None:
         intent = ctx.state.intent(p.intent_id)
         if intent is None or intent.kind is not IntentKind.RETURN or not intent.is_open:
             raise refuse(Refusal.NO_OPEN_INTENT, f"no open return intent {p.intent_id!r}")
         changes.append(close_intent(ctx, intent, Outcome.DONE, item_id=p.item_id))
     return changes
+
+
+def require_new_item(p: "ev.ItemStocked | ev.ItemLoaded", ctx: Context) -> None:
+    """Refuse an item the machine has (unless removed), or a tag another item has."""
+    existing = ctx.state.item(p.item_id)
+    if existing is not None and existing.place is not Place.REMOVED:
+        raise refuse(Refusal.ITEM_EXISTS, f"item {p.item_id!r} is already {existing.place.value}")
+    owner = ctx.state.item_by_uid(p.uid)
+    if owner is not None and owner.item_id != p.item_id:
+        raise refuse(Refusal.UID_IN_USE, f"tag {p.uid} belongs to {owner.item_id!r}")
+
+
+def _item_row(p: "ev.ItemStocked | ev.ItemLoaded", place: Place, slot: int | None) -> dict:
+    return {"item_id": p.item_id, "uid": p.uid, "title": p.title, "authors": p.authors,
+            "place": place.value, "slot": slot, "year": p.year, "subject": p.subject,
+            "popularity": p.popularity}
 
 
 def item_unstocked(p: ev.ItemUnstocked, ctx: Context) -> list[Change]:
