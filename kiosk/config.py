@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Callable, Mapping
@@ -59,6 +60,7 @@ class SessionConfig:
 # Seconds a screen waits for the patron before it gives up (the session ends, or the screen
 # goes back to the start); the warning with "more time" comes `idle_warning` seconds earlier.
 SCREEN_PING_SECONDS = 10.0  # a touch tells the controller at most this often (js/idle.js)
+LOOPBACK_URL = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):[0-9]{1,5}/[!-~]*$")
 IDLE_SCREENS = {"pin": 60.0, "browse": 90.0, "detail": 60.0, "cart": 60.0, "loans": 60.0,
                 "holds": 60.0, "summary": 45.0, "receipt": 40.0, "notice": 30.0}
 
@@ -73,9 +75,13 @@ class UiConfig:
     max_connections: int = 32  # connections served at once; more are answered 503 and closed
     idle: dict[str, float] = field(default_factory=dict)  # screen -> seconds before it gives up
     idle_warning: float = 20.0  # the "more time?" warning shows this long before the end
+    keypad_events_url: str = ""  # a stand-in keypad's keys as server-sent events (the simulator)
 
     def __post_init__(self) -> None:
         require_range("port", self.port, 0, 65535)
+        if self.keypad_events_url and not LOOPBACK_URL.match(self.keypad_events_url):
+            raise DriverConfigError(f"keypad_events_url = {self.keypad_events_url!r}: must be an "
+                                    "http:// address on 127.0.0.1, localhost or [::1]")
         require_range("request_timeout", self.request_timeout, 0.1, 300.0)
         require_range("max_connections", self.max_connections, 1, 1000)
         require_range("idle_warning", self.idle_warning, 20.0, 120.0)
@@ -348,6 +354,9 @@ def _fill_from_endpoints(endpoints_path: str, given: str, sections: dict[str, di
         for key, value in values.items():
             sections[name].setdefault(key, value)
     _fill_timing(endpoints.get("speed", 1.0), where, sections["carousel"])
+    if isinstance(endpoints.get("world"), dict) and "url" in endpoints["world"]:
+        # the simulator's keypad reaches the page as a stream, as the USB keypad's keys would
+        sections["ui"].setdefault("keypad_events_url", f"{endpoints['world']['url']}/keypad/events")
     library = sections["library"]
     if library.get("kind", "http") == "http":
         library.setdefault("base_url", url)

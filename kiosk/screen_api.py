@@ -55,7 +55,7 @@ def add_routes(app: web.Application, ctl_key: web.AppKey) -> None:
     app.router.add_get("/api/receipt.svg", _receipt_svg(ctl_key))
     app.router.add_post("/api/still-here", _reader(lambda ctl: ctl.request(Event.STILL_HERE),
                                                    ctl_key))
-    app.on_response_prepare.append(_secure)
+    app.on_response_prepare.append(_securing(ctl_key))
 
 
 async def _page(request: web.Request) -> web.FileResponse:
@@ -64,10 +64,21 @@ async def _page(request: web.Request) -> web.FileResponse:
                                      "Cache-Control": "no-cache"})
 
 
-async def _secure(request: web.Request, response: web.StreamResponse) -> None:
-    """Every answer says: nothing from elsewhere, no sniffing, no referrer."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+def _securing(ctl_key: web.AppKey):
+    async def secure(request: web.Request, response: web.StreamResponse) -> None:
+        """Every answer says: nothing from elsewhere (but a stand-in keypad's stream), no
+        sniffing, no referrer."""
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        keypad = _keypad_origin(request.app[ctl_key].config.ui.keypad_events_url)
+        if keypad and "connect-src" not in response.headers["Content-Security-Policy"]:
+            response.headers["Content-Security-Policy"] += f"; connect-src 'self' {keypad}"
+    return secure
+
+
+def _keypad_origin(url: str) -> str:
+    """The origin ("http://127.0.0.1:8765") of the keypad's stream, or ""."""
+    return "/".join(url.split("/", 3)[:3]) if url else ""
 
 
 def _reader(read: Callable[["Controller"], Awaitable[Any]], ctl_key: web.AppKey):
@@ -94,6 +105,7 @@ def machine_facts(ctl: "Controller") -> dict:
                    "returns_when_closed": ctl.config.session.returns_when_closed},
         "hours": opening_hours(now, config),
         "timezone": config.timezone,
+        "keypad_events_url": ctl.config.ui.keypad_events_url or None,
     }
 
 

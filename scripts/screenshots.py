@@ -226,6 +226,10 @@ def main_screens(s: Shooter) -> None:
         library(rig, "DELETE")
     s.page.wait_for_selector("#screen [data-item]")
     s.shot("browse")
+    for mode, name in (("lowReach", "browse-low-reach"), ("zoom", "browse-zoom"), ("contrast", "browse-contrast")):
+        s.page.click(f"#assist [data-assist={mode}]")  # the patron's modes, each on and off again
+        s.shot(name)
+        s.page.click(f"#assist [data-assist={mode}]")
     s.click("[data-tab=search]")
     for key in "ㅎㅏㄴㄱㅏㅇ":
         s.click(f"[data-key='{key}']")

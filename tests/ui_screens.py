@@ -16,6 +16,61 @@ I18N = {lang: json.loads((ROOT / "kiosk" / "ui" / "i18n" / f"{lang}.json").read_
 RAW_CODE = re.compile(r"\[\[|\b[a-z]+_[a-z_]+\b|\b[a-z]+\.[a-z_]+\.[a-z_.]+\b")
 
 
+# The modes checked on every screen: each alone where it matters, and all at once (the least
+# room: 200 % text in the lower part of the screen).
+MODE_SETS = (("contrast", "voice"), ("zoom",), ("lowReach",), ("zoom", "contrast", "lowReach", "voice"))
+VISIBLE_BOX_JS = """
+const visibleBox = (el) => {
+  let r = el.getBoundingClientRect();
+  let box = {top: r.top, bottom: r.bottom, left: r.left, right: r.right};
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    const style = getComputedStyle(p);
+    if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
+    const c = p.getBoundingClientRect();
+    box = {top: Math.max(box.top, c.top), bottom: Math.min(box.bottom, c.bottom),
+           left: Math.max(box.left, c.left), right: Math.min(box.right, c.right)};
+  }
+  return box.bottom - box.top > 1 && box.right - box.left > 1 ? box : null;
+};
+const controls = () => [...document.querySelectorAll('button, [tabindex="0"]')]
+  .filter(el => el.getClientRects().length && !el.closest('[hidden]'));
+const name = (el) => (el.innerText || el.getAttribute('aria-label') || el.id).slice(0, 40);
+"""
+CLIPPED_JS = "() => {" + VISIBLE_BOX_JS + """
+  const cut = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (!el.getClientRects().length || el.closest('[hidden], .sr-only, svg')) continue;
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const style = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    if (style.overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1) cut.push(name(el) + ' (wider than its box)');
+    if (r.left < -1 || r.right > innerWidth + 1) cut.push(name(el) + ' (beyond the screen)');
+    if (!el.closest('main') && (r.top < -1 || r.bottom > innerHeight + 1)) cut.push(name(el) + ' (below or above the screen)');
+  }
+  const main = document.getElementById('screen').getBoundingClientRect();
+  if (main.height < 200) cut.push('the screen has no room: ' + main.height + ' px');
+  return cut;
+}"""
+OVERLAP_JS = "() => {" + VISIBLE_BOX_JS + """
+  const boxes = controls().map(el => [el, visibleBox(el)]).filter(([, b]) => b);
+  const pairs = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const [a, p] = boxes[i], [b, q] = boxes[j];
+    if (a.contains(b) || b.contains(a)) continue;
+    const x = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+    const y = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+    if (x > 1 && y > 1) pairs.push(name(a) + ' / ' + name(b));
+  }
+  return pairs;
+}"""
+REACH_JS = "(line) => {" + VISIBLE_BOX_JS + """
+  const limit = line * innerHeight - 0.5;
+  return controls().map(el => [el, visibleBox(el)]).filter(([, b]) => b && b.top < limit)
+    .map(([el, b]) => name(el) + ' at ' + Math.round(b.top) + ' px (line ' + Math.round(limit) + ')');
+}"""
+
+
 class Screen:
     """One touchscreen page: the screen shown, its words, the patron's fingers."""
 
@@ -80,6 +135,43 @@ class Screen:
             violations = axe_violations(self.page)
             assert violations == [], f"{self.name()} ({self.language()}): {violations}"
             self.switch_language()
+        self.check_modes()
+
+    def check_modes(self) -> None:
+        """This screen in every mode the patron may choose, switched with the mode bar: no WCAG
+        2.2 AA violation; at 200 % text nothing clipped and no controls on each other; in the
+        low-reach layout every control below the reach line. The modes are off again after."""
+        for modes in MODE_SETS:
+            self.set_modes(modes)
+            violations = axe_violations(self.page)
+            assert violations == [], f"{self.name()} in {modes}: {violations}"
+            if "zoom" in modes:
+                assert self.clipped() == [], f"{self.name()} in {modes}: clipped text"
+                assert self.overlapping() == [], f"{self.name()} in {modes}: controls overlap"
+            if "lowReach" in modes:
+                assert self.out_of_reach() == [], f"{self.name()} in {modes}: out of reach"
+        self.set_modes(())
+
+    def set_modes(self, wanted: tuple[str, ...]) -> None:
+        """Switch the modes with the mode bar's buttons until exactly `wanted` are on."""
+        for name in ("zoom", "contrast", "lowReach", "voice"):
+            on = self.page.evaluate(f"() => window.kioskScreen.modes.{name}")
+            if on != (name in wanted):
+                self.tap(f"#assist [data-assist={name}]")
+        self.page.evaluate("() => new Promise(requestAnimationFrame)")
+
+    def clipped(self) -> list[str]:
+        """Texts cut off: wider than their box where it hides overflow, or out of the screen."""
+        return self.page.evaluate(CLIPPED_JS)
+
+    def overlapping(self) -> list[str]:
+        """Pairs of visible controls whose boxes overlap."""
+        return self.page.evaluate(OVERLAP_JS)
+
+    def out_of_reach(self) -> list[str]:
+        """Controls whose visible box reaches above the machine's reach line."""
+        line = self.page.evaluate("() => window.kioskScreen.ui.info.accessibility.reach_line")
+        return self.page.evaluate(REACH_JS, line)
 
     def check_words(self) -> None:
         missing = self.page.evaluate("() => [...window.kioskScreen.missing]")

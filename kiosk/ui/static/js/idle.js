@@ -1,18 +1,22 @@
 // Every screen that waits for the patron gives up after its configured time ([ui.idle]); the
-// warning with one-tap "more time" shows `idle_warning` seconds before the end.
+// warning with one-tap "more time" shows `idle_warning` seconds before the end. In voice mode
+// the screens wait longer ([accessibility] voice_idle_factor), and the warning is said.
 import * as api from "./api.js";
 import * as i18n from "./i18n.js";
+import { idleFactor, modes } from "./assist.js";
 
 const PING_EVERY_MS = 10000;  // at most this often, a touch tells the controller the patron is here
 
 export class Idle {
-  constructor(onEnd) {
+  constructor(onEnd, onWarn) {
     this.onEnd = onEnd;
+    this.onWarn = onWarn;
     this.name = null;
     this.kind = null;
     this.timers = [];
     this.lastPing = 0;
     this.endsAt = 0;
+    this.total = 0;  // this screen's wait, in ms (tests read it)
   }
 
   /** Follow the screen shown now: `kind` is its [ui.idle] name, or none for no timeout. */
@@ -27,7 +31,8 @@ export class Idle {
   restart() {
     this.clear();
     if (!this.kind) return;
-    const total = this.info.idle[this.kind] * 1000;
+    const total = this.info.idle[this.kind] * 1000 * idleFactor();
+    this.total = total;
     const warning = this.info.idle_warning * 1000;
     this.endsAt = performance.now() + total;
     this.timers.push(setTimeout(() => this.warn(), Math.max(0, total - warning)));
@@ -54,6 +59,7 @@ export class Idle {
     box.hidden = false;
     document.getElementById("screen").inert = true;  // the warning is modal: focus stays on it
     more.focus();
+    this.onWarn(text.textContent);
     this.timers.push(setInterval(tick, 1000));
   }
 
@@ -78,10 +84,10 @@ export class Idle {
   }
 
   ping(now) {
-    if (this.kind === "notice") return;
+    if (!this.kind || this.kind === "notice") return;
     const time = performance.now();
     if (!now && time - this.lastPing < PING_EVERY_MS) return;
     this.lastPing = time;
-    api.post("/api/still-here");
+    api.post("/api/still-here", { voice: modes.voice });
   }
 }

@@ -2,7 +2,10 @@
 // for it. The page keeps only what the patron is looking at (tab, query, chosen book); the
 // controller keeps everything that matters (session, cart, loans).
 import * as api from "./api.js";
+import * as assist from "./assist.js";
 import * as i18n from "./i18n.js";
+import * as keypad from "./keypad.js";
+import * as voice from "./voice.js";
 import { h } from "./dom.js";
 import { Idle } from "./idle.js";
 import { SCREENS, screenFor } from "./screens/index.js";
@@ -13,9 +16,13 @@ const ui = {
   typed: [], query: "", kbMode: "hangul", book: null, receipt: null, order: [],
   result: null, seenNotice: null, stepKey: null, stepSince: 0, loans: null, holds: null,
 };
-const idle = new Idle(onIdleEnd);
+const idle = new Idle(onIdleEnd, (text) => voice.say(`${text} ${i18n.t("voice.more_time")}`));
 let shownKey = null;
 let lastScreen = null;
+let modesLanguage = null;
+let spokenLanguage = null;
+// the screens after which the next patron gets the default modes
+const AT_REST = ["starting", "attract", "closed", "out_of_service", "maintenance", "busy"];
 
 /** What every screen receives: the state, the machine's facts, the page's memory, actions. */
 const ctx = {
@@ -49,6 +56,7 @@ function showToast(text, bad) {
   box.textContent = text;
   box.className = bad ? "bad" : "";
   box.hidden = false;
+  voice.say(text);
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { box.hidden = true; }, 6000);
 }
@@ -111,10 +119,15 @@ function render(force) {
   main.setAttribute("aria-busy", "false");
   main.dataset.screen = name;
   const again = focused && main.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`);
+  const fresh = name !== lastScreen;
   if (again) again.focus();
-  else if (name !== lastScreen) main.focus();
+  else if (fresh) main.focus();
+  if (fresh && !again && assist.modes.voice) keypad.first();  // the keys start at the first control
   lastScreen = name;
   idle.watch(name, screen.idle, ui.info);
+  if (fresh || spokenLanguage !== i18n.language()) voice.announceScreen(i18n.t, document.activeElement);
+  else voice.announceChanges();
+  spokenLanguage = i18n.language();
 }
 
 /** Leaving one screen for another: what the page forgets or fetches. */
@@ -125,6 +138,7 @@ function enterScreen(name, previous) {
       book: null, receipt: null, order: [], loans: null, holds: null, pin: "", catalogue: null });
   }
   if (name === "checking" || name === "pin") ui.result = null;  // nothing of the patron before
+  if (["attract", "closed"].includes(name) && previous !== null && !AT_REST.includes(previous)) assist.reset();
   if (previous === "pin") ui.pin = "";
   if (previous === "vending" && ui.snap.session && ui.snap.session.vended.length) ui.view = "summary";
   // the hours change with the day: asked again each time the start screen comes back
@@ -151,6 +165,82 @@ function drawBar(snap) {
       i18n.t("offline.body", { count: ui.info.policy.offline_max_loans }));
   }
   document.title = i18n.t("bar.title");
+  if (modesLanguage !== i18n.language()) {  // drawn again only for a new language: focus stays
+    modesLanguage = i18n.language();
+    assist.draw(i18n.t);
+  }
+}
+
+/** A mode switched: the page says so, and the screens wait longer while voice is on. */
+function onModeChanged(name, on) {
+  if (name === "reset") {
+    if (!assist.modes.voice) voice.stop();  // the caption goes with the patron
+    return;
+  }
+  if (name === "voice") {
+    if (on) {
+      if (!keypad.controls().includes(document.activeElement)) keypad.first();
+      voice.say(i18n.t("voice.on"));
+      voice.announceScreen(i18n.t, document.activeElement);
+    } else {
+      voice.stop();
+    }
+    idle.restart();
+    idle.ping(true);
+    return;
+  }
+  voice.say(voice.describe(document.querySelector(`#assist [data-assist="${name}"]`), i18n.t));
+}
+
+/** What each keypad key does on the screen shown now. */
+const KEYS = {
+  next: () => focusMoved(keypad.move(1)),
+  previous: () => focusMoved(keypad.move(-1)),
+  select() {
+    const el = document.activeElement;
+    if (el && el.matches("button:not([disabled])")) el.click();
+    else focusMoved(keypad.move(1));
+  },
+  back() {
+    if (!document.getElementById("idle").hidden) { idle.more(); return; }
+    const back = document.querySelector("#screen [data-back]");
+    if (back) back.click();
+    else voice.say(i18n.t("voice.no_back"));
+  },
+  help() {
+    if (!assist.modes.voice) assist.set("voice", true);
+    else voice.help(i18n.t);
+  },
+  volume: () => voiceSetting("volume"),
+  rate: () => voiceSetting("rate"),
+  repeat: () => voice.repeat(),
+  jackIn() { assist.modes.jack = true; assist.set("voice", true); },
+  jackOut() { assist.modes.jack = false; assist.set("voice", false); },
+  digit(key) {
+    if (lastScreen === "pin") { pinDigit(key); return; }
+    if (key === "0") voice.stop();
+    else voice.say(i18n.t("voice.key_unused"));
+  },
+};
+
+function focusMoved(place) {
+  if (place) voice.announceFocus(place.el, place.position, place.count, i18n.t);
+}
+
+function voiceSetting(name) {
+  if (!assist.modes.voice) return;
+  const { position, count } = assist.cycle(name);
+  voice.say(i18n.t(`voice.${name}`, { position, count }));
+}
+
+/** A digit typed on the keypad into the PIN: the count is said, never the digit. */
+function pinDigit(key) {
+  document.querySelector(`#screen [data-focus-key="pin-${key}"]`)?.click();
+  const ok = document.querySelector('#screen [data-focus-key="pin-ok"]');
+  if (ok && !ok.disabled) {
+    ok.focus();
+    voice.say(i18n.t("voice.pin_confirm"));
+  }
 }
 
 /** A screen's idle time ran out: the session ends (or the notice goes away). */
@@ -198,10 +288,13 @@ async function start() {
   await i18n.load(ui.info.languages, ui.info.timezone);
   i18n.use(ui.info.languages[0]);
   document.getElementById("language").addEventListener("click", switchLanguage);
+  assist.init(ui.info, onModeChanged);
+  keypad.install(KEYS);
+  if (ui.info.keypad_events_url) keypad.follow(ui.info.keypad_events_url);
   document.getElementById("idle-more").addEventListener("click", () => idle.more());
   for (const kind of ["pointerdown", "keydown"]) document.addEventListener(kind, () => idle.activity(), true);
   api.follow(onSnapshot, () => { document.getElementById("screen").setAttribute("aria-busy", "true"); });
-  window.kioskScreen = { ui, missing: i18n.missing, idle };  // for the tests and the panel
+  window.kioskScreen = { ui, missing: i18n.missing, idle, modes: assist.modes };  // for the tests and the panel
 }
 
 start();

@@ -147,7 +147,7 @@ export const detail = {
   draw(ctx) {
     const { t, ui } = ctx;
     const book = (ui.catalogue?.books || []).find((b) => b.item_id === ui.book);
-    const back = button(t("common.back"), () => ctx.go("browse"), { "data-action": "back" });
+    const back = button(t("common.back"), () => ctx.go("browse"), { "data-action": "back", "data-back": true });
     if (!book) return h("section", { class: "stack" }, h("h1", {}, t("book.gone")), back);
     const facts = [book.authors || t("book.no_author"),
       book.year ? t("book.year", { year: book.year }) : null,

@@ -9,7 +9,7 @@ function title(ctx, itemId) {
 }
 
 function back(ctx) {
-  return button(ctx.t("common.back"), () => ctx.go("browse"), { "data-action": "back" });
+  return button(ctx.t("common.back"), () => ctx.go("browse"), { "data-action": "back", "data-back": true });
 }
 
 export const cart = {
@@ -19,7 +19,7 @@ export const cart = {
     const { t, ui } = ctx;
     const session = ui.snap.session;
     const chosen = session.prefetch;
-    const items = session.cart.map((itemId) => h("li", { class: "book" },
+    const items = session.cart.map((itemId) => h("li", { class: "book", "data-speech": title(ctx, itemId) },
       h("span", { class: "title" }, title(ctx, itemId)),
       chosen && chosen.item_id === itemId ? h("span", { class: "ok" }, t(chosen.ready ? "cart.waiting_at_door" : "cart.on_its_way")) : null,
       button(t("cart.remove"), () => ctx.post("/api/cart/remove", { item_id: itemId }), { "data-action": "remove", "data-item": itemId, "data-focus-key": `remove-${itemId}` })));
@@ -41,9 +41,10 @@ function loanRow(ctx, loan) {
   const { t, i18n } = ctx;
   const today = i18n.today();  // the machine's day, not UTC's
   const late = loan.due < today;
-  return h("li", { class: "book" },
+  const due = t(late ? "loans.overdue" : "loans.due", { due: i18n.date(loan.due) });
+  return h("li", { class: "book", "data-speech": `${loan.title}, ${due}` },
     h("span", { class: "title" }, loan.title),
-    h("span", { class: late ? "bad" : "" }, t(late ? "loans.overdue" : "loans.due", { due: i18n.date(loan.due) })),
+    h("span", { class: late ? "bad" : "" }, due),
     loan.renewals ? h("span", { class: "muted" }, t("loans.renewed_times", { count: loan.renewals })) : null,
     button(t("loans.renew"), () => ctx.post("/api/renew", { item_id: loan.item_id }), { "data-action": "renew", "data-item": loan.item_id, "data-focus-key": `renew-${loan.item_id}` }));
 }
@@ -75,9 +76,11 @@ export const holds = {
   draw(ctx) {
     const { t, ui, i18n } = ctx;
     if (ui.holds === null) api.get("/api/holds").then((answer) => { ui.holds = answer.ok ? answer.result : []; ctx.render(); });
-    const list = (ui.holds || []).map((hold) => h("li", { class: "book" },
-      h("span", { class: "title" }, hold.title),
-      h("span", { class: hold.ready ? "ok" : "" }, hold.ready ? t("holds.ready", { until: i18n.moment(hold.until) }) : t("holds.waiting"))));
+    const list = (ui.holds || []).map((hold) => {
+      const state = hold.ready ? t("holds.ready", { until: i18n.moment(hold.until) }) : t("holds.waiting");
+      return h("li", { class: "book", "data-speech": `${hold.title}, ${state}` },
+        h("span", { class: "title" }, hold.title), h("span", { class: hold.ready ? "ok" : "" }, state));
+    });
     return h("section", { class: "stack" },
       h("h1", {}, t("holds.title")),
       ui.holds === null ? h("p", { role: "status" }, t("browse.loading")) : list.length ? h("ul", { class: "books" }, list) : h("p", {}, t("holds.none")),
@@ -90,7 +93,9 @@ const STEP_KEYS = { fetching: "vend.fetching", verifying: "vend.verifying", take
   door_closing: "vend.door_closing", returning_to_shelf: "vend.returning_to_shelf" };
 
 function countdown(ctx, seconds, key) {
-  const line = h("p", { class: "countdown", role: "timer", "aria-live": "off" });
+  const spoken = key === "vend.eta" ? "voice.eta" : "voice.door_closes_in";  // said once, in words
+  const left = Math.max(0, Math.ceil(seconds - (performance.now() - ctx.ui.stepSince) / 1000));
+  const line = h("p", { class: "countdown", role: "timer", "aria-live": "off", "data-speech": ctx.t(spoken, { seconds: left }) });
   const since = ctx.ui.stepSince;
   let started = false;
   const tick = () => {
@@ -119,7 +124,7 @@ export const vending = {
         h("p", { class: taken ? "ok" : "muted" }, taken ? t("vend.taken", { due: i18n.date(session.due[itemId]) }) : now ? t(STEP_KEYS[progress.step] || "vend.working") : t("vend.waiting")));
     });
     const step = progress.step;
-    let big = h("p", { class: "big" }, t(STEP_KEYS[step] || "vend.working"));
+    let big = h("p", { class: "big", role: "status" }, t(STEP_KEYS[step] || "vend.working"));
     if (step === "door_closing") big = h("p", { class: "door-warning", role: "alert" }, t("vend.door_closing"));
     if (step === "take_your_book") big = h("p", { class: "big", role: "alert" }, t("vend.take"));
     const timed = progress.seconds !== undefined && ["fetching", "take_your_book"].includes(step);
@@ -137,9 +142,11 @@ export const summary = {
   draw(ctx) {
     const { t, ui, i18n } = ctx;
     const session = ui.snap.session;
-    const rows = session.vended.map((itemId) => h("li", { class: "book" },
-      h("span", { class: "title" }, title(ctx, itemId)),
-      h("span", {}, t("loans.due", { due: i18n.date(session.due[itemId]) }))));
+    const rows = session.vended.map((itemId) => {
+      const due = t("loans.due", { due: i18n.date(session.due[itemId]) });
+      return h("li", { class: "book", "data-speech": `${title(ctx, itemId)}, ${due}` },
+        h("span", { class: "title" }, title(ctx, itemId)), h("span", {}, due));
+    });
     return h("section", { class: "stack" },
       h("h1", {}, t("summary.title")),
       h("ul", { class: "books" }, rows),
@@ -167,7 +174,10 @@ export const receipt = {
         h("div", { class: "qr" }, h("img", { src: `/api/receipt.svg?n=${session.vended.length}`, alt: t("receipt.qr_alt"), id: "receipt-qr" })));
     } else {
       body = h("div", { class: "receipt stack", id: "receipt" },
-        session.vended.map((itemId) => h("p", {}, h("strong", {}, title(ctx, itemId)), " — ", t("loans.due", { due: i18n.date(session.due[itemId]) }))));
+        session.vended.map((itemId) => {
+          const due = t("loans.due", { due: i18n.date(session.due[itemId]) });
+          return h("p", { "data-speech": `${title(ctx, itemId)}, ${due}` }, h("strong", {}, title(ctx, itemId)), " — ", due);
+        }));
     }
     const other = ui.receipt === "qr" ? "screen" : "qr";
     return h("section", { class: "stack" },

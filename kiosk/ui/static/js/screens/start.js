@@ -95,10 +95,10 @@ export const pin = {
       h("h1", {}, t("pin.title")),
       bad ? h("p", { class: "bad", role: "alert" }, t("notice.bad_pin")) : h("p", { class: "lead" }, t("pin.body")),
       h("p", { class: "pin-dots" }, h("span", { "aria-hidden": "true" }, "●".repeat(ui.pin.length) || " "),
-        h("span", { class: "sr-only" }, t("pin.entered", { count: ui.pin.length }))),
+        h("span", { class: "sr-only", "data-speech": t("pin.entered", { count: ui.pin.length }) }, t("pin.entered", { count: ui.pin.length }))),
       h("div", { class: "pinpad", role: "group", "aria-label": t("pin.pad") }, keys),
       h("div", { class: "row end" },
-        button(t("common.cancel"), () => ctx.endSession(), { class: "danger", "data-focus-key": "pin-cancel" }),
+        button(t("common.cancel"), () => ctx.endSession(), { class: "danger", "data-focus-key": "pin-cancel", "data-back": true }),
         button(t("pin.ok"), send, { class: "primary", disabled: ui.pin.length < 4, "data-focus-key": "pin-ok" })));
   },
 };
@@ -132,6 +132,6 @@ export const notice = {
         late ? h("p", { class: "lead warn" }, t("notice.return_accepted.late", { days: result.days_late })) : null,
         result.library_message ? h("div", { class: "library-words" },
           h("p", { class: "muted" }, t("notice.library_says")), h("p", {}, result.library_message)) : null),
-      h("div", { class: "row end" }, button(t("common.ok"), () => { ui.result = null; ctx.render(); }, { class: "primary", "data-action": "ok" })));
+      h("div", { class: "row end" }, button(t("common.ok"), () => { ui.result = null; ctx.render(); }, { class: "primary", "data-action": "ok", "data-back": true })));
   },
 };

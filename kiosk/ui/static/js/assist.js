@@ -1,0 +1,70 @@
+// The patron's accessibility modes: larger text (200 %), high contrast, the low-reach layout
+// (every control below the line a wheelchair user reaches) and voice guidance with its volume
+// and rate. They last for one patron: back to the defaults when the machine is back at its
+// start screen; voice guidance stays on while headphones are in the jack.
+import { button } from "./dom.js";
+
+export const modes = { zoom: false, contrast: false, lowReach: false, voice: false, jack: false, rate: 1, volume: 1 };
+const TOGGLES = [["zoom", "assist.zoom"], ["contrast", "assist.contrast"], ["lowReach", "assist.low_reach"],
+  ["voice", "assist.voice"]];
+const CLASSES = { zoom: "zoom", contrast: "contrast", lowReach: "low-reach", voice: "voice" };
+let facts = null;
+let listeners = [];
+
+/** Take the machine's facts (the reach line, the voice's settings) and draw the mode bar. */
+export function init(info, onChange) {
+  facts = info.accessibility;
+  listeners.push(onChange);
+  document.documentElement.style.setProperty("--reach-line", String(facts.reach_line));
+  reset();
+}
+
+/** The mode bar's buttons, in the current language. */
+export function draw(t) {
+  const bar = document.getElementById("assist-modes");
+  bar.setAttribute("aria-label", t("assist.label"));
+  bar.replaceChildren(...TOGGLES.map(([name, key]) => button(t(key), () => toggle(name),
+    { "aria-pressed": modes[name] ? "true" : "false", "data-assist": name, "data-focus-key": `assist-${name}` })));
+}
+
+/** Switch one mode on or off. */
+export function toggle(name) {
+  set(name, !modes[name]);
+}
+
+/** Set one mode; the page's classes follow and the listeners hear of it. */
+export function set(name, on) {
+  if (modes[name] === on) return;
+  modes[name] = on;
+  if (name === "voice" && !on) Object.assign(modes, { rate: facts.default_rate, volume: facts.default_volume });
+  apply();
+  for (const listener of listeners) listener(name, on);
+}
+
+/** The next volume or rate, round; its position (1-based) and how many there are. */
+export function cycle(name) {
+  const count = name === "rate" ? facts.rates : facts.volumes;
+  modes[name] = (modes[name] + 1) % count;
+  return { position: modes[name] + 1, count };
+}
+
+/** A new patron: the defaults again (voice stays while headphones are in). */
+export function reset() {
+  Object.assign(modes, { zoom: false, contrast: false, lowReach: false, voice: modes.jack,
+    rate: facts.default_rate, volume: facts.default_volume });
+  apply();
+  for (const listener of listeners) listener("reset", false);
+}
+
+/** How much longer the screens wait for a patron in voice mode. */
+export function idleFactor() {
+  return modes.voice ? facts.voice_idle_factor : 1;
+}
+
+function apply() {
+  const root = document.documentElement;
+  for (const [name, cls] of Object.entries(CLASSES)) root.classList.toggle(cls, modes[name]);
+  for (const el of document.querySelectorAll("#assist-modes [data-assist]")) {
+    el.setAttribute("aria-pressed", modes[el.dataset.assist] ? "true" : "false");
+  }
+}
