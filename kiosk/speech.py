@@ -92,6 +92,7 @@ class Speaker:
         self._cutoff = 0  # utterances with this id or lower are superseded
         self._last_id = 0
         self._process: subprocess.Popen | None = None  # the render or playback at work
+        self._speaking: dict | None = None  # the utterance at work: id, step
         self._closing = False
         self._thread: threading.Thread | None = None
         self._next_file: int | None = None  # the last file's number (output "files")
@@ -134,10 +135,11 @@ class Speaker:
             self._thread.join(STOP_TIMEOUT)
 
     def status(self) -> dict:
-        """Health and counts, for /health."""
+        """Health, counts and the utterance at work (rendered or played), for /health."""
         with self._cond:
-            counts = dict(self.counts)
-        return {"output": self.config.output, **self.health.public(), **counts}
+            counts, speaking = dict(self.counts), self._speaking and dict(self._speaking)
+        return {"output": self.config.output, **self.health.public(), **counts,
+                "speaking": speaking}
 
     def _supersede(self, cutoff: int) -> None:
         """Drop the waiting utterance and kill the work in progress (holding the lock)."""
@@ -243,7 +245,8 @@ class Speaker:
                 raise SpeechError(f"{command[0]}: cannot run: {exc.strerror}"
                                   f"{_install_hint(command[0])}") from None
             if utterance.id:
-                self._process = process
+                step = "playing" if data else "rendering"
+                self._process, self._speaking = process, {"id": utterance.id, "step": step}
         try:
             out, err = process.communicate(data, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -252,7 +255,7 @@ class Speaker:
             raise SpeechError(f"{command[0]} took more than {timeout:.0f} s") from None
         finally:
             with self._cond:
-                self._process = None
+                self._process, self._speaking = None, None
         if utterance.id and self._superseded(utterance):
             return out, err, None
         return out, err, process.returncode
