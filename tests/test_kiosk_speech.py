@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from conftest import wait_for
+from test_kiosk_patrons import card_of
 
 UI_IDLE = ("idle = { pin = 21.0, browse = 21.0, detail = 21.0, cart = 21.0, loans = 21.0, "
            "holds = 21.0, summary = 21.0, receipt = 21.0, notice = 21.0 }")
@@ -110,3 +111,15 @@ def test_still_here_without_voice_keeps_the_plain_backstop(kiosk, body):
     kiosk.start_session()
     assert kiosk.api("/api/still-here", body)["result"] == {"idle_timeout": 120.0}
     assert kiosk.state()["session"]["voice"] is False
+
+
+def test_voice_mode_turned_on_at_the_pin_pad_carries_into_the_session(kiosk):
+    kiosk.tap_card(card_of("has a PIN"))
+    assert kiosk.wait_state("pin_entry")["pin_needed"]
+    assert kiosk.api("/api/still-here", {"voice": True})["result"] == {"idle_timeout": 240.0}
+    assert kiosk.state()["idle_timeout"] == 240.0
+    kiosk.api("/api/pin", {"pin": "9999"})  # a wrong PIN keeps the PIN wait, and its voice
+    kiosk.wait_state(lambda s: s["notice"] is not None and s["state"] == "pin_entry")
+    kiosk.api("/api/pin", {"pin": "1234"})
+    state = kiosk.wait_state("browsing")
+    assert (state["session"]["voice"], state["idle_timeout"]) == (True, 240.0)
