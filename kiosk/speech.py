@@ -234,19 +234,21 @@ class Speaker:
                      utterance: Utterance) -> tuple[bytes, bytes, int | None]:
         """Run a command as the work in progress; its exit code is None if interrupted. The
         start's check (id 0) is not interrupted."""
-        with self._cond:
-            if utterance.id and utterance.id <= self._cutoff:
-                return b"", b"", None
-            try:
-                process = subprocess.Popen(command, stdin=subprocess.PIPE if data else
-                                           subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                           stderr=subprocess.PIPE)
-            except OSError as exc:
-                raise SpeechError(f"{command[0]}: cannot run: {exc.strerror}"
-                                  f"{_install_hint(command[0])}") from None
+        if utterance.id and self._superseded(utterance):
+            return b"", b"", None
+        try:
+            process = subprocess.Popen(command, stdin=subprocess.PIPE if data else
+                                       subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE)
+        except OSError as exc:
+            raise SpeechError(f"{command[0]}: cannot run: {exc.strerror}"
+                              f"{_install_hint(command[0])}") from None
+        with self._cond:  # a say() from now on kills it; one since the check above: at once
             if utterance.id:
                 step = "playing" if data else "rendering"
                 self._process, self._speaking = process, {"id": utterance.id, "step": step}
+                if utterance.id <= self._cutoff:
+                    process.kill()
         try:
             out, err = process.communicate(data, timeout=timeout)
         except subprocess.TimeoutExpired:
