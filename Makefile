@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := pcscd vsmartcard-vpcd libpcsclite-dev gcc systemd faketime chromium fonts-nanum prometheus
+APT_PACKAGES := pcscd vsmartcard-vpcd libpcsclite-dev gcc systemd faketime chromium fonts-nanum prometheus espeak-ng alsa-utils
 STATE_DIR ?= $(CURDIR)/.state
 PYTEST_ARGS ?=
 

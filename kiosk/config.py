@@ -24,6 +24,7 @@ from kiosk import technician_pin
 from kiosk.connectors import HttpConnectorConfig, Sip2ConnectorConfig
 from kiosk.connectors.config import read_login, read_token
 from kiosk.policy import PolicyConfig
+from kiosk.speech_config import AccessibilityConfig, SpeechConfig
 
 
 class ConfigError(Exception):
@@ -204,6 +205,8 @@ class KioskConfig:
     sync: SyncConfig
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    speech: SpeechConfig = field(default_factory=SpeechConfig)
+    accessibility: AccessibilityConfig = field(default_factory=AccessibilityConfig)
 
     @property
     def journal_path(self) -> Path:
@@ -225,6 +228,8 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "sync": lambda v: build_config(SyncConfig, v, "sync"),
     "alerts": lambda v: build_config(AlertsConfig, v, "alerts"),
     "log": lambda v: build_config(LogConfig, v, "log"),
+    "speech": lambda v: build_config(SpeechConfig, v, "speech"),
+    "accessibility": lambda v: build_config(AccessibilityConfig, v, "accessibility"),
 }
 REQUIRED = ("carousel", "rfid", "barcode", "card", "library")
 
@@ -283,7 +288,7 @@ def _check_idle(session: SessionConfig, ui: UiConfig) -> None:
 
 # Paths in the config are relative to the config file's folder (device paths are absolute).
 PATH_KEYS = (("machine", "state_dir"), ("machine", "endpoints_file"), ("control", "socket"),
-             ("library", "credentials_file"), ("library", "ca_file"))
+             ("library", "credentials_file"), ("library", "ca_file"), ("speech", "files_dir"))
 
 
 def _resolve(base: Path, value: str) -> str:

@@ -48,6 +48,7 @@ from kiosk.observe import Observability
 from kiosk.patron_cache import PatronCache
 from kiosk.private_files import private_dir
 from kiosk.screens import Screens
+from kiosk.speech import Speaker
 from kiosk.steps import Event, Fault, Refused, Reply, StartRefused, Step
 from kiosk.sync import Sync
 
@@ -96,6 +97,8 @@ class Controller:
         self.hold_timer = HoldTimer(self)
         self.observe = Observability(config)  # metrics and alerts (kiosk/observe.py)
         self.technician_access = TechnicianAccess(config.control, config.path)
+        self.speaker = Speaker(config.speech)  # voice guidance (kiosk/speech.py)
+        self.health.speech = self.speaker.health
 
     # -- life cycle ---------------------------------------------------------
     async def open(self) -> None:
@@ -110,6 +113,7 @@ class Controller:
                          on_holds=lambda holds, complete: self.post(
                              Query(library_holds.take, (holds, complete))))
         self.observe.attach(self)
+        self.speaker.start()
 
     async def run(self, started: asyncio.Event | None = None) -> None:
         """Run until cancelled: start-up, then one event at a time."""
@@ -140,7 +144,8 @@ class Controller:
                 await asyncio.sleep(1.0)
 
     async def close(self) -> None:
-        """Release every device, the connector and the journal."""
+        """Release every device, the speaker, the connector and the journal."""
+        self.speaker.close()
         if self.devices is not None:
             try:
                 await self.devices.stop()
@@ -408,7 +413,13 @@ class Controller:
         """The patron did something: restart the idle countdown."""
         self._cancel_idle_timer()
         loop = asyncio.get_running_loop()
-        self._idle_timer = loop.call_later(self.config.session.idle_timeout, self._idle_expired)
+        self._idle_timer = loop.call_later(self.idle_backstop, self._idle_expired)
+
+    @property
+    def idle_backstop(self) -> float:
+        """Seconds without a request that end a session: longer while voice mode is on."""
+        factor = self.config.accessibility.voice_idle_factor if self.flows.voice_on() else 1.0
+        return self.config.session.idle_timeout * factor
 
     def _cancel_idle_timer(self) -> None:
         if self._idle_timer is not None:
@@ -436,7 +447,7 @@ class Controller:
             "fault": self.fault,
             "offline": self.offline,
             "backlog": sync.backlog if sync is not None else None,
-            "idle_timeout": self.config.session.idle_timeout,
+            "idle_timeout": self.idle_backstop,
             "job": self.flows.job.public() if self.flows.job is not None else None,
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from drivers.barcode import ScannerConnected, ScannerDisconnected
 from drivers.card import ReaderLost, ReaderRestored
@@ -20,12 +21,20 @@ class ReaderHealth:
     since: str | None = None
 
 
+class HealthSource(Protocol):
+    """The speaker's health (kiosk/speech.py)."""
+
+    def public(self) -> dict:
+        """ok, problem, since."""
+
+
 class DeviceHealth:
     """The card reader's and the scanner's last word (the RFID reader and PLC answer directly)."""
 
     def __init__(self) -> None:
         self.card = ReaderHealth()
         self.scanner = ReaderHealth()
+        self.speech: HealthSource | None = None  # the earphone's speech, once the speaker exists
 
     def note(self, event: object) -> None:
         """Take a reader's event."""
@@ -41,4 +50,7 @@ class DeviceHealth:
 
     def public(self) -> dict:
         """As plain JSON."""
-        return {"card_reader": vars(self.card), "barcode_scanner": vars(self.scanner)}
+        readers = {"card_reader": vars(self.card), "barcode_scanner": vars(self.scanner)}
+        if self.speech is not None:
+            readers["speech_output"] = self.speech.public()
+        return readers

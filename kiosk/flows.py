@@ -42,6 +42,7 @@ class PinWait:
     credential: Credential
     tries: int = 0
     pin: str | None = None
+    voice: bool = False  # voice mode: the screen said so (POST /api/still-here)
 
 
 @dataclass
@@ -101,6 +102,17 @@ class Flows:
         for name in ("session", "pin_wait", "vend", "ret", "recovery", "renewal", "job"):
             if name in payload:
                 setattr(self, name, payload[name])
+
+    def voice_on(self) -> bool:
+        """Voice mode is on for the patron at the screen (their session, or PIN wait)."""
+        holder = self.session or self.pin_wait
+        return holder is not None and holder.voice
+
+    def set_voice(self, on: bool) -> None:
+        """Turn voice mode on or off for the patron at the screen (it ends with them)."""
+        for holder in (self.session, self.pin_wait):
+            if holder is not None:
+                holder.voice = on
 
     def end_patron_flows(self) -> None:
         """The patron has gone: no session, no PIN wait."""

@@ -119,6 +119,8 @@ def _identify_offline(ctl: "Controller", credential: Credential, wait: PinWait |
 
 def _found(session: Session, wait: PinWait | None) -> Step:
     event = Event.PATRON_FOUND if wait is None else Event.PIN_ACCEPTED
+    if wait is not None:
+        session.voice = wait.voice  # voice mode turned on at the PIN pad stays on
     return Step(event, {"session": session, "pin_wait": None, "notice": None})
 
 

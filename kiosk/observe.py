@@ -78,7 +78,9 @@ class Observability:
         reading = read(ctl)
         return {"state": reading.state, "fault": reading.fault,
                 "library_up": reading.library_up, "sync_backlog": reading.backlog,
-                "alerts": self.alerts.listing(), "healthy": reading.state not in UNHEALTHY_STATES}
+                "alerts": self.alerts.listing(), "healthy": reading.state not in UNHEALTHY_STATES,
+                # silent speech is reported, not unhealthy: the machine still lends books
+                "speech": ctl.speaker.status() if getattr(ctl, "speaker", None) else None}
 
 
 def add_routes(app: web.Application, ctl_key: web.AppKey) -> None:

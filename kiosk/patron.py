@@ -162,8 +162,12 @@ def my_holds(ctl: "Controller", payload: dict) -> Reply:
 
 
 def still_here(ctl: "Controller", payload: dict) -> Reply:
-    """The patron asked for more time: the idle countdown restarts (every request restarts it)."""
-    return Reply({"idle_timeout": ctl.config.session.idle_timeout})
+    """The patron asked for more time: the idle countdown restarts (every request restarts it);
+    `voice` turns voice mode's longer backstop on or off until the patron leaves."""
+    if "voice" in payload:
+        ctl.flows.set_voice(payload["voice"])
+        ctl.touch()  # the countdown started before the change: again, at its new length
+    return Reply({"idle_timeout": ctl.idle_backstop})
 
 
 def renew(ctl: "Controller", payload: dict) -> Reply:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from kiosk import http_server, observe, patron, screen_api, text_input
+from kiosk import http_server, observe, patron, screen_api, speech_api, text_input
 from kiosk.steps import Event, Refused
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ def make_app(ctl: "Controller", body_timeout: float = REQUEST_TIMEOUT) -> web.Ap
         "/api/hold": lambda ctl, body: ctl.request(Event.HOLD, _item(body)),
     }
     for path, handler in posts.items():
+        app.router.add_post(path, _command(handler))
+    for path, handler in speech_api.POSTS.items():  # speech, and "still here" (voice mode)
         app.router.add_post(path, _command(handler))
     screen_api.add_routes(app, CTL)
     observe.add_routes(app, CTL)
@@ -123,7 +125,7 @@ def _command(handler: Callable[["Controller", dict], Awaitable[Any]]):
             body = await _body(request)
             ctl = request.app[CTL]
             result = await handler(ctl, body)
-        except BadRequest as exc:
+        except (BadRequest, speech_api.BadSpeech) as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=400)
         except BodyTimeout as exc:
             log.info("request body to %s not complete in time; closing", request.path)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import segno
 from aiohttp import web
 
-from kiosk import catalogue, policy
+from kiosk import catalogue, policy, speech_api
 from kiosk.journal import utc_now
 from kiosk.steps import Event, Refused
 
@@ -53,8 +53,6 @@ def add_routes(app: web.Application, ctl_key: web.AppKey) -> None:
     for path, read in reads.items():
         app.router.add_get(path, _reader(read, ctl_key))
     app.router.add_get("/api/receipt.svg", _receipt_svg(ctl_key))
-    app.router.add_post("/api/still-here", _reader(lambda ctl: ctl.request(Event.STILL_HERE),
-                                                   ctl_key))
     app.on_response_prepare.append(_securing(ctl_key))
 
 
@@ -106,6 +104,7 @@ def machine_facts(ctl: "Controller") -> dict:
         "hours": opening_hours(now, config),
         "timezone": config.timezone,
         "keypad_events_url": ctl.config.ui.keypad_events_url or None,
+        "accessibility": speech_api.accessibility_facts(ctl.config),
     }
 
 

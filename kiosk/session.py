@@ -41,6 +41,7 @@ class Session:
     ending: bool = False  # the session ends once a prefetched book is back in its slot
     prefetch: Prefetch | None = None
     renewal_ids: dict[str, str] = field(default_factory=dict)  # item -> its renewal's id
+    voice: bool = False  # voice mode: the idle backstop waits longer
 
     @property
     def masked_name(self) -> str:
@@ -52,7 +53,7 @@ class Session:
         chosen = self.prefetch
         return {"name": self.masked_name, "remaining": self.remaining, "offline": self.offline,
                 "cart": list(self.cart), "vended": list(self.vended), "due": dict(self.due),
-                "to_vend": list(self.to_vend), "confirmed": self.confirmed,
+                "to_vend": list(self.to_vend), "confirmed": self.confirmed, "voice": self.voice,
                 "prefetch": None if chosen is None or not chosen.keep else {
                     "item_id": chosen.item_id, "ready": chosen.ready}}
 

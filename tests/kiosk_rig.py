@@ -54,6 +54,10 @@ retry_initial = 0.05
 retry_max = 0.5
 holds_every = 1.0
 
+[speech]
+output = "files"
+files_dir = "speech"
+
 [ui]
 port = 0
 
@@ -151,6 +155,13 @@ class KioskRig:
             f"{path}: {response.status_code} {response.text}")
         return response.json()
 
+    def spoken(self) -> list[dict]:
+        """What the controller has said so far (its [speech] files: text, lang, voice, wpm,
+        amplitude), oldest first; each with `wav`, the path of its audio."""
+        folder = self.directory / "speech"
+        return [{**json.loads(path.read_text(encoding="utf-8")), "wav": path.with_suffix(".wav")}
+                for path in sorted(folder.glob("[0-9]*.json"))] if folder.exists() else []
+
     def api_get(self, path: str) -> dict:
         """GET from the patron API."""
         return requests.get(f"{self.ui_url}{path}", timeout=10).json()
@@ -230,13 +241,16 @@ timeout = 2.0
 def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = true",
              pickup_timeout: float = 10.0, stock: bool = True,
              library_deadline: float = 10.0, library: str = "http", ui: str = "",
-             control: str = "", extra: str = "", session: str = "") -> KioskRig:
+             control: str = "", extra: str = "", session: str = "", speech: str = "",
+             idle_timeout: float = 120.0) -> KioskRig:
     """Write a config pointing at `sim`, start the controller, stock it from the loading list.
 
     `library`: "http", or "sip2-<profile>" for SIP2 to the emulator's ACS in that profile.
     `ui`: lines added to the [ui] section (e.g. the screens' idle lengths).
     `control`: lines added to the [control] section (e.g. pin_tries).
     `session`: lines added to the [session] section (e.g. barcode_timeout).
+    `speech`: lines added to the [speech] section (output "files" into <directory>/speech).
+    `idle_timeout`: [session] idle_timeout (the screens' [ui] idle must fit under it).
     `extra`: sections added at the end (e.g. [alerts], [log]).
     """
     directory.mkdir(parents=True, exist_ok=True)
@@ -245,6 +259,7 @@ def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = tr
     text = CONFIG.format(endpoints=sim.state_dir / "endpoints.json", policy=policy,
                          pickup_timeout=pickup_timeout).replace("[ui]\nport = 0\n",
                                                                 f"[ui]\nport = 0\n{ui}\n")
+    text = text.replace('files_dir = "speech"\n', f'files_dir = "speech"\n{speech}\n')
     text += f"{control}\n"  # [control] is the last section
     text += f"\n{extra}\n"
     if library.startswith("sip2-"):
@@ -254,7 +269,7 @@ def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = tr
         requests.put(f"{sim.endpoints['library']['url']}/admin/sip2",
                      json={"profile": library.removeprefix("sip2-")}, timeout=10
                      ).raise_for_status()
-    config.write_text(text.replace("idle_timeout = 120.0\n", "idle_timeout = 120.0\n"
+    config.write_text(text.replace("idle_timeout = 120.0\n", f"idle_timeout = {idle_timeout}\n"
                                    f"library_deadline = {library_deadline}\n{session}\n"))
     rig = KioskRig(sim=sim, directory=directory, config_path=config)
     rig.start(wait_ready=False)

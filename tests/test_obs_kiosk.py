@@ -100,7 +100,9 @@ def test_exposition_passes_promtool_and_counts_a_session(make_kiosk, hook_url):
     assert value(rig, "kiosk_library_up") == 1.0
     assert health(rig) == (200, {"state": "ready", "fault": None, "library_up": True,
                                  "sync_backlog": 0, "healthy": True,
-                                 "alerts": health(rig)[1]["alerts"]})
+                                 "alerts": health(rig)[1]["alerts"],
+                                 "speech": health(rig)[1]["speech"]})
+    assert health(rig)[1]["speech"]["ok"] is True  # the rig speaks into files
     # fewer free slots than [alerts] min_free_slots: the alert starts; lending a book ends it
     assert wait_news("few_free_slots", "firing")["detail"]["free_slots"] == FREE_SLOTS
     assert rig.control("alerts")[0]["alert"] == "few_free_slots"
