@@ -22,10 +22,12 @@ export class Idle {
   /** Follow the screen shown now: `kind` is its [ui.idle] name, or none for no timeout. */
   watch(name, kind, info) {
     if (name === this.name && kind === this.kind) return;
+    const arriving = !this.kind && kind;
     this.name = name;
     this.kind = kind;
     this.info = info;
     this.restart();
+    if (arriving && modes.voice) this.ping(true);  // the controller's backstop waits longer too
   }
 
   restart() {
