@@ -16,6 +16,7 @@ from sim import store
 from sim.barcode_device import BarcodeSim
 from sim.clock import SimClock
 from sim.collection import CatalogRow, DemoBook, demo_collection, popularity, spare_copies
+from sim.keypad import Keypad
 from sim.library import LibrarySim
 from sim.library.demo import panel_patrons
 from sim.plc import PlcSim
@@ -64,6 +65,7 @@ class Simulator:
             log.info("world restored from %s: %d books", self.world_file, len(self.world.books))
         self.rfid = RfidSim(self.world)
         self.scanner = BarcodeSim()
+        self.keypad = Keypad()
         self.card = VirtualCard(host="127.0.0.1", port=options.vpcd_port)
         self.library = LibrarySim(options.state_dir / "library.db")
         self.spares = spare_copies()  # the library's copies a technician may load (`new` books)
@@ -139,11 +141,13 @@ class Simulator:
                 if b.item_id not in inside]
 
     def device_state(self) -> dict:
-        """What the world's snapshot does not hold: the card in the field, faults still armed."""
+        """What the world's snapshot does not hold: the card in the field, the keypad's jack and
+        keys, faults still armed."""
         present = self.card.present
         return {
             "card": {"reader": self.card.reader_name,
                      "present": None if present is None else present.hex().upper()},
+            "keypad": self.keypad.state(),
             "faults": {"rfid_read_errors": self.rfid.read_errors_pending,
                        "library": self.library.faults.describe()},
         }

@@ -63,7 +63,7 @@ async def _stream(request: web.Request, response: web.StreamResponse, sim: Any,
     """Send the state whenever its signature changes; a comment now and then keeps it open."""
     loop = asyncio.get_running_loop()
     sent, last_write = None, loop.time()
-    while not request.app[CLOSING].is_set() and not _gone(request):
+    while not request.app[CLOSING].is_set() and not gone(request):
         changed.clear()
         signature = _signature(sim)
         if signature != sent:
@@ -86,6 +86,6 @@ def _signature(sim: Any) -> str:
     return json.dumps([sim.world.version, plc, sim.device_state()], sort_keys=True)
 
 
-def _gone(request: web.Request) -> bool:
+def gone(request: web.Request) -> bool:
     """Whether the page closed the connection."""
     return request.transport is None or request.transport.is_closing()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from drivers.rfid.tag28560 import TAG_BYTES, tag_crc
-from sim import panel_server
+from sim import keypad, panel_server
 from sim.library.validate import BadRequest as LibraryBadRequest
 from sim.world import Place, PlaceKind, World, WorldError, make_book
 
@@ -88,6 +88,25 @@ async def barcode_scan(sim: "Simulator", body: dict) -> dict:
     symbology = field(body, "symbology", (str, type(None)), None)
     sim.scanner.scan(data, symbology, crlf=field(body, "crlf", bool, False))
     return {}
+
+
+# -- the accessibility keypad and its headphone jack -----------------------------
+@route("/keypad/key")
+async def keypad_key(sim: "Simulator", body: dict) -> dict:
+    """A key of the tactile keypad is pressed: every /keypad/events stream gets it."""
+    try:
+        return sim.keypad.press(field(body, "key", str))
+    except keypad.KeypadError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+@route("/keypad/jack")
+async def keypad_jack(sim: "Simulator", body: dict) -> dict:
+    """Headphones go into (plugged=true) or come out of the keypad's jack: F9 or F10 is sent."""
+    sent = sim.keypad.plug(field(body, "plugged", bool))
+    if sent is not None:
+        sim.world.changed()  # the panel shows the jack at once
+    return {"jack": sim.keypad.jack, "sent": sent}
 
 
 # -- the patron at the ports ---------------------------------------------------
@@ -331,6 +350,7 @@ def make_app(sim: "Simulator") -> web.Application:
     app.router.add_get("/world", get_world)
     app.router.add_get("/world/books", get_books)
     panel_server.add_routes(app, SIM)
+    keypad.add_routes(app, SIM)
     for path, handler in ROUTES.items():
         app.router.add_post(path, _wrap(handler))
     return app

@@ -155,6 +155,8 @@ function renderSafety(state) {
   put("estop-state", s.estop_released ? TEXT.released : TEXT.pressed, !s.estop_released);
   put("card-reader", state.card.reader);
   put("card-present", cardText(state));
+  put("jack-state", state.keypad.jack ? TEXT.plugged : TEXT.unplugged);
+  put("keys-sent", String(state.keypad.keys_sent));
   const library = Object.entries(state.faults.library).map(([transport, fault]) => {
     const left = fault.remaining === null ? TEXT["until-cleared"] : `${fault.remaining} ${TEXT.left}`;
     return `${transport}: ${fault.kind} (${left})`;
@@ -172,7 +174,8 @@ function cardText(state) {
 function renderToggles(state) {
   const s = state.sensors;
   const pressed = {"hand-pickup": s.pickup_hand, "hand-return": s.return_hand,
-    "service-door": !s.service_door_closed, "estop": !s.estop_released, "hang": state.plc.hung};
+    "service-door": !s.service_door_closed, "estop": !s.estop_released, "hang": state.plc.hung,
+    "jack": state.keypad.jack};
   for (const [id, on] of Object.entries(pressed)) $(id).setAttribute("aria-pressed", String(on));
 }
 
@@ -248,7 +251,13 @@ const ACTIONS = {
     hex: $("garbage-hex").value.trim()}],
   "library-fault": () => ["/faults/library", libraryFault()],
   "library-clear": () => ["/faults/library/clear", {}],
+  "jack": () => ["/keypad/jack", {plugged: !world.keypad.jack}],
 };
+
+// A key of the accessibility keypad: its KeyboardEvent.key is the button's data-keypad.
+function keypadKey(button) {
+  return ["/keypad/key", {key: button.dataset.keypad}];
+}
 
 function libraryFault() {
   const count = $("library-count").value.trim();
@@ -258,14 +267,15 @@ function libraryFault() {
 
 async function act(button) {
   if (!world) return;
-  const [path, body] = ACTIONS[button.id]();
-  const request = `${button.textContent.trim()}: POST ${path} ${JSON.stringify(body)}`;
+  const [path, body] = button.dataset.keypad ? keypadKey(button) : ACTIONS[button.id]();
+  const name = button.getAttribute("aria-label") || button.textContent.trim();
+  const request = `${name}: POST ${path} ${JSON.stringify(body)}`;
   button.disabled = true;
   try {
     const response = await fetch(path, {method: "POST", body: JSON.stringify(body),
       headers: {"Content-Type": "application/json"}});
     const answer = await response.json().catch(() => ({error: response.statusText}));
-    const outcome = response.ok ? TEXT.ok : `${response.status} ${answer.error}`;
+    const outcome = response.ok ? okText(answer) : `${response.status} ${answer.error}`;
     log(`${request} → ${outcome}`, !response.ok);
     if (response.ok && button.id === "insert-foreign") nextForeignId();
   } catch (error) {
@@ -273,6 +283,11 @@ async function act(button) {
   } finally {
     button.disabled = false;
   }
+}
+
+function okText(answer) {
+  const sent = "listeners" in answer ? answer : answer.sent;
+  return sent && sent.listeners === 0 ? `${TEXT.ok}, ${TEXT["no-listener"]}` : TEXT.ok;
 }
 
 function nextForeignId() {
@@ -311,6 +326,9 @@ function start() {
   loadTexts();
   for (const id of Object.keys(ACTIONS)) {
     $(id).addEventListener("click", (event) => act(event.currentTarget));
+  }
+  for (const button of document.querySelectorAll("#keypad [data-keypad]")) {
+    button.addEventListener("click", (event) => act(event.currentTarget));
   }
   $("patron").addEventListener("change", showPatron);
   connect();
