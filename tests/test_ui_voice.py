@@ -17,7 +17,6 @@ from ui_screens import I18N, Screen
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.browser]
 PIN_CARD, PIN = "04D4E5F6A1B280", "1234"  # Lee Jiho: the library asks for the PIN
-SPEECH = '[speech]\noutput = "files"\nfiles_dir = "speech"\n'
 
 
 class Voice:
@@ -139,7 +138,7 @@ def vend(screen: Screen, voice: Voice, lang: str, kiosk, count: int) -> None:
 
 @pytest.mark.parametrize("lang, count", [("ko", 2), ("en", 1)])
 def test_a_checkout_and_a_return_by_keypad_alone_with_voice_guidance(make_kiosk, new_page, lang, count):
-    kiosk = make_kiosk("--speed", "5", extra=SPEECH)  # slow enough to hear the fetch
+    kiosk = make_kiosk("--speed", "5")  # slow enough to hear the fetch
     screen = Screen(new_page(), kiosk)
     voice = Voice(kiosk)
     voice_on_in(screen, voice, lang)
@@ -179,7 +178,7 @@ def test_a_checkout_and_a_return_by_keypad_alone_with_voice_guidance(make_kiosk,
 
 
 def test_voice_mode_waits_longer_says_the_warning_and_never_says_the_pin(make_kiosk, new_page):
-    kiosk = make_kiosk(extra=SPEECH + "[accessibility]\nvoice_idle_factor = 1.05\n", ui="idle.pin = 21")
+    kiosk = make_kiosk(extra="[accessibility]\nvoice_idle_factor = 1.05\n", ui="idle.pin = 21")
     screen = Screen(new_page(), kiosk)
     voice = Voice(kiosk)
     press(screen, "F1")  # the Help key starts voice guidance too
@@ -215,8 +214,8 @@ def test_the_keys_reach_every_control_in_order_and_back_goes_back(make_kiosk, ne
     screen = Screen(new_page(), kiosk)
     kiosk.tap_card(GOOD_MEMBER_CARD)
     screen.wait("browse")
-    expected = screen.page.evaluate("""() => [...document.querySelectorAll(
-        '#screen button:not([disabled]), #bar button, #assist button')].map(b => b.innerText)""")
+    expected = screen.page.evaluate("""() => ['#screen button:not([disabled])', '#bar button',
+        '#assist button'].flatMap(s => [...document.querySelectorAll(s)].map(b => b.innerText))""")
     reached = []
     for _ in range(len(expected) + 1):
         press(screen, "ArrowDown")
@@ -229,6 +228,41 @@ def test_the_keys_reach_every_control_in_order_and_back_goes_back(make_kiosk, ne
     screen.wait("detail")
     press(screen, "Escape")
     screen.wait("browse")
-    move_to(screen, "#assist [data-assist=zoom]")
+    move_to(screen, "#assist [data-assist=zoom]", limit=100)
     press(screen, "Enter")
     assert screen.page.evaluate("() => document.documentElement.classList.contains('zoom')")
+
+
+def test_the_simulators_keypad_and_jack_drive_the_screen(make_kiosk, new_page):
+    """The panel's keypad (the world API) reaches the page as the USB keypad's keys would: the
+    jack starts voice guidance, Down and Select open the return slot, pulling the headphones
+    out ends the voice."""
+    kiosk = make_kiosk()
+    screen = Screen(new_page(), kiosk)
+    voice = Voice(kiosk)
+    wait_for(lambda: kiosk.sim.world_post("/keypad/key", {"key": "F4"})["listeners"] >= 1, 10,
+             message="the page listening to the simulator's keypad")  # Repeat: silent yet
+    kiosk.sim.world_post("/keypad/jack", {"plugged": True})
+    voice.wait(says("ko", "voice.on"), says("ko", "attract.tap"))
+    assert screen.page.evaluate("() => window.kioskScreen.modes.voice")
+    move_to_by_panel(kiosk, screen, "[data-action=return]")
+    kiosk.sim.world_post("/keypad/key", {"key": "Enter"})
+    kiosk.wait_state("awaiting_insert")
+    voice.wait(says("ko", "return.insert"))
+    kiosk.sim.world_post("/keypad/key", {"key": "F4"})  # Repeat
+    voice.wait(says("ko", "return.insert"))
+    kiosk.sim.world_post("/keypad/jack", {"plugged": False})
+    wait_for(lambda: not screen.page.evaluate("() => window.kioskScreen.modes.voice"), 10,
+             message="voice guidance off when the headphones come out")
+
+
+def move_to_by_panel(kiosk, screen: Screen, selector: str, limit: int = 20) -> None:
+    """Press the panel's Down key until the control `selector` is focused."""
+    for _ in range(limit):
+        if screen.page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+        before = screen.page.evaluate("() => document.activeElement.outerHTML")
+        kiosk.sim.world_post("/keypad/key", {"key": "ArrowDown"})
+        wait_for(lambda: screen.page.evaluate("() => document.activeElement.outerHTML") != before,
+                 5, message="the panel's Down key to move the focus")
+    pytest.fail(f"{selector} never reached with the panel's Down key")

@@ -146,10 +146,12 @@ class Screen:
             violations = axe_violations(self.page)
             assert violations == [], f"{self.name()} in {modes}: {violations}"
             if "zoom" in modes:
-                assert self.clipped() == [], f"{self.name()} in {modes}: clipped text"
-                assert self.overlapping() == [], f"{self.name()} in {modes}: controls overlap"
+                clipped, overlapping = self.clipped(), self.overlapping()
+                assert clipped == [], f"{self.name()} in {modes}: clipped text {clipped}"
+                assert overlapping == [], f"{self.name()} in {modes}: controls overlap {overlapping}"
             if "lowReach" in modes:
-                assert self.out_of_reach() == [], f"{self.name()} in {modes}: out of reach"
+                unreachable = self.out_of_reach()
+                assert unreachable == [], f"{self.name()} in {modes}: out of reach {unreachable}"
         self.set_modes(())
 
     def set_modes(self, wanted: tuple[str, ...]) -> None:

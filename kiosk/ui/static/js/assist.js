@@ -56,6 +56,19 @@ export function reset() {
   for (const listener of listeners) listener("reset", false);
 }
 
+/** In the low-reach layout, what is only read (the greeting, the offline banner, the voice's
+ * caption) goes above the reach line, where it takes no room from the controls; back after. */
+function placeReading(low) {
+  const [top, bar, status, banner, caption, footer] = ["out-of-reach", "bar", "bar-status", "banner",
+    "caption", "assist"].map((id) => document.getElementById(id));
+  if (low) top.append(status, banner, caption);
+  else if (status.parentElement === top) {
+    bar.prepend(status);
+    bar.after(banner);
+    footer.before(caption);
+  }
+}
+
 /** How much longer the screens wait for a patron in voice mode. */
 export function idleFactor() {
   return modes.voice ? facts.voice_idle_factor : 1;
@@ -64,6 +77,7 @@ export function idleFactor() {
 function apply() {
   const root = document.documentElement;
   for (const [name, cls] of Object.entries(CLASSES)) root.classList.toggle(cls, modes[name]);
+  placeReading(modes.lowReach);
   for (const el of document.querySelectorAll("#assist-modes [data-assist]")) {
     el.setAttribute("aria-pressed", modes[el.dataset.assist] ? "true" : "false");
   }

@@ -126,7 +126,7 @@ function render(force) {
   lastScreen = name;
   idle.watch(name, screen.idle, ui.info);
   if (fresh || spokenLanguage !== i18n.language()) voice.announceScreen(i18n.t, document.activeElement);
-  else voice.announceChanges();
+  else voice.announceChanges(i18n.t, document.activeElement);
   spokenLanguage = i18n.language();
 }
 

@@ -14,6 +14,8 @@ let last = "";
 let batch = [];
 let liveSeen = [];
 let spoken = false;  // something was said since the last stop
+let screenSaidAt = -1e9;
+const SETTLING_MS = 1500;  // a screen still filling in (its list loading) is said again whole
 
 /** Say `text` (joined with whatever else is said in this moment); nothing unless voice is on. */
 export function say(text) {
@@ -78,6 +80,7 @@ export function announceFocus(el, position, count, t) {
 /** A new screen: its heading and what it says, the control chosen now, the way to help. */
 export function announceScreen(t, focused, hint = true) {
   const main = document.getElementById("screen");
+  screenSaidAt = performance.now();
   liveSeen = liveTexts(main);
   const texts = [...main.querySelectorAll(SCREEN_TEXT)].filter((el) => !el.closest("button")).map(textOf);
   const words = [...new Set(texts.filter(Boolean))];
@@ -86,8 +89,13 @@ export function announceScreen(t, focused, hint = true) {
   say(words.join(". "));
 }
 
-/** The same screen drawn again: say only what newly appeared in its live parts. */
-export function announceChanges() {
+/** The same screen drawn again: say only what newly appeared in its live parts; just after
+ * the screen came, all of it again (the change would cut its first words off). */
+export function announceChanges(t, focused) {
+  if (performance.now() - screenSaidAt < SETTLING_MS) {
+    if (liveTexts(document.getElementById("screen")).join() !== liveSeen.join()) announceScreen(t, focused);
+    return;
+  }
   const now = liveTexts(document.getElementById("screen"));
   const fresh = now.filter((text) => !liveSeen.includes(text));
   liveSeen = now;
