@@ -61,7 +61,13 @@ class SessionConfig:
 # Seconds a screen waits for the patron before it gives up (the session ends, or the screen
 # goes back to the start); the warning with "more time" comes `idle_warning` seconds earlier.
 SCREEN_PING_SECONDS = 10.0  # a touch tells the controller at most this often (js/idle.js)
-LOOPBACK_URL = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):[0-9]{1,5}/[!-~]*$")
+LOOPBACK_URL = re.compile(r"http://(127\.0\.0\.1|localhost|\[::1\]):([0-9]{1,5})/[!-~]*")
+
+
+def _loopback_url(url: str) -> bool:
+    """An http:// URL on a loopback host with a port."""
+    match = LOOPBACK_URL.fullmatch(url)
+    return bool(match) and 1 <= int(match.group(2)) <= 65535
 IDLE_SCREENS = {"pin": 60.0, "browse": 90.0, "detail": 60.0, "cart": 60.0, "loans": 60.0,
                 "holds": 60.0, "summary": 45.0, "receipt": 40.0, "notice": 30.0}
 
@@ -80,9 +86,10 @@ class UiConfig:
 
     def __post_init__(self) -> None:
         require_range("port", self.port, 0, 65535)
-        if self.keypad_events_url and not LOOPBACK_URL.match(self.keypad_events_url):
-            raise DriverConfigError(f"keypad_events_url = {self.keypad_events_url!r}: must be an "
-                                    "http:// address on 127.0.0.1, localhost or [::1]")
+        if self.keypad_events_url and not _loopback_url(self.keypad_events_url):
+            raise DriverConfigError(f"keypad_events_url = {self.keypad_events_url!r} (given, or "
+                                    "from [machine] endpoints_file): must be an http:// address "
+                                    "on 127.0.0.1, localhost or [::1]")
         require_range("request_timeout", self.request_timeout, 0.1, 300.0)
         require_range("max_connections", self.max_connections, 1, 1000)
         require_range("idle_warning", self.idle_warning, 20.0, 120.0)

@@ -73,4 +73,4 @@ def accessibility_facts(config: KioskConfig) -> dict:
     return {"reach_line": access.reach_line, "voice_idle_factor": access.voice_idle_factor,
             "rates": len(speech.rates), "volumes": len(speech.volumes),
             "default_rate": speech.default_rate, "default_volume": speech.default_volume,
-            "speech": speech.output != "off"}
+            "speech": speech.output != "off", "max_chars": speech.max_chars}

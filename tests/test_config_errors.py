@@ -85,6 +85,10 @@ def test_the_valid_config_loads(tmp_path):
     (edit(VALID, "policy", 'monday = "25:00-26:00"'), ["[policy]", "monday", "HH:MM-HH:MM"]),
     (edit(VALID, "policy", 'timezone = "Mars/Olympus"'), ["[policy]", "timezone", "unknown"]),
     (edit(VALID, "ui", 'host = "0.0.0.0"'), ["[ui]", "host", "loopback only"]),
+    (edit(VALID, "ui", 'keypad_events_url = "http://keys.example.org:80/events"'),
+     ["[ui]", "keypad_events_url", "127.0.0.1, localhost or [::1]"]),
+    (edit(VALID, "ui", 'keypad_events_url = "http://127.0.0.1:99999/events"'),
+     ["[ui]", "keypad_events_url", "127.0.0.1, localhost or [::1]"]),
     (edit(VALID, "library", 'kind = "z3950"'), ["[library]", "kind", "'http' or 'sip2'"]),
     (edit(VALID, "library", 'kind = "sip2"', drop="base_url"), ["[library]", "host, port", "required"]),
     (edit(VALID, "card", drop="reader"), ["[card]", "reader", "required"]),
@@ -181,6 +185,7 @@ def test_endpoints_fill_addresses_but_the_config_wins(tmp_path):
     assert (config.carousel.host, config.carousel.port) == ("127.0.0.1", 5020)
     assert (config.rfid.port, config.card.reader) == ("/dev/ttyUSB1", "ACS ACR1252")
     assert config.library.base_url == "http://127.0.0.1:40127"
+    assert config.ui.keypad_events_url == "http://127.0.0.1:40125/keypad/events"  # its keypad
 
 
 def test_endpoints_give_sip2_its_host_and_port(tmp_path):

@@ -146,6 +146,7 @@ def test_a_checkout_and_a_return_by_keypad_alone_with_voice_guidance(make_kiosk,
     kiosk.tap_card(GOOD_MEMBER_CARD)
     screen.wait("browse")
     voice.wait(says(lang, "browse.title"), says(lang, "voice.help_hint"))
+    kiosk.wait_state(lambda s: s["session"]["voice"] is True)  # the controller waits longer too
     press(screen, "F1")  # help: where the patron is and every key
     voice.wait(says(lang, "browse.title"), says(lang, "voice.keys"))
     chosen: list[str] = []
@@ -178,7 +179,8 @@ def test_a_checkout_and_a_return_by_keypad_alone_with_voice_guidance(make_kiosk,
 
 
 def test_voice_mode_waits_longer_says_the_warning_and_never_says_the_pin(make_kiosk, new_page):
-    kiosk = make_kiosk(extra="[accessibility]\nvoice_idle_factor = 1.05\n", ui="idle.pin = 21")
+    # the warning comes 6.4 s after the last key: each digit's words are written well before
+    kiosk = make_kiosk(extra="[accessibility]\nvoice_idle_factor = 1.1\n", ui="idle.pin = 24")
     screen = Screen(new_page(), kiosk)
     voice = Voice(kiosk)
     press(screen, "F1")  # the Help key starts voice guidance too
@@ -186,7 +188,7 @@ def test_voice_mode_waits_longer_says_the_warning_and_never_says_the_pin(make_ki
     kiosk.tap_card(PIN_CARD)
     screen.wait("pin")
     voice.wait(says("ko", "pin.title"), says("ko", "pin.entered", count=0))
-    assert screen.page.evaluate("() => window.kioskScreen.idle.total") == pytest.approx(21 * 1.05 * 1000)
+    assert screen.page.evaluate("() => window.kioskScreen.idle.total") == pytest.approx(24 * 1.1 * 1000)
     warning = voice.wait(says("ko", "voice.more_time"))  # the warning, said
     assert says("ko", "idle.warning", seconds="").split(" ")[0] in warning
     press(screen, "Enter")  # more time

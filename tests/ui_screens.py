@@ -19,6 +19,7 @@ RAW_CODE = re.compile(r"\[\[|\b[a-z]+_[a-z_]+\b|\b[a-z]+\.[a-z_]+\.[a-z_.]+\b")
 # The modes checked on every screen: each alone where it matters, and all at once (the least
 # room: 200 % text in the lower part of the screen).
 MODE_SETS = (("contrast", "voice"), ("zoom",), ("lowReach",), ("zoom", "contrast", "lowReach", "voice"))
+MODES = {"zoom": "zoom", "contrast": "contrast", "lowReach": "low-reach", "voice": "voice"}  # -> class
 VISIBLE_BOX_JS = """
 const visibleBox = (el) => {
   let r = el.getBoundingClientRect();
@@ -45,6 +46,8 @@ CLIPPED_JS = "() => {" + VISIBLE_BOX_JS + """
     const style = getComputedStyle(el);
     const r = el.getBoundingClientRect();
     if (style.overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1) cut.push(name(el) + ' (wider than its box)');
+    if (['hidden', 'clip'].includes(style.overflowY) && el.id !== 'caption'  // two lines, on purpose
+        && el.scrollHeight > el.clientHeight + 1) cut.push(name(el) + ' (taller than its box)');
     if (r.left < -1 || r.right > innerWidth + 1) cut.push(name(el) + ' (beyond the screen)');
     if (!el.closest('main') && (r.top < -1 || r.bottom > innerHeight + 1)) cut.push(name(el) + ' (below or above the screen)');
   }
@@ -155,12 +158,17 @@ class Screen:
         self.set_modes(())
 
     def set_modes(self, wanted: tuple[str, ...]) -> None:
-        """Switch the modes with the mode bar's buttons until exactly `wanted` are on."""
-        for name in ("zoom", "contrast", "lowReach", "voice"):
+        """Switch the modes with the mode bar's buttons until exactly `wanted` are on, and
+        check the page took them: its classes, and twice the text at 200 %."""
+        for name in MODES:
             on = self.page.evaluate(f"() => window.kioskScreen.modes.{name}")
             if on != (name in wanted):
                 self.tap(f"#assist [data-assist={name}]")
         self.page.evaluate("() => new Promise(requestAnimationFrame)")
+        classes = self.page.evaluate("() => [...document.documentElement.classList]")
+        assert sorted(c for c in classes if c in MODES.values()) == sorted(MODES[m] for m in wanted)
+        size = self.page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
+        assert size == (56 if "zoom" in wanted else 28), f"root text {size} px with {wanted}"
 
     def clipped(self) -> list[str]:
         """Texts cut off: wider than their box where it hides overflow, or out of the screen."""

@@ -8,14 +8,19 @@ export const modes = { zoom: false, contrast: false, lowReach: false, voice: fal
 const TOGGLES = [["zoom", "assist.zoom"], ["contrast", "assist.contrast"], ["lowReach", "assist.low_reach"],
   ["voice", "assist.voice"]];
 const CLASSES = { zoom: "zoom", contrast: "contrast", lowReach: "low-reach", voice: "voice" };
-let facts = null;
+let machine = null;  // the machine's accessibility facts (/api/info)
 let listeners = [];
+
+/** The machine's accessibility facts: the reach line, the voice's settings and limits. */
+export function facts() {
+  return machine;
+}
 
 /** Take the machine's facts (the reach line, the voice's settings) and draw the mode bar. */
 export function init(info, onChange) {
-  facts = info.accessibility;
+  machine = info.accessibility;
   listeners.push(onChange);
-  document.documentElement.style.setProperty("--reach-line", String(facts.reach_line));
+  document.documentElement.style.setProperty("--reach-line", String(machine.reach_line));
   reset();
 }
 
@@ -36,14 +41,14 @@ export function toggle(name) {
 export function set(name, on) {
   if (modes[name] === on) return;
   modes[name] = on;
-  if (name === "voice" && !on) Object.assign(modes, { rate: facts.default_rate, volume: facts.default_volume });
+  if (name === "voice" && !on) Object.assign(modes, { rate: machine.default_rate, volume: machine.default_volume });
   apply();
   for (const listener of listeners) listener(name, on);
 }
 
 /** The next volume or rate, round; its position (1-based) and how many there are. */
 export function cycle(name) {
-  const count = name === "rate" ? facts.rates : facts.volumes;
+  const count = name === "rate" ? machine.rates : machine.volumes;
   modes[name] = (modes[name] + 1) % count;
   return { position: modes[name] + 1, count };
 }
@@ -51,7 +56,7 @@ export function cycle(name) {
 /** A new patron: the defaults again (voice stays while headphones are in). */
 export function reset() {
   Object.assign(modes, { zoom: false, contrast: false, lowReach: false, voice: modes.jack,
-    rate: facts.default_rate, volume: facts.default_volume });
+    rate: machine.default_rate, volume: machine.default_volume });
   apply();
   for (const listener of listeners) listener("reset", false);
 }
@@ -71,7 +76,7 @@ function placeReading(low) {
 
 /** How much longer the screens wait for a patron in voice mode. */
 export function idleFactor() {
-  return modes.voice ? facts.voice_idle_factor : 1;
+  return modes.voice ? machine.voice_idle_factor : 1;
 }
 
 function apply() {

@@ -5,7 +5,8 @@ import * as api from "./api.js";
 import * as i18n from "./i18n.js";
 import { idleFactor, modes } from "./assist.js";
 
-const PING_EVERY_MS = 10000;  // at most this often, a touch tells the controller the patron is here
+const PING_EVERY_MS = 10000;
+const MODAL_BEHIND = ["screen", "bar", "assist"];  // what the "more time?" warning covers  // at most this often, a touch tells the controller the patron is here
 
 export class Idle {
   constructor(onEnd, onWarn) {
@@ -45,7 +46,9 @@ export class Idle {
     for (const timer of this.timers) { clearTimeout(timer); clearInterval(timer); }
     this.timers = [];
     document.getElementById("idle").hidden = true;
-    document.getElementById("screen").inert = false;
+    for (const id of MODAL_BEHIND) document.getElementById(id).inert = false;
+    if (this.before?.isConnected) this.before.focus();  // back where the patron was
+    this.before = null;
   }
 
   warn() {
@@ -59,7 +62,8 @@ export class Idle {
     tick();
     more.textContent = i18n.t("idle.more");
     box.hidden = false;
-    document.getElementById("screen").inert = true;  // the warning is modal: focus stays on it
+    this.before = document.activeElement;
+    for (const id of MODAL_BEHIND) document.getElementById(id).inert = true;  // the warning is modal
     more.focus();
     this.onWarn(text.textContent);
     this.timers.push(setInterval(tick, 1000));

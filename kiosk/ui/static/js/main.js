@@ -21,6 +21,7 @@ let shownKey = null;
 let lastScreen = null;
 let modesLanguage = null;
 let spokenLanguage = null;
+let patronSeen = false;  // a patron used the machine since the start screen was last shown
 // the screens after which the next patron gets the default modes
 const AT_REST = ["starting", "attract", "closed", "out_of_service", "maintenance", "busy"];
 
@@ -122,6 +123,7 @@ function render(force) {
   const fresh = name !== lastScreen;
   if (again) again.focus();
   else if (fresh) main.focus();
+  else if (focused && assist.modes.voice) keypad.first();  // the control chosen is gone (removed)
   if (fresh && !again && assist.modes.voice) keypad.first();  // the keys start at the first control
   lastScreen = name;
   idle.watch(name, screen.idle, ui.info);
@@ -138,7 +140,8 @@ function enterScreen(name, previous) {
       book: null, receipt: null, order: [], loans: null, holds: null, pin: "", catalogue: null });
   }
   if (name === "checking" || name === "pin") ui.result = null;  // nothing of the patron before
-  if (["attract", "closed"].includes(name) && previous !== null && !AT_REST.includes(previous)) assist.reset();
+  if (!AT_REST.includes(name)) patronSeen = true;
+  if (["attract", "closed"].includes(name) && patronSeen) { patronSeen = false; assist.reset(); }
   if (previous === "pin") ui.pin = "";
   if (previous === "vending" && ui.snap.session && ui.snap.session.vended.length) ui.view = "summary";
   // the hours change with the day: asked again each time the start screen comes back
@@ -209,7 +212,7 @@ const KEYS = {
   },
   help() {
     if (!assist.modes.voice) assist.set("voice", true);
-    else voice.help(i18n.t);
+    else voice.help(i18n.t, lastScreen === "pin" ? "voice.keys_pin" : "voice.keys");
   },
   volume: () => voiceSetting("volume"),
   rate: () => voiceSetting("rate"),

@@ -4,12 +4,11 @@
 // The PIN's digits are never said.
 import * as api from "./api.js";
 import * as i18n from "./i18n.js";
-import { modes } from "./assist.js";
+import { modes, facts } from "./assist.js";
 
 // what a new screen says, in reading order: lists say only what their rows mark with data-speech
 const SCREEN_TEXT = "h1, h2, .lead, .big, .door-warning, .library-words p, [role=status], [role=alert], [data-speech]";
 const LIVE_TEXT = ".big, .door-warning, [role=status], [role=alert], [data-speech]";
-const MAX_CHARS = 590;
 let last = "";
 let batch = [];
 let liveSeen = [];
@@ -28,10 +27,11 @@ function flush() {
   const parts = batch.filter((part, i) => batch.indexOf(part) === i);
   batch = [];
   if (!modes.voice || !parts.length) return;
-  last = parts.join(" ").slice(0, MAX_CHARS);
+  last = [...parts.join(" ")].slice(0, facts().max_chars).join("");  // whole characters
   spoken = true;
   showCaption(last);
-  api.post("/api/speech", { text: last, lang: i18n.language(), rate: modes.rate, volume: modes.volume });
+  api.post("/api/speech", { text: last, lang: i18n.language(), rate: modes.rate, volume: modes.volume })
+    .then((answer) => { if (!answer.ok) console.warn(`speech refused: ${answer.error || answer.refusal}`); });
 }
 
 /** Say the last utterance again. */
@@ -72,9 +72,11 @@ function textOf(el) {
   return text.replace(/\s+/g, " ").trim();
 }
 
-/** A control and where it is among the screen's controls ("3 of 12"). */
+/** A control and where it is among the screen's controls ("3 of 12"); on the PIN pad no
+ * place, which would tell the digit. */
 export function announceFocus(el, position, count, t) {
-  say(`${describe(el, t)}. ${t("voice.position", { position, count })}`);
+  if (el.closest(".pinpad")) say(describe(el, t));
+  else say(`${describe(el, t)}. ${t("voice.position", { position, count })}`);
 }
 
 /** A new screen: its heading and what it says, the control chosen now, the way to help. */
@@ -82,7 +84,9 @@ export function announceScreen(t, focused, hint = true) {
   const main = document.getElementById("screen");
   screenSaidAt = performance.now();
   liveSeen = liveTexts(main);
-  const texts = [...main.querySelectorAll(SCREEN_TEXT)].filter((el) => !el.closest("button")).map(textOf);
+  const banner = document.getElementById("banner");
+  const shown = [...(banner.hidden ? [] : [banner]), ...main.querySelectorAll(SCREEN_TEXT)];
+  const texts = shown.filter((el) => !el.closest("button")).map(textOf);
   const words = [...new Set(texts.filter(Boolean))];
   if (focused && focused !== main) words.push(describe(focused, t));
   if (hint) words.push(t("voice.help_hint"));
@@ -103,11 +107,13 @@ export function announceChanges(t, focused) {
 }
 
 function liveTexts(main) {
-  return [...main.querySelectorAll(LIVE_TEXT)].filter((el) => !el.closest("button")).map(textOf).filter(Boolean);
+  const banner = document.getElementById("banner");  // the library out of reach: what still works
+  const parts = [...main.querySelectorAll(LIVE_TEXT)].filter((el) => !el.closest("button"));
+  return [...(banner.hidden ? [] : [banner]), ...parts].map(textOf).filter(Boolean);
 }
 
-/** Help: where the patron is and what every key does. */
-export function help(t) {
+/** Help: where the patron is and what every key does (`keys`: the words for this screen's). */
+export function help(t, keys) {
   announceScreen(t, document.activeElement, false);
-  say(t("voice.keys"));
+  say(t(keys));
 }
