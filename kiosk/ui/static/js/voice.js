@@ -26,10 +26,27 @@ function flush() {
   const parts = batch.filter((part, i) => batch.indexOf(part) === i);
   batch = [];
   if (!modes.voice || !parts.length) return;
-  last = parts.join(" ").slice(0, MAX_CHARS);
+  last = spokenWords(sentences(parts)).slice(0, MAX_CHARS);
   spoken = true;
   showCaption(last);
   api.post("/api/speech", { text: last, lang: i18n.language(), rate: modes.rate, volume: modes.volume });
+}
+
+// what the screen writes with symbols, as a voice should say it: a short weekday in brackets
+// ("(월)" sounds like "month"), the middle dot between facts (said as nothing: the words ran on)
+const WEEKDAYS = { ko: { 월: "월요일", 화: "화요일", 수: "수요일", 목: "목요일", 금: "금요일", 토: "토요일", 일: "일요일" },
+  en: { Mon: "Monday", Tue: "Tuesday", Wed: "Wednesday", Thu: "Thursday", Fri: "Friday", Sat: "Saturday", Sun: "Sunday" } };
+
+function spokenWords(text) {
+  const days = WEEKDAYS[i18n.language()] || {};
+  return text.replace(/\(([^()\s]{1,3})\)/g, (whole, day) => (days[day] ? days[day] : whole))
+    .replace(/\s*·\s*/g, ", ");
+}
+
+/** Sentences joined, each ending once: "Done." and "Next" make "Done. Next", never "Done.. Next". */
+function sentences(parts) {
+  return parts.map((part) => part.trim()).filter(Boolean)
+    .map((part, i, all) => (i < all.length - 1 && !/[.?!。]$/.test(part) ? `${part}.` : part)).join(" ");
 }
 
 /** Say the last utterance again. */
@@ -67,7 +84,8 @@ function label(el, t) {
 
 function textOf(el) {
   const text = el.dataset.speech || el.getAttribute("aria-label") || el.innerText || el.textContent || "";
-  return text.replace(/\s+/g, " ").trim();
+  // lines of one control (a book's title, author, availability) are said as a list, not run on
+  return text.split(/\s*\n\s*/).filter(Boolean).join(", ").replace(/\s+/g, " ").trim();
 }
 
 /** A control and where it is among the screen's controls ("3 of 12"). */
@@ -83,7 +101,7 @@ export function announceScreen(t, focused, hint = true) {
   const words = [...new Set(texts.filter(Boolean))];
   if (focused && focused !== main) words.push(describe(focused, t));
   if (hint) words.push(t("voice.help_hint"));
-  say(words.join(". "));
+  say(sentences(words));
 }
 
 /** The same screen drawn again: say only what newly appeared in its live parts. */
@@ -91,7 +109,7 @@ export function announceChanges() {
   const now = liveTexts(document.getElementById("screen"));
   const fresh = now.filter((text) => !liveSeen.includes(text));
   liveSeen = now;
-  if (fresh.length) say(fresh.join(". "));
+  if (fresh.length) say(sentences(fresh));
 }
 
 function liveTexts(main) {
