@@ -33,13 +33,10 @@ function flush() {
 }
 
 // what the screen writes with symbols, as a voice should say it: a short weekday in brackets
-// ("(월)" sounds like "month"), the middle dot between facts (said as nothing: the words ran on)
-const WEEKDAYS = { ko: { 월: "월요일", 화: "화요일", 수: "수요일", 목: "목요일", 금: "금요일", 토: "토요일", 일: "일요일" },
-  en: { Mon: "Monday", Tue: "Tuesday", Wed: "Wednesday", Thu: "Thursday", Fri: "Friday", Sat: "Saturday", Sun: "Sunday" } };
-
+// (Korean "(Mon)" said alone sounds like "month"), the middle dot between facts (said as nothing: the words ran on)
 function spokenWords(text) {
-  const days = WEEKDAYS[i18n.language()] || {};
-  return text.replace(/\(([^()\s]{1,3})\)/g, (whole, day) => (days[day] ? days[day] : whole))
+  const days = i18n.weekdayNames();
+  return text.replace(/\(([^()\s]{1,3})\)/g, (whole, day) => days[day] || whole)
     .replace(/\s*·\s*/g, ", ");
 }
 
