@@ -78,3 +78,14 @@ export function weekday(iso) {
   return new Intl.DateTimeFormat(LOCALES[current], { weekday: "long", month: "numeric", day: "numeric", timeZone: "UTC" })
     .format(new Date(Date.UTC(y, m - 1, d)));
 }
+
+/** The weekdays' short names ("Mon") to their full names, in the patron's language. */
+export function weekdayNames() {
+  const names = {};
+  for (let d = 4; d < 11; d += 1) {  // 4 to 10 January 1970: Sunday to Saturday
+    const day = new Date(Date.UTC(1970, 0, d));
+    const name = (weekday) => new Intl.DateTimeFormat(LOCALES[current], { weekday, timeZone: "UTC" }).format(day);
+    names[name("short")] = name("long");
+  }
+  return names;
+}

@@ -45,10 +45,12 @@ export function move(step) {
   return { el: list[next], position: next + 1, count: list.length };
 }
 
-/** Focus the screen's first control, if it has any (not the bar's: the screen comes first). */
+/** Focus the screen's first control, if it has any (not the bar's: the screen comes first);
+ * one marked data-first before it (the cart's Borrow: Enter there must not remove a book). */
 export function first() {
   const list = controls();
-  const el = list.find((control) => control.closest("#screen, #idle"));
+  const el = list.find((control) => control.matches("#screen [data-first]"))
+    || list.find((control) => control.closest("#screen, #idle"));
   if (el) el.focus();
   return el || null;
 }

@@ -27,11 +27,25 @@ function flush() {
   const parts = batch.filter((part, i) => batch.indexOf(part) === i);
   batch = [];
   if (!modes.voice || !parts.length) return;
-  last = [...parts.join(" ")].slice(0, facts().max_chars).join("");  // whole characters
+  last = [...spokenWords(sentences(parts))].slice(0, facts().max_chars).join("");  // whole characters
   spoken = true;
   showCaption(last);
   api.post("/api/speech", { text: last, lang: i18n.language(), rate: modes.rate, volume: modes.volume })
     .then((answer) => { if (!answer.ok) console.warn(`speech refused: ${answer.error || answer.refusal}`); });
+}
+
+// what the screen writes with symbols, as a voice should say it: a short weekday in brackets
+// (Korean "(Mon)" said alone sounds like "month"), the middle dot between facts (said as nothing: the words ran on)
+function spokenWords(text) {
+  const days = i18n.weekdayNames();
+  return text.replace(/\(([^()\s]{1,3})\)/g, (whole, day) => days[day] || whole)
+    .replace(/\s*·\s*/g, ", ");
+}
+
+/** Sentences joined, each ending once: "Done." and "Next" make "Done. Next", never "Done.. Next". */
+function sentences(parts) {
+  return parts.map((part) => part.trim()).filter(Boolean)
+    .map((part, i, all) => (i < all.length - 1 && !/[.?!。]$/.test(part) ? `${part}.` : part)).join(" ");
 }
 
 /** Say the last utterance again. */
@@ -69,7 +83,8 @@ function label(el, t) {
 
 function textOf(el) {
   const text = el.dataset.speech || el.getAttribute("aria-label") || el.innerText || el.textContent || "";
-  return text.replace(/\s+/g, " ").trim();
+  // lines of one control (a book's title, author, availability) are said as a list, not run on
+  return text.split(/\s*\n\s*/).filter(Boolean).join(", ").replace(/\s+/g, " ").trim();
 }
 
 /** A control and where it is among the screen's controls ("3 of 12"); on the PIN pad no
@@ -90,7 +105,7 @@ export function announceScreen(t, focused, hint = true) {
   const words = [...new Set(texts.filter(Boolean))];
   if (focused && focused !== main) words.push(describe(focused, t));
   if (hint) words.push(t("voice.help_hint"));
-  say(words.join(". "));
+  say(sentences(words));
 }
 
 /** The same screen drawn again: say only what newly appeared in its live parts; just after
@@ -103,7 +118,7 @@ export function announceChanges(t, focused) {
   const now = liveTexts(document.getElementById("screen"));
   const fresh = now.filter((text) => !liveSeen.includes(text));
   liveSeen = now;
-  if (fresh.length) say(fresh.join(". "));
+  if (fresh.length) say(sentences(fresh));
 }
 
 function liveTexts(main) {

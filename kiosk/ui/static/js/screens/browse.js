@@ -150,7 +150,7 @@ export const detail = {
     const back = button(t("common.back"), () => ctx.go("browse"), { "data-action": "back", "data-back": true });
     if (!book) return h("section", { class: "stack" }, h("h1", {}, t("book.gone")), back);
     const facts = [book.authors || t("book.no_author"),
-      book.year ? t("book.year", { year: book.year }) : null,
+      book.year ? t("book.year", { year: String(book.year) }) : null,  // a year, not "1,997"
       book.subject ? t(`subject.${subjectClass(book.subject)}`) : null].filter(Boolean);
     return h("section", { class: "stack" },
       h("h1", {}, book.title),

@@ -33,7 +33,7 @@ export const cart = {
       session.offline ? h("p", { class: "warn" }, t("cart.offline_limit", { count: ui.info.policy.offline_max_loans })) : null,
       items.length ? h("ul", { class: "books" }, items) : h("p", {}, t("cart.empty")),
       h("div", { class: "row" }, back(ctx),
-        button(t("cart.confirm", { count: session.cart.length }), confirm, { class: "primary", disabled: !items.length, "data-action": "confirm" })));
+        button(t("cart.confirm", { count: session.cart.length }), confirm, { class: "primary", disabled: !items.length, "data-action": "confirm", "data-first": true })));
   },
 };
 
@@ -64,7 +64,7 @@ export const loans = {
       h("h1", {}, t("loans.title")),
       asking ? h("p", { role: "status" }, t("loans.asking")) : null,
       ui.loans === null ? h("p", { role: "status" }, t("browse.loading"))
-        : list.length ? h("ul", { class: "books" }, list.map((loan) => loanRow(ctx, loan))) : h("p", {}, t("loans.none")),
+        : list.length ? h("ul", { class: "books" }, list.map((loan) => loanRow(ctx, loan))) : h("p", { role: "status" }, t("loans.none")),
       h("p", { class: "muted" }, t("loans.renew_rule", { days: ui.info.policy.renewal_days, times: ui.info.policy.max_renewals })),
       h("div", { class: "row" }, back(ctx)));
   },
@@ -83,7 +83,7 @@ export const holds = {
     });
     return h("section", { class: "stack" },
       h("h1", {}, t("holds.title")),
-      ui.holds === null ? h("p", { role: "status" }, t("browse.loading")) : list.length ? h("ul", { class: "books" }, list) : h("p", {}, t("holds.none")),
+      ui.holds === null ? h("p", { role: "status" }, t("browse.loading")) : list.length ? h("ul", { class: "books" }, list) : h("p", { role: "status" }, t("holds.none")),
       h("p", { class: "muted" }, t("hold.where", { days: ui.info.policy.hold_days })),
       h("div", { class: "row" }, back(ctx)));
   },
