@@ -81,7 +81,7 @@ SCENARIOS = [
     # The shutter was open and the book pushed in meanwhile: shut, read, checked in, shelved.
     Scenario("return.after_open", hands="dead", label="inserted"),
     # The shutter was open and the patron left with the book: shut, nothing inside, loan stays.
-    Scenario("return.after_open", loan=True, label="kept", fast=False),  # as -inserted
+    Scenario("return.after_open", loan=True, label="kept"),
     # Check-in journaled, book in the port: recovery shelves it.
     Scenario("return.after_identified", hands="live"),
     # STORE journaled, never sent: the book is read in the port, the store fails, then shelved.
