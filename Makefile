@@ -24,13 +24,13 @@ demo-reset: setup
 demo-patron:
 	$(PY) scripts/scripted_patron.py
 
-# Each module stays on one worker (loadgroup, tests/conftest.py), the longest start first.
+# Each module stays on one worker (loadfile, tests/conftest.py), the longest start first.
 test: setup
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # Every crash-campaign case; `make test` runs the fast ones.
 campaigns: setup
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m campaign tests/test_crash.py tests/test_crash_random.py
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m campaign tests/test_crash.py tests/test_crash_random.py
 
 bench: setup
 	$(PY) -m bench

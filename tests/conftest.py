@@ -109,10 +109,24 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return max(1, min(len(VPCD_READERS), os.cpu_count() or 1))
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist names the groups
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadfile`: each module on one worker (module-scoped machines, Chromium), except
+    the SPREAD_MODULES, whose tests go one by one to whichever worker is free."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return nodeid if Path(module).name in SPREAD_MODULES else module
+
+    return ModuleScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the slow crash-campaign cases unless asked for; under xdist, keep each module
-    on one worker (module-scoped machines) and start the longest first."""
+    """Deselect the slow crash-campaign cases unless asked for; under xdist, start the longest
+    modules first."""
     if "campaign" not in (config.option.markexpr or ""):
         slow = [i for i in items if (m := i.get_closest_marker("campaign"))
                 and not m.kwargs.get("fast")]
@@ -122,9 +136,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             items[:] = [i for i in items if i not in dropped]
     if WORKER is None:
         return
-    for item in items:
-        if item.path.name not in SPREAD_MODULES:
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
     rank = {name: at for at, name in enumerate(LONG_MODULES_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
