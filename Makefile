@@ -7,8 +7,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pcscd vsmartcard-vpcd libpcsclite-dev gcc systemd faketime chromium fonts-nanum prometheus espeak-ng alsa-utils
 STATE_DIR ?= $(CURDIR)/.state
 PYTEST_ARGS ?=
+# Two pytest-xdist workers, one vpcd card reader each (tests/conftest.py); PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= 2
 
-.PHONY: demo demo-reset demo-patron test bench screenshots setup system-packages venv pcscd clean
+.PHONY: demo demo-reset demo-patron test campaigns bench screenshots setup system-packages venv pcscd clean
 
 # The demo machine lives across runs (world, library and journal under .state/).
 demo: setup
@@ -22,8 +24,13 @@ demo-reset: setup
 demo-patron:
 	$(PY) scripts/scripted_patron.py
 
+# Each module stays on one worker (loadfile, tests/conftest.py), the longest start first.
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
+
+# Every crash-campaign case; `make test` runs the fast ones.
+campaigns: setup
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m campaign tests/test_crash.py tests/test_crash_random.py
 
 bench: setup
 	$(PY) -m bench

@@ -132,8 +132,9 @@ def run(args: argparse.Namespace, children: list[subprocess.Popen]) -> None:
     """Start the machine, stock it if it is new, say where everything is, wait."""
     (STATE / "sim" / "endpoints.json").unlink(missing_ok=True)  # left by a killed simulator
     (STATE / "kiosk" / "kiosk.json").unlink(missing_ok=True)  # left by a killed controller
+    reader = ["--vpcd-port", args.vpcd_port] if args.vpcd_port else []
     children.append(start("sim", [str(BIN / "kiosk-sim"), "--state-dir", str(STATE / "sim"),
-                                  "--speed", args.speed]))
+                                  "--speed", args.speed, *reader]))
     endpoints = wait_for_file(STATE / "sim" / "endpoints.json", children[0], "sim")
     children.append(start("kiosk", [str(BIN / "kiosk"), "--config", str(CONFIG), "run"]))
     ui = wait_for_file(STATE / "kiosk" / "kiosk.json", children[1], "kiosk")
@@ -164,6 +165,8 @@ def main() -> None:
                         help="run the scripted patron once the machine is up, then stop")
     parser.add_argument("--reset", action="store_true",
                         help="forget the demo machine first and start a new one")
+    parser.add_argument("--vpcd-port", help="the simulator's vsmartcard-vpcd reader "
+                        "(default the simulator's: 35963)")
     args = parser.parse_args()
     if (pid := running_simulator()) is not None:
         sys.exit(f"demo: a demo machine is already running (kiosk-sim pid {pid}); stop it first")

@@ -1,7 +1,10 @@
 """The card driver and the virtual card through the real pcscd + vsmartcard-vpcd.
 
-One virtual card per reader: every test here uses the readers, so they stay in this one
-module and run one after another. The restart test stops and starts the machine's pcscd.
+One virtual card per reader: the tests here use this test process's own reader (under
+pytest-xdist each worker has one, conftest.vpcd_port), one after another in this module. Some
+tap every reader or restart the machine's pcscd, and quick taps on one of vpcd's two readers
+(two slots of one device in pcscd) are disturbed by taps on the other: while this module runs,
+no other worker's simulator does (conftest.READERS).
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ import pytest
 from smartcard import scard
 from smartcard.System import readers
 
+from conftest import READERS, vpcd_port
 from drivers.card import (CardConfig, CardPresented, CardReader, CardRemoved, CardUnreadable,
                           ReaderLost, ReaderLostReason, ReaderRestored, UnreadableReason)
-from sim.vcard import CardAlreadyPresent, VirtualCard, VpcdUnreachable
+from sim.vcard import VPCD_READERS, CardAlreadyPresent, VirtualCard, VpcdUnreachable
 
 pytestmark = pytest.mark.pcsc
 
-PORT = 35964  # "Virtual PCD 00 01": the simulator's default is 35963
-READER = "Virtual PCD 00 01"
+PORT = vpcd_port()  # this worker's reader
+READER = VPCD_READERS[PORT]
 UID4 = bytes.fromhex("01020304")
 UID7 = bytes.fromhex("04A1B2C3D4E5F6")
 UID10 = bytes.fromhex("04A1B2C3D4E5F60708FF")
@@ -104,6 +108,13 @@ def reader_state(name: str) -> int:
 def wait_reader_empty(name: str = READER) -> None:
     """Wait until pcscd sees no card in the reader (it polls the virtual reader)."""
     poll(lambda: reader_state(name) & scard.SCARD_STATE_EMPTY, f"{name} to be empty")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def alone_on_pcscd() -> Iterator[None]:
+    """No other xdist worker's simulator runs while this module does."""
+    with READERS.alone():
+        yield
 
 
 @pytest.fixture(scope="module")

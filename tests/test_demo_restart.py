@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, start_sim
+from conftest import ROOT, start_sim, vpcd_port
 from kiosk_rig import GOOD_MEMBER
 from sim import store
 from sim.world import World
@@ -53,8 +53,9 @@ def test_a_restarted_machine_keeps_its_books_loans_and_journal(make_kiosk, reque
 # -- scripts/demo.py itself, in a checkout-like tree (its own .state, the UI on any free port) ----
 
 @pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    """config/ and scripts/ copied into a tree whose demo config serves the UI on a free port."""
+def tree(tmp_path: Path, pcscd_reader) -> Path:
+    """config/ and scripts/ copied into a tree whose demo config serves the UI on a free port
+    (the demo's simulator taps on this test process's vpcd reader)."""
     tree = tmp_path / "checkout"
     shutil.copytree(ROOT / "config", tree / "config")
     shutil.copytree(ROOT / "scripts", tree / "scripts",
@@ -70,8 +71,8 @@ def demo(tree: Path, *args: str) -> subprocess.CompletedProcess:
     """Run the demo with the scripted patron at speed 20, as `make demo DEMO_ARGS=...` does."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     return subprocess.run([sys.executable, str(tree / "scripts" / "demo.py"), "--speed", "20",
-                           "--patron", *args], capture_output=True, text=True, env=env,
-                          timeout=600)
+                           "--vpcd-port", str(vpcd_port()), "--patron", *args],
+                          capture_output=True, text=True, env=env, timeout=600)
 
 
 def test_the_demo_twice_then_reset(tree):

@@ -1,4 +1,6 @@
-"""End to end: who may borrow, as the library and the policy decide, seen at the touchscreen."""
+"""End to end: who may borrow, as the library and the policy decide, seen at the touchscreen.
+
+The refusals share one machine (`shared_kiosk`): a refused card leaves it as it was."""
 
 from __future__ import annotations
 
@@ -17,31 +19,6 @@ PATRONS = {p.member_number: p for p in DEMO_PATRONS}
 def card_of(note_word: str) -> str:
     """The demo card whose note names this case."""
     return next(p.card_uid for p in DEMO_PATRONS if note_word in p.note)
-
-
-@pytest.mark.parametrize("note_word, reason", [
-    ("never checked in", "checkin_required"),
-    ("overdue", "overdue"),
-    ("suspended", "suspended"),
-    ("expired", "membership_expired"),
-    ("blocked", "patron_blocked"),
-])
-def test_a_patron_who_may_not_borrow_is_refused_with_the_reason(kiosk, note_word, reason):
-    kiosk.tap_card(card_of(note_word))
-    state = kiosk.wait_state("ready")
-    notice = dict(state["notice"])
-    assert notice.pop("code") == reason
-    if reason == "suspended":  # the screen says until when
-        assert date.fromisoformat(notice.pop("until")) >= date.today() - timedelta(days=1)
-    if reason == "overdue":  # and how many are overdue
-        assert notice.pop("count") >= 1
-    assert notice == {}
-    assert state["session"] is None
-
-
-def test_an_unknown_card_is_refused(kiosk):
-    kiosk.tap_card("DEADBEEF")
-    assert kiosk.wait_state("ready")["notice"] == {"code": "unknown_patron"}
 
 
 def test_a_federated_member_checked_in_here_may_borrow(kiosk):
@@ -90,16 +67,6 @@ def test_outside_opening_hours_the_kiosk_is_closed_to_lending(make_kiosk):
         rig.sim.world_post("/card/remove")
     rig.api("/api/return")  # returns are still taken while closed
     rig.wait_state("awaiting_insert")
-
-
-def test_a_card_that_cannot_be_read_gets_a_clear_notice(kiosk):
-    before = kiosk.state()["identifications"]
-    kiosk.sim.world_post("/card/tap", {"uid": "04A1B2C3", "status_words": 0x6A81})
-    try:
-        state = kiosk.wait_state(lambda s: s["identifications"] > before)
-    finally:
-        kiosk.sim.world_post("/card/remove")
-    assert state["notice"] == {"code": "card_unreadable"} and state["state"] == "ready"
 
 
 def test_three_wrong_pins_end_the_attempt(kiosk):
@@ -171,3 +138,39 @@ def test_ending_the_session_during_a_vend_fetches_nothing_more(kiosk):
     other = ({first, second} - {taken}).pop()
     assert other not in out
     assert any(e["item_id"] == other for e in world["slots"].values())  # never left its slot
+
+
+# -- refused cards: one machine for all of them (shared_kiosk), last in the module -------------
+@pytest.mark.parametrize("note_word, reason", [
+    ("never checked in", "checkin_required"),
+    ("overdue", "overdue"),
+    ("suspended", "suspended"),
+    ("expired", "membership_expired"),
+    ("blocked", "patron_blocked"),
+])
+def test_a_patron_who_may_not_borrow_is_refused_with_the_reason(shared_kiosk, note_word, reason):
+    shared_kiosk.tap_card(card_of(note_word))
+    state = shared_kiosk.wait_state("ready")
+    notice = dict(state["notice"])
+    assert notice.pop("code") == reason
+    if reason == "suspended":  # the screen says until when
+        assert date.fromisoformat(notice.pop("until")) >= date.today() - timedelta(days=1)
+    if reason == "overdue":  # and how many are overdue
+        assert notice.pop("count") >= 1
+    assert notice == {}
+    assert state["session"] is None
+
+
+def test_an_unknown_card_is_refused(shared_kiosk):
+    shared_kiosk.tap_card("DEADBEEF")
+    assert shared_kiosk.wait_state("ready")["notice"] == {"code": "unknown_patron"}
+
+
+def test_a_card_that_cannot_be_read_gets_a_clear_notice(shared_kiosk):
+    before = shared_kiosk.state()["identifications"]
+    shared_kiosk.sim.world_post("/card/tap", {"uid": "04A1B2C3", "status_words": 0x6A81})
+    try:
+        state = shared_kiosk.wait_state(lambda s: s["identifications"] > before)
+    finally:
+        shared_kiosk.sim.world_post("/card/remove")
+    assert state["notice"] == {"code": "card_unreadable"} and state["state"] == "ready"

@@ -1,4 +1,6 @@
-"""Technician jobs on the running machine: home, doors, present, refusals, the PIN, faults."""
+"""Technician jobs on the running machine: home, doors, present, refusals, the PIN, faults.
+
+The jobs that end with the machine ready share one (`shared_kiosk`); the others get a fresh one."""
 
 from __future__ import annotations
 
@@ -17,22 +19,6 @@ def job(kiosk, request: str, args: dict | None = None) -> dict:
     answer = ask(kiosk.control_socket, request, args, 120, on_progress=progress.append)
     answer["progress"] = progress
     return answer
-
-
-def test_present_reads_the_slots_book_next_to_the_journal(kiosk):
-    slot, slot_book = next(iter(kiosk.sim.world_get()["slots"].items()))
-    slot = int(slot)
-    answer = job(kiosk, "present", {"slot": slot})
-    assert answer["ok"], answer
-    assert answer["result"]["tag_item"] == slot_book["item_id"]
-    assert answer["result"]["journal_item"] == slot_book["item_id"]
-    assert kiosk.state()["state"] == "ready"
-
-
-def test_a_slot_out_of_range_is_refused(kiosk):
-    answer = ask(kiosk.control_socket, "present", {"slot": 10**6})
-    assert answer["ok"] is False and answer["code"] == "refused"
-    assert "slot" in answer["error"]
 
 
 def test_doors_need_maintenance_and_then_open_and_close(kiosk):
@@ -55,20 +41,6 @@ def test_a_job_is_refused_while_a_patron_uses_the_machine(kiosk):
     assert "patron" in answer["error"]
 
 
-def test_home_homes_and_the_machine_is_ready_again(kiosk):
-    answer = job(kiosk, "home")
-    assert answer["ok"], answer
-    assert answer["result"]["homed"] is True and answer["result"]["ended_in"] == "done"
-    assert answer["progress"]
-    assert kiosk.state()["state"] == "ready"
-
-
-def test_a_job_without_the_technician_pin_is_refused(kiosk):
-    answer = raw_ask(kiosk.control_socket, "home")
-    assert answer["ok"] is False and answer["code"] == "denied"
-    assert kiosk.state()["state"] == "ready"
-
-
 def test_a_fault_is_journaled_and_counted_by_stats(kiosk):
     kiosk.sim.world_post("/estop", {"pressed": True})
     kiosk.wait_state("out_of_service")
@@ -79,3 +51,34 @@ def test_a_fault_is_journaled_and_counted_by_stats(kiosk):
     stats = kiosk.control("stats")
     assert stats["faults"]["out_of_service"] == [{"code": "interlock", "count": 1}]
     assert kiosk.control("faults")["history"][0]["code"] == "interlock"
+
+
+# -- jobs that leave the machine ready: one machine for all (shared_kiosk), last in the module --
+def test_present_reads_the_slots_book_next_to_the_journal(shared_kiosk):
+    slot, slot_book = next(iter(shared_kiosk.sim.world_get()["slots"].items()))
+    slot = int(slot)
+    answer = job(shared_kiosk, "present", {"slot": slot})
+    assert answer["ok"], answer
+    assert answer["result"]["tag_item"] == slot_book["item_id"]
+    assert answer["result"]["journal_item"] == slot_book["item_id"]
+    assert shared_kiosk.state()["state"] == "ready"
+
+
+def test_a_slot_out_of_range_is_refused(shared_kiosk):
+    answer = ask(shared_kiosk.control_socket, "present", {"slot": 10**6})
+    assert answer["ok"] is False and answer["code"] == "refused"
+    assert "slot" in answer["error"]
+
+
+def test_home_homes_and_the_machine_is_ready_again(shared_kiosk):
+    answer = job(shared_kiosk, "home")
+    assert answer["ok"], answer
+    assert answer["result"]["homed"] is True and answer["result"]["ended_in"] == "done"
+    assert answer["progress"]
+    assert shared_kiosk.state()["state"] == "ready"
+
+
+def test_a_job_without_the_technician_pin_is_refused(shared_kiosk):
+    answer = raw_ask(shared_kiosk.control_socket, "home")
+    assert answer["ok"] is False and answer["code"] == "denied"
+    assert shared_kiosk.state()["state"] == "ready"

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, start_sim
 from kiosk.control import ask
 from kiosk.journal import Journal
 from kiosk_rig import make_rig
@@ -22,12 +22,23 @@ from scripts.simulate_month import MonthClock, write_month
 ZONE = ZoneInfo("Asia/Seoul")
 
 
-@pytest.fixture
-def month_kiosk(make_sim, tmp_path):
+@pytest.fixture(scope="module")
+def month_kiosk(tmp_path_factory):
     """A controller whose journal holds a settled, delivered month of the simulator's books;
-    also what the month's events say, counted here."""
-    sim = make_sim("--speed", "20")
-    directory = tmp_path / "kiosk"
+    also what the month's events say, counted here. One for the module: its tests only ask."""
+    root = tmp_path_factory.mktemp("month")
+    sim = start_sim(root / "sim", "--speed", "20")
+    try:
+        since, events = write_month_journal(sim, root / "kiosk")
+        rig = make_rig(sim, root / "kiosk", stock=False)
+        yield rig, since, events
+        rig.stop()
+    finally:
+        sim.stop()
+
+
+def write_month_journal(sim, directory) -> tuple[str, list]:
+    """A new journal holding the month; the first day it covers, and its events."""
     (directory / "state").mkdir(parents=True, mode=0o700)
     with (sim.state_dir / "loading-list.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -38,10 +49,7 @@ def month_kiosk(make_sim, tmp_path):
                     sessions_per_day=25)
         events = j.events(limit=10 ** 7)
         assert not j.open_loans() and not j.open_intents() and not j.pending_outbox()
-    rig = make_rig(sim, directory, stock=False)
-    since = (end - timedelta(days=30)).astimezone(ZONE).date().isoformat()
-    yield rig, since, events
-    rig.stop()
+    return (end - timedelta(days=30)).astimezone(ZONE).date().isoformat(), events
 
 
 def kiosk_cli(rig, *args: str) -> subprocess.CompletedProcess:

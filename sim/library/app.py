@@ -27,6 +27,8 @@ from sim.library.sip2_profiles import DEFAULT_PROFILE, PROFILES, Sip2Settings
 from sim.library.sip2_server import Sip2Server
 
 DEMO_TOKEN = "demo-library-token"  # bearer token (HTTP) and SIP2 login password of the demo
+# s a request still being answered at switch-off may take (an injected latency is cut short)
+SHUTDOWN_GRACE = 1.0
 log = logging.getLogger(__name__)
 
 
@@ -77,7 +79,8 @@ class LibrarySim:
                     sip2_port: int = 0) -> None:
         """Start both servers on the running loop (port 0: any free port); returns at once."""
         self._host = host
-        self._runner = web.AppRunner(self.web_app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.web_app(), access_log=None, handle_signals=False,
+                                     shutdown_timeout=SHUTDOWN_GRACE)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, http_port).start()
         self._http_port = self._runner.addresses[0][1]  # the port 0 resolved to
