@@ -7,16 +7,13 @@ import * as i18n from "./i18n.js";
 import { modes, facts } from "./assist.js";
 
 // what a new screen says, in reading order: lists say only what their rows mark with data-speech
-// the book a vend is at now: said when it changes ("take your book" names no book)
-const CURRENT = "[aria-current=step] .title";
-const SCREEN_TEXT = `h1, h2, .lead, .big, .door-warning, .library-words p, [role=status], [role=alert], [data-speech], ${CURRENT}`;
-const LIVE_TEXT = `${CURRENT}, .big, .door-warning, [role=status], [role=alert], [data-speech]`;
+const SCREEN_TEXT = "h1, h2, .lead, .big, .door-warning, .library-words p, [role=status], [role=alert], [data-speech]";
+const LIVE_TEXT = ".big, .door-warning, [role=status], [role=alert], [data-speech]";
 let last = "";
 let batch = [];
 let liveSeen = [];
 let spoken = false;  // something was said since the last stop
 let screenSaidAt = -1e9;
-let focusSaid = "";  // the chosen control as the screen's words said it
 const SETTLING_MS = 1500;  // a screen still filling in (its list loading) is said again whole
 
 /** Say `text` (joined with whatever else is said in this moment); nothing unless voice is on. */
@@ -101,7 +98,6 @@ export function announceFocus(el, position, count, t) {
 export function announceScreen(t, focused, hint = true) {
   const main = document.getElementById("screen");
   screenSaidAt = performance.now();
-  focusSaid = describe(focused, t);
   liveSeen = liveTexts(main);
   const banner = document.getElementById("banner");
   const shown = [...(banner.hidden ? [] : [banner]), ...main.querySelectorAll(SCREEN_TEXT)];
@@ -116,8 +112,7 @@ export function announceScreen(t, focused, hint = true) {
  * the screen came, all of it again (the change would cut its first words off). */
 export function announceChanges(t, focused) {
   if (performance.now() - screenSaidAt < SETTLING_MS) {
-    const changed = liveTexts(document.getElementById("screen")).join() !== liveSeen.join();
-    if (changed || describe(focused, t) !== focusSaid) announceScreen(t, focused);  // "Cart (1)", not (0)
+    if (liveTexts(document.getElementById("screen")).join() !== liveSeen.join()) announceScreen(t, focused);
     return;
   }
   const now = liveTexts(document.getElementById("screen"));
