@@ -53,7 +53,8 @@ def add_routes(app: web.Application, ctl_key: web.AppKey) -> None:
     for path, read in reads.items():
         app.router.add_get(path, _reader(read, ctl_key))
     app.router.add_get("/api/receipt.svg", _receipt_svg(ctl_key))
-    app.on_response_prepare.append(_securing(ctl_key))
+    config = getattr(app[ctl_key], "config", None)  # a unit test's stand-in has none
+    app.on_response_prepare.append(_securing(config.ui.keypad_events_url if config else ""))
 
 
 async def _page(request: web.Request) -> web.FileResponse:
@@ -62,15 +63,16 @@ async def _page(request: web.Request) -> web.FileResponse:
                                      "Cache-Control": "no-cache"})
 
 
-def _securing(ctl_key: web.AppKey):
+def _securing(keypad_url: str):
+    keypad = _keypad_origin(keypad_url)
+    headers = dict(SECURITY_HEADERS)
+    if keypad:  # the one other loopback origin the page may read: a stand-in keypad's stream
+        headers["Content-Security-Policy"] += f"; connect-src 'self' {keypad}"
+
     async def secure(request: web.Request, response: web.StreamResponse) -> None:
-        """Every answer says: nothing from elsewhere (but a stand-in keypad's stream), no
-        sniffing, no referrer."""
-        for name, value in SECURITY_HEADERS.items():
+        """Every answer says: nothing from elsewhere, no sniffing, no referrer."""
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
-        keypad = _keypad_origin(request.app[ctl_key].config.ui.keypad_events_url)
-        if keypad and "connect-src" not in response.headers["Content-Security-Policy"]:
-            response.headers["Content-Security-Policy"] += f"; connect-src 'self' {keypad}"
     return secure
 
 

@@ -115,11 +115,11 @@ function render(force) {
   if (!force && key === shownKey) return;
   shownKey = key;
   const main = document.getElementById("screen");
-  const focused = document.activeElement?.dataset?.focusKey;
+  const focused = focusSelector(document.activeElement);
   main.replaceChildren(screen.draw(ctx));
   main.setAttribute("aria-busy", "false");
   main.dataset.screen = name;
-  const again = focused && main.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`);
+  const again = focused && main.querySelector(focused);
   const fresh = name !== lastScreen;
   if (again) again.focus();
   else if (fresh) main.focus();
@@ -130,6 +130,14 @@ function render(force) {
   if (fresh || spokenLanguage !== i18n.language()) voice.announceScreen(i18n.t, document.activeElement);
   else voice.announceChanges(i18n.t, document.activeElement);
   spokenLanguage = i18n.language();
+}
+
+/** How to find the focused control again once the screen is drawn anew: by its focus key, or
+ * else by its action (Borrow, Back, Finish are one of a kind on a screen). */
+function focusSelector(el) {
+  if (!el || !el.closest("#screen")) return null;
+  if (el.dataset.focusKey) return `[data-focus-key="${CSS.escape(el.dataset.focusKey)}"]`;
+  return el.dataset.action ? `[data-action="${CSS.escape(el.dataset.action)}"]` : null;
 }
 
 /** Leaving one screen for another: what the page forgets or fetches. */
