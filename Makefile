@@ -28,10 +28,16 @@ demo-patron:
 test: setup
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
-# Every crash-campaign case; `make test` runs the fast ones.
+# Every campaign case (`make test` runs the fast ones), then docs/RELIABILITY.md from their record.
+CAMPAIGN_RECORD := $(CURDIR)/.campaigns.jsonl
 campaigns: setup
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m campaign tests/test_crash.py tests/test_crash_random.py
+	@rm -f $(CAMPAIGN_RECORD); start=$$(date +%s); \
+	KIOSK_CAMPAIGN_REPORT=$(CAMPAIGN_RECORD) $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile \
+	  --no-loadscope-reorder -m campaign $(PYTEST_ARGS) tests/; status=$$?; \
+	$(PY) scripts/reliability.py $(CAMPAIGN_RECORD) --wall $$(( $$(date +%s) - start )) || status=1; \
+	exit $$status
 
+# Every benchmark, each writing its section and budget rows of docs/PERFORMANCE.md.
 bench: setup
 	$(PY) -m bench
 

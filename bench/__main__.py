@@ -1,4 +1,4 @@
-"""Run the benchmarks (all, or those named) and write each one's section of docs/benchmarks.md."""
+"""Run the benchmarks (all, or those named) and write each one's section of docs/PERFORMANCE.md."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ import sys
 from pathlib import Path
 
 import bench
+from bench import Verdict
 
-RESULTS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-PREAMBLE = ("# Benchmarks\n\nWritten by `python -m bench` (`make bench`); each section is "
-            "replaced when its benchmark runs again.\n")
+RESULTS = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
+PREAMBLE = ("# Performance\n\nWritten by `python -m bench` (`make bench`); each section is "
+            "replaced when its benchmark runs again, and so are its rows of the budgets table. "
+            "Each section ends with the command that produced it and the machine it ran on.\n")
+BUDGETS = "Budgets"
+BUDGET_HEADER = ("| benchmark | what | measured | budget | met | |\n"
+                 "|---|---|---:|---:|:---:|---|")
 
 
 def module_names() -> list[str]:
@@ -37,13 +42,44 @@ def run(name: str, results: Path) -> None:
     if not callable(getattr(module, "main", None)):
         return
     print(f"bench {name} ...", file=sys.stderr, flush=True)
-    body = module.main()
-    if body is None:
+    result = module.main()
+    if result is None:
         return
+    body, verdicts = result if isinstance(result, tuple) else (result, [])
     print(body)
+    title = getattr(module, "TITLE", name)
     text = results.read_text(encoding="utf-8") if results.exists() else PREAMBLE
-    results.write_text(replace_section(text, getattr(module, "TITLE", name), body),
-                       encoding="utf-8")
+    text = replace_section(text, title, body)
+    if verdicts:
+        text = with_budget_rows(text, title, verdicts)
+    results.write_text(text, encoding="utf-8")
+
+
+def budget_rows(text: str) -> list[str]:
+    """The rows of the budgets table in `text` (none when it has no table yet)."""
+    match = re.search(rf"^## {BUDGETS}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    if not match:
+        return []
+    return [line for line in match.group(1).splitlines()
+            if line.startswith("| ") and not line.startswith(BUDGET_HEADER.splitlines()[0])]
+
+
+def verdict_row(title: str, verdict: Verdict) -> str:
+    """One row of the budgets table."""
+    met = "yes" if verdict.met else "**no**"
+    cells = [title, verdict.budget, verdict.measured, verdict.limit, met, verdict.note]
+    return "| " + " | ".join(c.replace("|", "/") for c in cells) + " |"
+
+
+def with_budget_rows(text: str, title: str, verdicts: list[Verdict]) -> str:
+    """`text` with `title`'s rows of the budgets table replaced by `verdicts`."""
+    kept = [row for row in budget_rows(text) if not row.startswith(f"| {title} |")]
+    rows = kept + [verdict_row(title, v) for v in verdicts]
+    body = BUDGET_HEADER + "\n" + "\n".join(rows)
+    if not re.search(rf"^## {BUDGETS}\n", text, re.M):
+        head, sep, rest = text.partition("\n## ")
+        return f"{head.rstrip()}\n\n## {BUDGETS}\n\n{body}\n" + (f"\n## {rest}" if sep else "")
+    return replace_section(text, BUDGETS, body)
 
 
 def main(argv: list[str] | None = None) -> int:

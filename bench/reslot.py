@@ -61,7 +61,7 @@ def measure(placements: int = PLACEMENTS, budgets: tuple = BUDGETS,
 
 
 def report(runs: list[Run]) -> str:
-    """The section for docs/benchmarks.md."""
+    """The section for docs/PERFORMANCE.md."""
     lines = [
         f"`python -m bench reslot` on {platform.node() or 'this machine'} ({os.cpu_count()} "
         f"cores, Python {platform.python_version()}), "

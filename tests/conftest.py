@@ -24,6 +24,8 @@ from sim.app import VPCD_PORT
 from sim.vcard import VPCD_READERS
 from ui_browser import chromium, new_page  # noqa: F401  (Chromium fixtures for every test)
 
+pytest_plugins = ("campaign_report",)  # campaign cases' outcomes and facts
+
 ROOT = Path(__file__).resolve().parent.parent
 SIM_START_TIMEOUT = 20.0
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1" under `make test` (pytest-xdist)

@@ -46,7 +46,8 @@ class Scenario:
     @property
     def param(self):
         """The pytest case: a campaign case, fast or not."""
-        return pytest.param(self, id=self.id, marks=pytest.mark.campaign(fast=self.fast))
+        return pytest.param(self, id=self.id, marks=pytest.mark.campaign(
+            name="crash", fast=self.fast))
 
     @property
     def id(self) -> str:

@@ -86,7 +86,8 @@ def hands_while_down(rig: KioskRig, rng: random.Random) -> None:
 
 
 @pytest.mark.parametrize("seed", [
-    pytest.param(seed, marks=pytest.mark.campaign(fast=seed < FAST_SEEDS)) for seed in SEEDS])
+    pytest.param(seed, marks=pytest.mark.campaign(name="crash", fast=seed < FAST_SEEDS))
+    for seed in SEEDS])
 def test_a_kill_at_a_random_moment_loses_nothing_and_says_why(make_kiosk, seed):
     rng = random.Random(seed)
     rig = make_kiosk(pickup_timeout=2.0)
