@@ -48,6 +48,11 @@ def figure(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
 
 
+def plural(count: int, noun: str) -> str:
+    """'1 run', '2 runs'."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def summary(name: str, runs: list[dict]) -> str:
     """The campaign's one summary line, then its facts and failures."""
     counts = defaultdict(int)
@@ -59,9 +64,9 @@ def summary(name: str, runs: list[dict]) -> str:
     facts = [f"{key.replace('_', ' ')} {figure(v)}" for key, v in numbers.items()]
     facts += [f"{key.replace('_', ' ')}: {', '.join(v)}" for key, v in words.items()]
     clean = counts["passed"]
-    bad = len(runs) - clean - counts["skipped"]
+    bad = len(runs) - clean
     verdict = "every one clean" if bad == 0 and clean else f"**{bad} not clean**"
-    line = (f"**{name}**: {len(runs)} runs, {clean} clean ({verdict}), "
+    line = (f"**{name}**: {plural(len(runs), 'run')}, {clean} clean ({verdict}), "
             f"{seconds / 60:.1f} min of cases" + ("; " + "; ".join(facts) if facts else "") + ".")
     parts = [f"## {name}", "", line]
     if about:
@@ -76,12 +81,13 @@ def document(runs: list[dict], command: str, wall: float | None) -> str:
     """The whole document."""
     by_campaign: dict[str, list[dict]] = defaultdict(list)
     for run in runs:
-        by_campaign[run["campaign"]].append(run)
+        if run["outcome"] != "skipped":  # e.g. a fast case the whole campaign stands in for
+            by_campaign[run["campaign"]].append(run)
     names = [n for n in ORDER if n in by_campaign] + sorted(set(by_campaign) - set(ORDER))
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(max(r["at"] for r in runs)))
     took = f" in {wall / 60:.1f} min of wall time" if wall else ""
     head = (f"{PREAMBLE}\nRun with `{command}` on {machine()}, {when}{took}; "
-            f"{len(runs)} runs.\n")
+            f"{plural(sum(len(r) for r in by_campaign.values()), 'run')}.\n")
     return "\n\n".join([head] + [summary(n, by_campaign[n]) for n in names]) + "\n"
 
 

@@ -43,6 +43,7 @@ class SimOptions:
     modbus_port: int = 0
     world_port: int = 0
     vpcd_port: int = VPCD_PORT
+    scaled_library_clock: bool = False  # the library's clock runs at `speed` too
 
 
 class Simulator:
@@ -67,7 +68,9 @@ class Simulator:
         self.scanner = BarcodeSim()
         self.keypad = Keypad()
         self.card = VirtualCard(host="127.0.0.1", port=options.vpcd_port)
-        self.library = LibrarySim(options.state_dir / "library.db")
+        self.library = LibrarySim(
+            options.state_dir / "library.db",
+            clock_rate=options.speed if options.scaled_library_clock else 1.0)
         self.spares = spare_copies()  # the library's copies a technician may load (`new` books)
         self.library.load_demo(self.collection, self.spares)
         self.endpoints: dict = {}

@@ -27,12 +27,16 @@ def parse_args(argv: list[str] | None = None) -> SimOptions:
     parser.add_argument("--world-port", type=int, default=0, help="world API port (0: any free)")
     parser.add_argument("--vpcd-port", type=int, default=VPCD_PORT,
                         help="vsmartcard-vpcd port of the reader that gets the virtual card")
+    parser.add_argument("--scaled-library-clock", action="store_true",
+                        help="the library emulator's clock runs at --speed too (days pass "
+                             "--speed times faster for loans and due dates)")
     args = parser.parse_args(argv)
     if not 0.1 <= args.speed <= 1000:
         parser.error("--speed must be between 0.1 and 1000")
     return SimOptions(state_dir=args.state_dir.resolve(), speed=args.speed, empty=args.empty,
                       modbus_port=args.modbus_port, world_port=args.world_port,
-                      vpcd_port=args.vpcd_port)
+                      vpcd_port=args.vpcd_port,
+                      scaled_library_clock=args.scaled_library_clock)
 
 
 async def run(options: SimOptions) -> None:

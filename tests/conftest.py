@@ -35,7 +35,7 @@ SPREAD_MODULES = {"test_crash.py", "test_crash_random.py"}
 LONG_MODULES_FIRST = [
     # test_card_pcsc holds pcscd alone (READERS): the other worker starts on tests that need no
     # simulator meanwhile
-    "test_card_pcsc.py", "test_policy_properties.py", "test_library_contract.py",
+    "test_card_pcsc.py", "test_soak.py", "test_policy_properties.py", "test_library_contract.py",
     "test_crash.py", "test_ui_patron.py", "test_kiosk_speech.py", "test_kiosk_patrons.py",
     "test_ui_machine.py", "test_ui_voice.py", "test_tech_stock.py", "test_kiosk_holds.py", "test_crash_random.py",
     "test_kiosk_checkout.py", "test_obs_alerts_faults.py", "test_kiosk_slow_library.py",

@@ -39,13 +39,14 @@ class LibrarySim:
                  home_isil: str = OWNER_ISIL, token: str = DEMO_TOKEN,
                  timezone: str = "Asia/Seoul", sip2_encoding: str = "utf-8",
                  sip2_profile: str = DEFAULT_PROFILE, sip2_idle_timeout: float | None = None,
-                 sip2_terminal_password: str | None = None) -> None:
+                 sip2_terminal_password: str | None = None, clock_rate: float = 1.0) -> None:
         if sip2_profile not in PROFILES:
             raise ValueError(f"unknown SIP2 profile {sip2_profile!r}; one of {sorted(PROFILES)}")
         self.machine_id = machine_id
         self.token = token
         self.faults = Faults()
-        self.library = Library(open_db(Path(db_path)), LibraryClock(timezone), home_isil)
+        self.library = Library(open_db(Path(db_path)), LibraryClock(timezone, clock_rate),
+                               home_isil)
         self.library.restore_clock()
         with self.library.atomic():
             for isil, name in demo.LIBRARY_NAMES.items():

@@ -1,17 +1,36 @@
-"""The library's clock: real time plus an offset that tests and demos can move."""
+"""The library's clock: real time plus an offset that tests and demos can move, optionally
+running `rate` times faster than real time (the simulator's scaled time)."""
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
 class LibraryClock:
-    """Now in the library's timezone, shifted by an adjustable offset."""
+    """Now in the library's timezone, shifted by an adjustable offset, at `rate` x real time."""
 
-    def __init__(self, tz: str = "Asia/Seoul") -> None:
+    def __init__(self, tz: str = "Asia/Seoul", rate: float = 1.0) -> None:
+        if not 0.1 <= rate <= 1000:
+            raise ValueError(f"clock rate {rate} outside 0.1..1000")
         self.tz = ZoneInfo(tz)
-        self.offset = timedelta(0)
+        self.rate = rate
+        self._moved = timedelta(0)  # what tests and demos moved it by
+        self._started = time.monotonic()
+
+    def _lead(self) -> timedelta:
+        """How far scaled time has run ahead of real time since the clock started."""
+        return timedelta(seconds=(time.monotonic() - self._started) * (self.rate - 1))
+
+    @property
+    def offset(self) -> timedelta:
+        """How far the clock reads ahead of real time (moved, plus scaled time's lead)."""
+        return self._moved + self._lead()
+
+    @offset.setter
+    def offset(self, value: timedelta) -> None:
+        self._moved = value - self._lead()
 
     def now(self) -> datetime:
         """The library's current time (aware, library timezone, whole seconds)."""
