@@ -193,10 +193,27 @@ def test_touchscreen_measures_taps_keys_and_a_cold_start_in_chromium(tmp_path: P
 # -- reslot -------------------------------------------------------------------------
 def test_reslot_bench_compares_the_plan_with_random_and_optimal_placements() -> None:
     from bench import reslot
-    runs = reslot.measure(placements=1, budgets=(10, None), seed=1)
+    runs, reference = reslot.measure(placements=1, budgets=(10, None), seed=1)
     limited, unlimited = runs
     assert limited.moves == 10 and unlimited.moves > 10
     assert unlimited.optimal - 1e-9 <= unlimited.after <= limited.after <= limited.random_mean
     assert math.isclose(unlimited.after, unlimited.optimal, rel_tol=1e-9)
-    text = reslot.report(runs)
-    assert "| 10 | 10 |" in text and "| none |" in text
+    assert math.isclose(reference.assigned, reference.rearranged, rel_tol=1e-9)
+    assert reference.quickest < reference.assigned < reference.random_mean
+    assert math.isclose(reference.ratio, reference.assigned / reference.random_mean)
+    assert math.isclose(reference.fill, 0.96)
+    text = reslot.report(runs, reference)
+    assert "| 10 | 10 |" in text and "| none |" in text and "| reference drum | 4.80–7.19 |" in text
+    verdicts = reslot.verdicts(runs, reference)
+    assert [v.met for v in verdicts] == [False, True]  # no placement reaches 0.75x of random
+    assert f"assignment is {reference.ratio:.3f}x random" in verdicts[0].note
+
+
+def test_the_assignment_solver_finds_the_least_weighted_mean() -> None:
+    from bench import reslot
+    weights = {"a": 3.0, "b": 1.0, "c": 0.0}
+    seconds = {10: 5.0, 11: 2.0, 12: 9.0, 13: 4.0}.__getitem__
+    best = min(sum(w * seconds(s) for w, s in zip(weights.values(), chosen))
+               for chosen in itertools.permutations(range(10, 14), 3)) / 4.0
+    assert math.isclose(reslot.assigned_mean(weights, range(10, 14), seconds), best)
+    assert reslot.top_share({"a": 3.0, "b": 1.0, **{str(i): 0.0 for i in range(8)}}, 0.1) == 0.75
