@@ -7,28 +7,29 @@ s's column) + handle, and leaves the picker at (pickup_level, column of s). The 
 port holds one book, so a cart is fetched one book at a time; door and patron time is
 the same for every order and is left out of the order's cost.
 
-Order search: every permutation up to EXHAUSTIVE_LIMIT books (optimal). Beyond, the
-best of nearest-neighbour tours started from each book, improved by 2-opt (segment
-reversal) and or-opt (moving a run of 1-3 books) until neither helps. Heuristic/optimal
-on random carts of 8 on the reference machine, random picker start: the 40 seeded carts
-of tests/test_planner_order.py mean 1.0000x, worst 1.0002x; 100 others (seed 1) mean
-1.0005x, worst 1.046x. Real carts (2 books) are always planned exhaustively.
+Order search: exact, by Held-Karp dynamic programming over the cart's subsets (the
+cheapest way to fetch each subset ending with each of its books), n^2 * 2^n additions for
+n books. EXACT_LIMIT is the largest cart it plans on the controller's loop in a few
+milliseconds (bench/pick_order.py: planning ms per size, and the DP against every
+permutation); `[policy] max_loans`, which bounds a cart, may not exceed it.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
+from operator import add
 from typing import NamedTuple
 
 from drivers.carousel.geometry import Geometry, Timing
 
 Position = tuple[int, int]  # (level, column at the mast), as Timing.travel_time takes it
 
-EXHAUSTIVE_LIMIT = 7
+# The most books fetch_order plans (exactly); bounds [policy] max_loans (kiosk/policy.py).
+EXACT_LIMIT = 10
 # Fetches a popular title can expect before night-time re-slotting moves it again.
 POPULAR_FETCHES = 3.0
+INFINITY = float("inf")
 
 
 class FetchPlan(NamedTuple):
@@ -65,22 +66,17 @@ def order_seconds(
 
 
 def fetch_order(
-    picker_at: Position,
-    slots: Collection[int],
-    geometry: Geometry,
-    timing: Timing,
-    *,
-    exhaustive_limit: int = EXHAUSTIVE_LIMIT,
+    picker_at: Position, slots: Collection[int], geometry: Geometry, timing: Timing
 ) -> FetchPlan:
-    """The order to fetch `slots` in: optimal up to `exhaustive_limit` books, heuristic beyond."""
+    """The quickest order to fetch `slots` in (at most EXACT_LIMIT of them)."""
     ordered = sorted(slots)
     if len(set(ordered)) != len(ordered):
         raise ValueError(f"duplicate slots in {ordered}")
+    if len(ordered) > EXACT_LIMIT:
+        raise ValueError(f"a cart of {len(ordered)} books is more than the planner's "
+                         f"{EXACT_LIMIT} (EXACT_LIMIT, the most [policy] max_loans allows)")
     costs = _CostTable(picker_at, ordered, geometry, timing)
-    if len(ordered) <= exhaustive_limit:
-        best = min(itertools.permutations(range(len(ordered))), key=costs.total, default=())
-    else:
-        best = _heuristic(costs)
+    best = _held_karp(costs)
     return FetchPlan(tuple(ordered[i] for i in best), costs.total(best))
 
 
@@ -100,46 +96,38 @@ class _CostTable:
         return self.first[order[0]] + sum(self.next[a][b] for a, b in steps)
 
 
-def _heuristic(costs: _CostTable) -> tuple[int, ...]:
-    """Best nearest-neighbour tour over all first books, then local search."""
-    tours = [_improve(_nearest_neighbour(costs, first), costs) for first in range(len(costs.first))]
-    return min(tours, key=costs.total)
+def _held_karp(costs: _CostTable) -> tuple[int, ...]:
+    """The cheapest order of indices: best[mask][j] is the least seconds to fetch the books of
+    `mask` ending with book j (infinite when j is not in it)."""
+    n = len(costs.first)
+    if n == 0:
+        return ()
+    into = [[costs.next[i][j] for i in range(n)] for j in range(n)]  # into[j][i]: i, then j
+    bits = [1 << j for j in range(n)]
+    best = [[INFINITY] * n for _ in range(1 << n)]
+    for j, bit in enumerate(bits):
+        best[bit][j] = costs.first[j]
+    for mask in range(3, 1 << n):
+        if mask & (mask - 1):  # two books or more: the last one came after one of the others
+            best[mask] = [min(map(add, best[mask ^ bit], row)) if mask & bit else INFINITY
+                          for bit, row in zip(bits, into)]
+    return _walk_back(best, into, bits)
 
 
-def _nearest_neighbour(costs: _CostTable, first: int) -> list[int]:
-    tour, left = [first], set(range(len(costs.first))) - {first}
-    while left:
-        nearest = min(sorted(left), key=lambda b: costs.next[tour[-1]][b])
-        tour.append(nearest)
-        left.remove(nearest)
-    return tour
-
-
-def _improve(tour: list[int], costs: _CostTable) -> tuple[int, ...]:
-    """2-opt and or-opt moves until none shortens the tour (costs are asymmetric)."""
-    best, best_cost = tour, costs.total(tour)
-    improved = True
-    while improved:
-        improved = False
-        for candidate in _neighbours(best):
-            cost = costs.total(candidate)
-            if cost < best_cost - 1e-9:
-                best, best_cost, improved = candidate, cost, True
-                break
-    return tuple(best)
-
-
-def _neighbours(tour: list[int]) -> Iterator[list[int]]:
-    """Every 2-opt reversal, then every move of a run of 1-3 books elsewhere (or-opt)."""
-    n = len(tour)
-    for i, j in itertools.combinations(range(n), 2):
-        yield tour[:i] + tour[i : j + 1][::-1] + tour[j + 1 :]
-    for length in (1, 2, 3):
-        for i in range(n - length + 1):
-            run, rest = tour[i : i + length], tour[:i] + tour[i + length :]
-            for j in range(len(rest) + 1):
-                if j != i:
-                    yield rest[:j] + run + rest[j:]
+def _walk_back(best: list[list[float]], into: list[list[float]],
+               bits: list[int]) -> tuple[int, ...]:
+    """The order behind the full cart's least seconds, read back from the table."""
+    mask = len(best) - 1
+    seconds = min(best[mask])
+    last = best[mask].index(seconds)
+    order = [last]
+    while mask != bits[last]:
+        mask ^= bits[last]
+        # The sum that gave `seconds` is recomputed bit for bit: exact equality holds.
+        last = next(i for i, s in enumerate(best[mask]) if s + into[last][i] == seconds)
+        seconds = best[mask][last]
+        order.append(last)
+    return tuple(reversed(order))
 
 
 def estimate_vend_seconds(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from drivers.config import require_range
 from drivers.errors import DriverConfigError
+from kiosk.planner import EXACT_LIMIT
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_MINUTES = 24 * 60
@@ -34,7 +35,7 @@ class PolicyConfig:
     saturday: str = "05:30-24:00"
     sunday: str = "05:30-24:00"
     holidays: dict[str, str] = field(default_factory=dict)  # ISO date -> hours or "closed"
-    max_loans: int = 2  # open loans from this machine
+    max_loans: int = 2  # open loans from this machine; bounds a cart (planner.EXACT_LIMIT)
     loan_days: int = 15
     renewal_days: int = 7
     max_renewals: int = 1
@@ -52,7 +53,7 @@ class PolicyConfig:
         for day, hours in self.holidays.items():
             _parse_day(day)
             parse_hours(hours, f"holidays.{day}")
-        require_range("max_loans", self.max_loans, 1, 100)
+        _require_cart_limit(self.max_loans)
         require_range("offline_max_loans", self.offline_max_loans, 0, self.max_loans)
         require_range("loan_days", self.loan_days, 1, 365)
         require_range("renewal_days", self.renewal_days, 1, 365)
@@ -64,6 +65,15 @@ class PolicyConfig:
     def zone(self) -> ZoneInfo:
         """The machine's time zone."""
         return ZoneInfo(self.timezone)
+
+
+def _require_cart_limit(max_loans: int) -> None:
+    """max_loans bounds a cart, whose fetch order the planner finds exactly up to EXACT_LIMIT."""
+    if max_loans > EXACT_LIMIT:
+        raise DriverConfigError(
+            f"max_loans = {max_loans!r} is out of range 1..{EXACT_LIMIT}: a cart holds up to "
+            f"max_loans books and the planner orders at most {EXACT_LIMIT} exactly")
+    require_range("max_loans", max_loans, 1, EXACT_LIMIT)
 
 
 def parse_hours(text: object, name: str = "hours") -> tuple[int, int] | None:

@@ -11,7 +11,7 @@ import pytest
 from bench import journal_writes, pick_order, touchscreen, vend_overhead
 from drivers.carousel.geometry import REFERENCE_GEOMETRY as G
 from drivers.carousel.geometry import REFERENCE_TIMING as T
-from kiosk.planner import fetch_seconds, order_seconds
+from kiosk.planner import EXACT_LIMIT, fetch_seconds, order_seconds
 
 
 # -- journal_writes ---------------------------------------------------------------
@@ -48,17 +48,46 @@ def test_pick_order_carts_are_consistent() -> None:
         assert cart.plan_ms >= 0
     summary = pick_order.summarise(carts, "all")
     assert summary.carts == 6
-    assert 1.0 - 1e-9 <= summary.mean_ratio <= summary.worst_ratio
+    assert 1.0 - 1e-9 <= summary.mean_ratio <= summary.worst_ratio <= 1.0 + 1e-9  # exact
     assert summary.worst_ratio == max(c.ratio for c in carts)
     assert summary.mean_naive <= summary.worst_naive == max(c.naive_ratio for c in carts)
+    assert summary.plan_ms_p50 <= summary.plan_ms_p95 <= summary.plan_ms_max
+
+
+def test_every_order_lists_each_permutation_once() -> None:
+    orders = pick_order.every_order(4)
+    assert sorted(map(tuple, orders.tolist())) == list(itertools.permutations(range(4)))
 
 
 def test_the_brute_force_optimum_is_the_best_permutation() -> None:
-    start, slots = (0, 0), [120, 455, 907]
+    start, slots = (0, 0), [120, 455, 907, 3]
+    assert pick_order.optimal_seconds(start, []) == 0.0
     assert math.isclose(pick_order.optimal_seconds(start, slots[:1]),
                         fetch_seconds(start, slots[0], G, T)[0])
     best = min(order_seconds(start, p, G, T) for p in itertools.permutations(slots))
     assert math.isclose(pick_order.optimal_seconds(start, slots), best)
+
+
+def test_pick_order_times_carts_the_config_refuses_without_planning_them_for_real() -> None:
+    (beyond,) = pick_order.measure_beyond(sizes=(EXACT_LIMIT + 1,), per_size=2, seed=1)
+    assert (beyond.label, beyond.carts) == (str(EXACT_LIMIT + 1), 2)
+    assert 0 <= beyond.plan_ms_p50 <= beyond.plan_ms_p95 <= beyond.plan_ms_max
+
+
+def test_pick_order_verdicts_judge_exactness_and_planning_time() -> None:
+    def summary(label: str, worst: float, p95: float) -> pick_order.Summary:
+        return pick_order.Summary(label, 1, 1.0, worst, 1.0, 1.0, 1.0, p95, p95)
+    returns = pick_order.Returns(1, 1.0, 1.0, 1.5, 40, 40)
+    good = pick_order.verdicts([summary("10", 1.0, 9.0), summary("all 2–10", 1.0, 9.0)], returns)
+    assert [v.met for v in good] == [True, True, True]
+    assert good[0].measured == "1.0000x" and good[1].measured == "9.0 ms"
+    bad = pick_order.verdicts([summary("10", 1.0, 80.0), summary("all 2–10", 1.01, 9.0)],
+                              pick_order.Returns(1, 1.1, 1.1, 1.5, 40, 40))
+    assert [v.met for v in bad] == [False, False, False]
+    assert "1.6x the budget" in bad[1].note and "10 books" in bad[1].budget
+    text = pick_order.report([summary("10", 1.0, 9.0), summary("all 2–10", 1.0, 9.0)], returns,
+                             [summary("11", float("nan"), 20.0)])
+    assert "| 11 (refused) | 1 | – |" in text and "planning p95 9.0 ms at 10 books" in text
 
 
 def test_pick_order_returns_are_consistent() -> None:
@@ -164,10 +193,27 @@ def test_touchscreen_measures_taps_keys_and_a_cold_start_in_chromium(tmp_path: P
 # -- reslot -------------------------------------------------------------------------
 def test_reslot_bench_compares_the_plan_with_random_and_optimal_placements() -> None:
     from bench import reslot
-    runs = reslot.measure(placements=1, budgets=(10, None), seed=1)
+    runs, reference = reslot.measure(placements=1, budgets=(10, None), seed=1)
     limited, unlimited = runs
     assert limited.moves == 10 and unlimited.moves > 10
     assert unlimited.optimal - 1e-9 <= unlimited.after <= limited.after <= limited.random_mean
     assert math.isclose(unlimited.after, unlimited.optimal, rel_tol=1e-9)
-    text = reslot.report(runs)
-    assert "| 10 | 10 |" in text and "| none |" in text
+    assert math.isclose(reference.assigned, reference.rearranged, rel_tol=1e-9)
+    assert reference.quickest < reference.assigned < reference.random_mean
+    assert math.isclose(reference.ratio, reference.assigned / reference.random_mean)
+    assert math.isclose(reference.fill, 0.96)
+    text = reslot.report(runs, reference)
+    assert "| 10 | 10 |" in text and "| none |" in text and "| reference drum | 4.80–7.19 |" in text
+    verdicts = reslot.verdicts(runs, reference)
+    assert [v.met for v in verdicts] == [False, True]  # no placement reaches 0.75x of random
+    assert f"assignment is {reference.ratio:.3f}x random" in verdicts[0].note
+
+
+def test_the_assignment_solver_finds_the_least_weighted_mean() -> None:
+    from bench import reslot
+    weights = {"a": 3.0, "b": 1.0, "c": 0.0}
+    seconds = {10: 5.0, 11: 2.0, 12: 9.0, 13: 4.0}.__getitem__
+    best = min(sum(w * seconds(s) for w, s in zip(weights.values(), chosen))
+               for chosen in itertools.permutations(range(10, 14), 3)) / 4.0
+    assert math.isclose(reslot.assigned_mean(weights, range(10, 14), seconds), best)
+    assert reslot.top_share({"a": 3.0, "b": 1.0, **{str(i): 0.0 for i in range(8)}}, 0.1) == 0.75

@@ -82,6 +82,8 @@ def test_the_valid_config_loads(tmp_path):
     (edit(VALID, "carousel", "port = 70000"), ["[carousel]", "port = 70000 is out of range 1..65535"]),
     (edit(VALID, "session", "idle_timeout = 0.5"), ["[session]", "idle_timeout = 0.5 is out of range"]),
     (edit(VALID, "policy", "max_loans = 0"), ["[policy]", "max_loans = 0 is out of range"]),
+    (edit(VALID, "policy", "max_loans = 11"),
+     ["[policy]", "max_loans = 11 is out of range 1..10", "planner orders at most 10"]),
     (edit(VALID, "policy", 'monday = "25:00-26:00"'), ["[policy]", "monday", "HH:MM-HH:MM"]),
     (edit(VALID, "policy", 'timezone = "Mars/Olympus"'), ["[policy]", "timezone", "unknown"]),
     (edit(VALID, "ui", 'host = "0.0.0.0"'), ["[ui]", "host", "loopback only"]),

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from drivers.carousel.geometry import Geometry, Timing
 from kiosk.planner import (
+    EXACT_LIMIT,
     POPULAR_FETCHES,
     choose_return_slot,
     estimate_vend_seconds,
@@ -79,8 +80,9 @@ def test_the_order_is_optimal_for_small_carts(start, slots) -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(start=positions, slots=st.sets(st.integers(0, G.slot_count - 1), min_size=8, max_size=14))
-def test_the_heuristic_order_is_a_permutation_with_its_true_cost(start, slots) -> None:
+@given(start=positions,
+       slots=st.sets(st.integers(0, G.slot_count - 1), min_size=8, max_size=EXACT_LIMIT))
+def test_a_large_cart_is_planned_as_a_permutation_with_its_true_cost(start, slots) -> None:
     plan = fetch_order(start, slots, G, T)
     assert sorted(plan.order) == sorted(slots)
     assert plan.seconds == pytest.approx(order_seconds(start, plan.order, G, T))

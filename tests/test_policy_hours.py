@@ -10,6 +10,7 @@ import pytest
 
 from drivers.config import build_config
 from drivers.errors import DriverConfigError
+from kiosk.planner import EXACT_LIMIT
 from kiosk.policy import PolicyConfig, closing_time, hours_on, is_open, next_opening
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -211,3 +212,10 @@ def test_the_screen_shows_a_closing_past_midnight_as_the_next_days_time() -> Non
                        "past_midnight": True}
     assert week[1] == {"date": "2025-01-07", "open": "05:30", "close": "24:00",
                        "past_midnight": False}
+
+
+def test_a_cart_limit_above_the_exact_planners_is_refused() -> None:
+    assert config(max_loans=EXACT_LIMIT).max_loans == EXACT_LIMIT
+    with pytest.raises(DriverConfigError, match=rf"out of range 1\.\.{EXACT_LIMIT}: a cart") as e:
+        config(max_loans=EXACT_LIMIT + 1)
+    assert "[policy]" in str(e.value) and f"orders at most {EXACT_LIMIT} exactly" in str(e.value)
