@@ -24,6 +24,7 @@ def test_journal_writes_measures_every_writer(tmp_path: Path) -> None:
     assert result.cycles == 3
     assert set(result.loan) == set(journal_writes.WRITERS)
     assert min(result.loan.values()) > 0 and min(result.cycle.values()) > 0
+    assert all(0 < result.loan_median[w] <= result.loan[w] for w in journal_writes.WRITERS)
     assert min(result.stages.values()) > 0
     assert math.isclose(result.ratio, result.loan["raw"] / result.loan["journal"])
     assert math.isclose(result.by_hand_ratio * result.own_code_ratio, result.ratio)
