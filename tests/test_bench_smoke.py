@@ -2,33 +2,56 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bench import journal_writes, pick_order, touchscreen, vend_overhead
+from bench._journal_writers import LoanByHand
 from drivers.carousel.geometry import REFERENCE_GEOMETRY as G
 from drivers.carousel.geometry import REFERENCE_TIMING as T
+from kiosk.journal import VendTaken
 from kiosk.planner import EXACT_LIMIT, fetch_seconds, order_seconds
 
 
 # -- journal_writes ---------------------------------------------------------------
 def test_journal_writes_measures_every_writer(tmp_path: Path) -> None:
-    result = journal_writes.measure(16, tmp_path, rounds=2)
-    assert result.writes == 16
-    assert min(result.journal, result.raw_full, result.raw_normal) > 0
-    assert math.isclose(result.ratio, result.journal / result.raw_full)
-    assert math.isclose(result.ratio_normal, result.journal / result.raw_normal)
-    assert math.isclose(result.per_write_ms(result.journal), 1000 * result.journal / 16)
+    result = journal_writes.measure(3, tmp_path, warmup=1)
+    assert result.cycles == 3
+    assert set(result.loan) == set(journal_writes.WRITERS)
+    assert min(result.loan.values()) > 0 and min(result.cycle.values()) > 0
+    assert all(0 < result.loan_median[w] <= result.loan[w] for w in journal_writes.WRITERS)
+    assert min(result.stages.values()) > 0
+    assert math.isclose(result.ratio, result.loan["raw"] / result.loan["journal"])
+    assert math.isclose(result.by_hand_ratio * result.own_code_ratio, result.ratio)
+    assert math.isclose(result.loan_ms("journal"), 1000 * result.loan["journal"] / 3)
+    assert math.isclose(result.cycle_ms("raw"), 1000 * result.cycle["raw"] / 12)
+    assert result.pages["loan"] > result.pages["raw"] >= 1
     text = journal_writes.report(result, "disk")
-    assert f"{result.ratio:.2f}x" in text and "16 durable writes" in text
+    assert f"{result.ratio:.2f}x" in text and "3 vend cycles" in text
+    [verdict] = journal_writes.verdicts(result)
+    assert verdict.met == (result.ratio >= journal_writes.BUDGET)
+    assert verdict.met or "short" in verdict.note
 
 
-def test_journal_writes_refuses_a_count_that_splits_a_vend_cycle(tmp_path: Path) -> None:
+def test_journal_writes_refuses_more_cycles_than_slots(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        journal_writes.measure(10, tmp_path, rounds=2)
+        journal_writes.measure(journal_writes.SLOTS, tmp_path, warmup=1)
+
+
+def test_journal_writes_refuses_loans_by_hand_unlike_the_journals(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = LoanByHand.append
+
+    def other_due(self: LoanByHand, p: VendTaken) -> None:
+        real(self, dataclasses.replace(p, due=date(2098, 1, 1)))
+    monkeypatch.setattr(LoanByHand, "append", other_due)
+    with pytest.raises(RuntimeError, match="by hand"):
+        journal_writes.measure(2, tmp_path, warmup=0)
 
 
 def test_the_vend_cycles_are_four_events_per_stocked_item() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -87,7 +87,16 @@ def _is_instance(value: Any, base: type) -> bool:
 
 def encode(obj: Any) -> dict[str, Any]:
     """Dataclass -> plain dict of JSON/SQLite-friendly values."""
-    return {f.name: _encode_value(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    values = {name: getattr(obj, name) for name in _field_names(type(obj))}
+    return {name: v if type(v) in _PLAIN else _encode_value(v) for name, v in values.items()}
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # encoded as they are
 
 
 def _encode_value(value: Any) -> Any:
@@ -136,3 +145,60 @@ def _decode_value(name: str, spec: FieldSpec, value: Any, strict: bool) -> Any:
     if spec.base is bool and not strict and isinstance(value, int):
         return bool(value)
     return value
+
+
+@cache
+def row_decoder(cls: type, columns: tuple[str, ...]) -> Callable[[Sequence[Any]], Any]:
+    """A reader of table rows (values in `columns` order) as `cls`: what decode(strict=False)
+    makes of the row as a dict, with the field lookups done once per query shape."""
+    specs = field_specs(cls)
+    picks = [(i, name, _converter(f"{cls.__name__}.{name}", specs[name]))
+             for i, name in enumerate(columns) if name in specs]
+    whole = {name for _, name, _ in picks} == set(specs) and _plain_record(cls)
+
+    def read(row: Sequence[Any]) -> Any:
+        values = {}
+        for i, name, convert in picks:
+            value = row[i]
+            values[name] = value if value is None or convert is None else convert(value)
+        if whole:  # what the frozen __init__ does, without one object.__setattr__ per field
+            record = object.__new__(cls)
+            record.__dict__.update(values)
+            return record
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise PayloadError(f"{cls.__name__}: {exc}") from None
+
+    return read
+
+
+def _plain_record(cls: type) -> bool:
+    """A dataclass whose __init__ only stores its fields (no __post_init__, no slots)."""
+    return (dataclasses.is_dataclass(cls) and not hasattr(cls, "__post_init__")
+            and not hasattr(cls, "__slots__"))
+
+
+def _converter(name: str, spec: FieldSpec) -> Callable[[Any], Any] | None:
+    """What _decode_value(strict=False) does to a non-null column of this field (None: keep)."""
+    base = spec.base
+    if issubclass(base, Enum):
+        members = {member.value: member for member in base}
+
+        def member(value: Any) -> Any:
+            try:
+                return members[value]
+            except (KeyError, TypeError):
+                return _decode_value(name, spec, value, False)  # its error, or a valid alias
+        return member
+    if issubclass(base, date):  # datetime too
+
+        def moment(value: Any) -> Any:
+            try:
+                return base.fromisoformat(value) if isinstance(value, str) else value
+            except ValueError:
+                return _decode_value(name, spec, value, False)  # raises its PayloadError
+        return moment
+    if base is bool:
+        return lambda value: bool(value) if isinstance(value, int) else value
+    return None

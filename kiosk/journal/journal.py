@@ -137,18 +137,14 @@ class Journal(JournalReader):
     ) -> Event:
         event_id, at = event_id or str(uuidlib.uuid4()), at or self._now()
         changes = reduce(payload, Context(self, event_id, at))
-        data = json.dumps(encode(payload), sort_keys=True, separators=(",", ":"))
-        cursor = self.db.execute(
-            "INSERT INTO events (uuid, kind, payload, at) VALUES (?, ?, ?, ?)",
-            (event_id, payload.kind.value, data, at.isoformat()),
-        )
-        apply_changes(self.db, changes)
+        conn = self.db.conn  # plain sqlite3 inside the caller's transaction (prepared, cached)
+        seq = conn.execute(_INSERT_EVENT, (event_id, payload.kind.value,
+                                           _JSON.encode(encode(payload)), at.isoformat())).lastrowid
+        apply_changes(conn, changes)
         if payload.outbox:
-            self.db.execute(
-                "INSERT INTO outbox (uuid, seq, item_id, kind) VALUES (?, ?, ?, ?)",
-                (event_id, cursor.lastrowid, getattr(payload, "item_id"), payload.kind.value),
-            )
-        return Event(cursor.lastrowid, event_id, payload.kind, at, payload)
+            conn.execute(_INSERT_OUTBOX,
+                         (event_id, seq, getattr(payload, "item_id"), payload.kind.value))
+        return Event(seq, event_id, payload.kind, at, payload)
 
     def _now(self) -> datetime:
         now = self._clock()
@@ -260,6 +256,10 @@ class Journal(JournalReader):
                 Refusal.OUT_OF_ORDER, f"{earlier[0]!r} of {row['item_id']!r} is not delivered yet"
             )
 
+
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.dumps builds one per call
+_INSERT_EVENT = "INSERT INTO events (uuid, kind, payload, at) VALUES (?, ?, ?, ?)"
+_INSERT_OUTBOX = "INSERT INTO outbox (uuid, seq, item_id, kind) VALUES (?, ?, ?, ?)"
 
 # Ids of a batch that cannot be marked delivered: unknown (no outbox row), or pending while an
 # earlier event of their item outside the batch is pending too.

@@ -6,12 +6,13 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from kiosk.journal.codec import decode
+from kiosk.journal.codec import row_decoder
 from kiosk.journal.enums import Place, TechnicianOutcome
 from kiosk.journal.events import EventKind, decode_payload
 from kiosk.journal.records import (
@@ -37,7 +38,15 @@ class JournalReader:
         self.slot_count = slot_count
 
     def _rows(self, cls: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
-        return [decode(cls, row, strict=False) for row in self.db.query(sql, params)]
+        cursor = self.db.conn.execute(sql, params)
+        read = row_decoder(cls, _columns(cursor))
+        return [read(row) for row in cursor]
+
+    def _dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows as dicts (plain sqlite3: sqlite-utils' query() wraps each in a savepoint)."""
+        cursor = self.db.conn.execute(sql, params)
+        columns = _columns(cursor)
+        return [dict(zip(columns, row)) for row in cursor]
 
     def _one(self, cls: type[R], sql: str, params: Sequence[Any] = ()) -> R | None:
         rows = self._rows(cls, sql, params)
@@ -68,7 +77,7 @@ class JournalReader:
 
     def free_slots(self) -> list[int]:
         """Slots with no item, no open intent reserving them and no open audit flag."""
-        taken = {row["slot"] for row in self.db.query(_UNUSABLE_SLOTS)}
+        taken = {row["slot"] for row in self._dicts(_UNUSABLE_SLOTS)}
         return [slot for slot in range(self.slot_count) if slot not in taken]
 
     def slot_reserved_by(self, slot: int) -> Intent | None:
@@ -158,32 +167,32 @@ class JournalReader:
 
     def event(self, event_id: str) -> Event | None:
         """The stored event with this uuid."""
-        rows = list(self.db.query("SELECT * FROM events WHERE uuid = ?", (event_id,)))
+        rows = self._dicts("SELECT * FROM events WHERE uuid = ?", (event_id,))
         return _event(rows[0]) if rows else None
 
     def events(self, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         """Stored events after `after_seq`, in order."""
         sql = "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
-        return [_event(row) for row in self.db.query(sql, (after_seq, limit))]
+        return [_event(row) for row in self._dicts(sql, (after_seq, limit))]
 
     def last_events(self, count: int) -> list[Event]:
         """The latest `count` stored events, oldest of them first."""
         sql = "SELECT * FROM (SELECT * FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq"
-        return [_event(row) for row in self.db.query(sql, (count,))]
+        return [_event(row) for row in self._dicts(sql, (count,))]
 
     def events_since(self, since: datetime, after_seq: int = 0, limit: int = 1000) -> list[Event]:
         """Stored events at or after `since` (and after `after_seq`, for paging), in order."""
         sql = "SELECT * FROM events WHERE at >= ? AND seq > ? ORDER BY seq LIMIT ?"
-        return [_event(row) for row in self.db.query(sql, (_utc(since), after_seq, limit))]
+        return [_event(row) for row in self._dicts(sql, (_utc(since), after_seq, limit))]
 
     def outbox_conflicts(self, open_only: bool = False) -> list[OutboxConflict]:
         """Outbox events the library objected to, oldest first (open only: not yet resolved)."""
         where = " AND conflict_resolutions.resolved_at IS NULL" if open_only else ""
-        return [_conflict(row) for row in self.db.query(_CONFLICTS + where + " ORDER BY outbox.seq")]
+        return [_conflict(row) for row in self._dicts(_CONFLICTS + where + " ORDER BY outbox.seq")]
 
     def outbox_conflict(self, event_id: str) -> OutboxConflict | None:
         """The conflict of this outbox event (None: not an event the library objected to)."""
-        rows = list(self.db.query(_CONFLICTS + " AND outbox.uuid = ?", (event_id,)))
+        rows = self._dicts(_CONFLICTS + " AND outbox.uuid = ?", (event_id,))
         return _conflict(rows[0]) if rows else None
 
     def open_conflict_counts(self) -> tuple[int, int]:
@@ -199,7 +208,7 @@ class JournalReader:
         """Undelivered events the library must know, in journal order (so in order per item)."""
         sql = """SELECT events.* FROM outbox JOIN events USING (uuid)
                  WHERE outbox.delivered_at IS NULL ORDER BY outbox.seq LIMIT ?"""
-        return [_event(row) for row in self.db.query(sql, (limit,))]
+        return [_event(row) for row in self._dicts(sql, (limit,))]
 
     def last_lent_or_stocked(self) -> dict[str, datetime]:
         """For each item in a slot: when it was last lent or stocked (or loaded), whichever is
@@ -227,7 +236,11 @@ class JournalReader:
         sql = """SELECT * FROM (SELECT * FROM technician_log WHERE at >= ?
                  ORDER BY entry_id DESC LIMIT ?) ORDER BY entry_id"""
         start = since.astimezone(timezone.utc).isoformat() if since is not None else ""
-        return [_log_entry(row) for row in self.db.query(sql, (start, limit))]
+        return [_log_entry(row) for row in self._dicts(sql, (start, limit))]
+
+
+def _columns(cursor: sqlite3.Cursor) -> tuple[str, ...]:
+    return tuple(map(itemgetter(0), cursor.description))
 
 
 def _log_entry(row: dict[str, Any]) -> TechnicianLogEntry:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
 from kiosk.journal import reduce_moves as moves
@@ -73,40 +74,47 @@ def reduce(payload: Payload, ctx: Context) -> list[Change]:
     return REDUCERS[payload.kind](payload, ctx)
 
 
-def apply_changes(db: Database, changes: Iterable[Change]) -> None:
-    """Write the changes, in order, inside the caller's transaction (plain SQL: sqlite-utils'
-    upsert reads the table's columns on every call, which made stocking a drum take a second)."""
+def apply_changes(conn: sqlite3.Connection, changes: Iterable[Change]) -> None:
+    """Write the changes, in order, inside the caller's transaction (plain SQL, one statement
+    text per shape so sqlite3 reuses the prepared statement: sqlite-utils' upsert reads the
+    table's columns on every call, which made stocking a drum take a second)."""
     for change in changes:
         pk = PRIMARY_KEYS[change.table]
         if isinstance(change, Put):
-            _upsert(db, change.table, pk, change.row)
+            row = change.row
+            conn.execute(_upsert_sql(change.table, pk, tuple(row)),
+                         [v if type(v) in _PLAIN else _sql_value(v) for v in row.values()])
         elif isinstance(change, Patch):
-            _update(db, change.table, pk, change.key, change.values)
+            sql = _update_sql(change.table, pk, tuple(change.values))
+            params = [v if type(v) in _PLAIN else _sql_value(v) for v in change.values.values()]
+            params.append(change.key)
+            _checked(conn.execute(sql, params), change.table, change.key)
         elif isinstance(change, Drop):
-            _checked(db.execute(f"DELETE FROM {change.table} WHERE {pk} = ?", [change.key]),
+            _checked(conn.execute(f"DELETE FROM {change.table} WHERE {pk} = ?", [change.key]),
                      change.table, change.key)
 
 
-def _upsert(db: Database, table: str, pk: str, row: dict[str, Any]) -> None:
+@cache
+def _upsert_sql(table: str, pk: str, columns: tuple[str, ...]) -> str:
     """Insert the row, or update the columns it names in the row with its key."""
-    columns = list(row)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk)
     conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-    db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-               f"({', '.join('?' for _ in columns)}) ON CONFLICT({pk}) {conflict}",
-               [_sql_value(row[c]) for c in columns])
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+            f"({', '.join('?' for _ in columns)}) ON CONFLICT({pk}) {conflict}")
 
 
-def _update(db: Database, table: str, pk: str, key: Any, values: dict[str, Any]) -> None:
+@cache
+def _update_sql(table: str, pk: str, columns: tuple[str, ...]) -> str:
     """Update some columns of the row with this key (which must exist)."""
-    sets = ", ".join(f"{c} = ?" for c in values)
-    _checked(db.execute(f"UPDATE {table} SET {sets} WHERE {pk} = ?",
-                        [*(_sql_value(v) for v in values.values()), key]), table, key)
+    return f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE {pk} = ?"
 
 
 def _checked(cursor: Any, table: str, key: Any) -> None:
     if cursor.rowcount == 0:
         raise NotFoundError(f"no row {key!r} in {table}")
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # stored as they are
 
 
 def _sql_value(value: Any) -> Any:

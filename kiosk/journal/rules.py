@@ -124,7 +124,10 @@ def move_item(ctx: Context, item: Item, place: Place, slot: int | None = None) -
     changes: list[Change] = []
     if item.slot is not None:
         changes.append(Drop("slots", item.slot))
-    changes.append(Patch("items", item.item_id, {"place": place.value, "slot": slot}))
+    values: dict[str, Any] = {"place": place.value}
+    if slot != item.slot:  # an unchanged slot left out: no write to the slot index's page
+        values["slot"] = slot
+    changes.append(Patch("items", item.item_id, values))
     if slot is not None:
         changes.append(Put("slots", {"slot": slot, "item_id": item.item_id}))
         changes.extend(hold_ready(ctx, item.item_id))
