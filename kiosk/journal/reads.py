@@ -214,10 +214,11 @@ class JournalReader:
         return {item_id: datetime.fromisoformat(at) for item_id, at in rows if at}
 
     def outbox_backlog(self) -> Backlog:
-        """How many outbox events are undelivered, and when the oldest was written."""
+        """How many outbox events are undelivered, and when the first of them was written."""
         row = self.db.execute(
-            """SELECT COUNT(*), MIN(events.at) FROM outbox JOIN events USING (uuid)
-               WHERE outbox.delivered_at IS NULL"""
+            """SELECT (SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL),
+                      (SELECT events.at FROM outbox JOIN events USING (seq)
+                       WHERE outbox.delivered_at IS NULL ORDER BY outbox.seq LIMIT 1)"""
         ).fetchone()
         return Backlog(row[0], datetime.fromisoformat(row[1]) if row[1] else None)
 
