@@ -27,6 +27,9 @@ from kiosk.sync.model import (
 log = logging.getLogger(__name__)
 UNREACHABLE = (SyncError.UNAVAILABLE, SyncError.TIMEOUT)
 OFFLINE_LENDING = "offline_lending"  # library_policy key: "yes" or "no"
+# During a long catch-up, anonymise at most this often (seconds): each pass reads every event
+# still naming a member, and all of a backlog does until it is delivered. Always once drained.
+ANONYMISE_EVERY = 30.0
 
 
 class LibraryCaller(Protocol):
@@ -74,6 +77,8 @@ class Sync:
         self._on_holds = on_holds  # (holds the library reported, complete list?)
         self._holds_due = 0.0  # monotonic time of the next pull of the library's holds
         self._holds_listed = True  # the connector can list them (HTTP); SIP2 cannot
+        self._anonymise_due = False  # delivered since the last anonymising pass
+        self._anonymised_at = -ANONYMISE_EVERY  # monotonic time of the last pass
 
     @property
     def status(self) -> SyncStatus:
@@ -113,6 +118,7 @@ class Sync:
             return None
         ok = await self._attempt(self._deliver(batch) if batch else self._probe())
         self._notify()
+        self._anonymise_delivered()
         if not ok:
             return backoff_delay(self._failures, self.config, self._random.random())
         await self._pull_holds()  # on its own schedule, whatever the backlog
@@ -128,11 +134,20 @@ class Sync:
         if self._pseudonym is None:
             return 0
         window = timedelta(hours=self.policy.offline_recent_hours)
+        self._anonymise_due, self._anonymised_at = False, time.monotonic()
         try:
             return self.journal.anonymise(self._pseudonym, verified_before=self._clock() - window)
         except Exception:  # privacy upkeep must never stop delivery; it runs again next time
             log.exception("anonymising delivered events failed")
             return 0
+
+    def _anonymise_delivered(self) -> None:
+        """Anonymise after deliveries: once the backlog is drained, or every ANONYMISE_EVERY."""
+        if not self._anonymise_due:
+            return
+        if (time.monotonic() - self._anonymised_at >= ANONYMISE_EVERY
+                or not self.journal.pending_outbox(1)):
+            self.anonymise()
 
     async def _pause(self, delay: float | None) -> None:
         if delay is None:
@@ -219,7 +234,7 @@ class Sync:
             self.journal.mark_delivered(uuids, conflict, refused)
         if runs:
             self._last_delivery_at = self._clock()
-            self.anonymise()
+            self._anonymise_due = True
         kinds = {e.uuid: e.kind for e in batch}
         for result in results:
             if needless(kinds.get(str(result.event_id)), result):
