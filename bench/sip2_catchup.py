@@ -86,7 +86,7 @@ def measure_sip2(profile: str, template: Path, root: Path) -> Delivery:
     record = tally(emulator.db_path, {MACHINE: journal_path}, by_transaction=False)
     if record.delivered != EVENTS or not record.exactly_once:
         raise RuntimeError(f"{profile}: the library's record differs from the journal: {record}")
-    return Delivery(f"SIP2, {profile}", EVENTS, messages, drained.seconds, codes)
+    return Delivery(f"SIP2, {profile}", EVENTS, messages, drained.delivered, codes)
 
 
 def measure_http(template: Path, root: Path) -> Delivery:

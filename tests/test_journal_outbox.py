@@ -181,8 +181,9 @@ def test_what_sync_does_per_batch_reads_growing_tables_by_index(busy: Journal) -
     try:
         batch = busy.pending_outbox()
         busy.mark_sending([e.uuid for e in batch])
-        for event in batch:
-            busy.loan_closed_by(event)
+        one_by_one = {e.uuid: busy.loan_closed_by(e) for e in batch}
+        returned = [e for e in batch if e.kind is EventKind.RETURN_IDENTIFIED]
+        closed = busy.loans_closed_by(returned)
         busy.mark_delivered([e.uuid for e in batch])
         busy.outbox_backlog()
         busy.open_conflict_counts()
@@ -190,3 +191,5 @@ def test_what_sync_does_per_batch_reads_growing_tables_by_index(busy: Journal) -
     finally:
         busy.db.conn.set_trace_callback(None)
     assert _scans(busy, statements) == []
+    assert {uuid: loan.item_id for uuid, loan in closed.items()} == {returned[0].uuid: "B1"}
+    assert closed[returned[0].uuid] == one_by_one[returned[0].uuid]

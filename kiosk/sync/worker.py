@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from kiosk.config import SyncConfig
 from kiosk.connectors import ConnectorError, EventResult, LibraryProtocolError, Outcome, Reason
 from kiosk.connectors.base import DeliveryInterrupted, LibraryHold
-from kiosk.journal import Event, Journal, JournalRefused, OutboxConflict, utc_now
+from kiosk.journal import Event, Journal, JournalRefused, Loan, OutboxConflict, utc_now
 from kiosk.journal import EventKind as JournalKind
 from kiosk.machine_key import KEY_FILE, MachineKey
 from kiosk.policy import PolicyConfig
@@ -209,8 +209,10 @@ class Sync:
 
     async def _deliver(self, batch: Sequence[Event]) -> None:
         sent_before = self.journal.mark_sending([e.uuid for e in batch])
+        closed = self.journal.loans_closed_by(
+            [e for e in batch if e.kind is JournalKind.RETURN_IDENTIFIED])
         events = [library_event(e, self.machine_id, e.uuid in sent_before, self._due_before(e),
-                                self._returned_by(e)) for e in batch]
+                                _patron(closed.get(e.uuid))) for e in batch]
         try:
             results = await self.library.call("deliver_events", events)
         except DeliveryInterrupted as exc:  # what was answered before the break counts
@@ -297,6 +299,11 @@ class Sync:
                             sent.occurred_at, _reason(conflict.conflict), conflict.refused,
                             resolved_by=conflict.resolved_by, resolved_at=conflict.resolved_at,
                             note=conflict.note)
+
+
+def _patron(loan: Loan | None) -> str | None:
+    """The borrower of a loan a return closed (None: no loan found)."""
+    return loan.patron_id if loan else None
 
 
 def _machine_pseudonym(journal: Journal) -> Callable[[str], str] | None:
