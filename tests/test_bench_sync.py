@@ -106,8 +106,9 @@ def test_a_small_fleet_drains_every_kiosk_exactly_once(tmp_path: Path) -> None:
     result = fleet.measure(tmp_path, plan)
     assert [k.kiosk for k in result.kiosks] == [0, 1, 2]
     assert result.tally.exactly_once and result.tally.recorded == 3 * 40
-    assert len(result.batch_seconds) == result.requests == 3  # one batch of 40 a kiosk
-    assert all(k.round_trips and k.delivered <= k.rested for k in result.kiosks)
+    assert [len(k.round_trips) for k in result.kiosks] == [1, 1, 1]  # one batch of 40 each
+    assert len(result.batch_seconds) >= 3 and result.requests >= 3  # a retry may add one
+    assert all(k.delivered <= k.rested for k in result.kiosks)
     once, *_ = fleet.verdicts(result)
     assert once.met
     assert "3 kiosks" in fleet.report(result)
