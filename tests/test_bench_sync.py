@@ -101,6 +101,17 @@ def test_the_verdicts_judge_the_week_and_the_ratio() -> None:
     assert late.note and short.note  # by how much
 
 
+def test_the_report_compares_events_per_second_and_extrapolates_sip2() -> None:
+    def run(events: int, seconds: float) -> sync_catchup.Run:
+        return sync_catchup.Run("r", "1", events, events, Drained(seconds + 1, seconds),
+                                Tally(events, events, 0, 0, events // 2, events // 2, 0, 0))
+
+    week = sync_catchup.WEEK.events
+    text = sync_catchup.report(run(week, 10.0), run(2_500, 25.0), run(5_000, 20.0), 30.0)
+    assert "batched / one request per event: 24.9x" in text  # 2,491 / 100 events/s
+    assert f"the week would take {week / 250:.0f} s at its 250 events/s" in text
+
+
 def test_a_small_fleet_drains_every_kiosk_exactly_once(tmp_path: Path) -> None:
     plan = fleet.Plan(kiosks=3, loans=20, books=8)
     result = fleet.measure(tmp_path, plan)
