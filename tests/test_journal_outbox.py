@@ -160,13 +160,13 @@ def test_a_batch_is_noted_as_sent_and_failed_in_one_statement_each(busy: Journal
 GROWING = ("events", "outbox", "loans", "intents", "holds")  # tables a long backlog fills
 
 
-def _scans(journal: Journal, statements: list[str]) -> list[str]:
+def _scans(reader: Journal, statements: list[str]) -> list[str]:
     """Plain scans of a growing table (no index) in the plans of `statements`."""
     scans = []
     for sql in statements:
         if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "WITH")):
             continue
-        for *_, detail in journal.db.execute("EXPLAIN QUERY PLAN " + sql).fetchall():
+        for *_, detail in reader.db.execute("EXPLAIN QUERY PLAN " + sql).fetchall():
             words = detail.split()
             if words[:1] == ["SCAN"] and words[1] in GROWING and "USING" not in words:
                 scans.append(f"{detail}: {sql.split()[:6]}")
