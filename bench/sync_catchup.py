@@ -157,7 +157,9 @@ def verdicts(batched: Run, single: Run) -> list[bench.Verdict]:
         bench.Verdict(f"a week's backlog ({WEEK.events:,} events) batched, to the last "
                       "delivery", f"{batched.seconds:.1f} s", f"<= {LIMIT_SECONDS:.0f} s",
                       not slow,
-                      f"{batched.seconds / LIMIT_SECONDS:.2f}x the budget" if slow else ""),
+                      f"{batched.seconds / LIMIT_SECONDS:.2f}x the budget; {batched.cpu:.1f} s "
+                      "of it CPU, the rest waiting (for a core on a busy machine, or the disk)"
+                      if slow else ""),
         bench.Verdict("batched / one request per event (events/s)", f"{ratio:.1f}x",
                       f">= {LIMIT_RATIO:.0f}x", not few,
                       f"{LIMIT_RATIO / ratio:.2f}x short; CPU-bound batches lose most on a "
