@@ -8,6 +8,7 @@ through the HttpConnector, batched, as a reference; the emulator counts what the
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -16,16 +17,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.sync_catchup import BOOKS, MACHINE, Emulator, _catch_up, _machine, measure, offline_week
+import bench
+from bench._sync_rig import MACHINE, Emulator, Lending, catch_up, sip2_connector, tally
+from bench.sync_catchup import build, measure
 from kiosk.config import SyncConfig
-from kiosk.connectors import Sip2Connector, Sip2ConnectorConfig
 from kiosk.devices import Library
 from kiosk.journal import Journal
-from sim.collection import OWNER_ISIL
-from sim.library import DEMO_TOKEN
 
 TITLE = "SIP2 catch-up"
-EVENTS = 400  # outbox events: 200 loans and their returns
+LENDING = Lending(loans=200, days=7, books=60)  # 400 outbox events: 200 loans and returns
+EVENTS = LENDING.events
 PROFILES = ("project", "strict", "koha")
 ROUNDS = 5  # every connector and profile in turn; each row is the round of median seconds
 EVENT_CODES = ("63", "11", "17", "09")  # what the events cost, without the connection's 93/99
@@ -61,38 +62,38 @@ def _tally(exchange: Callable[[Any], Any], codes: Counter[str]) -> Callable[[Any
     return counted
 
 
-def measure_sip2(profile: str, root: Path) -> Delivery:
+def measure_sip2(profile: str, template: Path, root: Path) -> Delivery:
     """Deliver the backlog over SIP2 to a fresh emulator answering as ACS `profile`."""
     root.mkdir()
-    emulator = Emulator(root, "sip2", profile)
-    endpoint = emulator.sim.endpoint()
-    login = root / "sip2-login"
-    login.write_text(f"{MACHINE}:{DEMO_TOKEN}\n")
-    connector = Sip2Connector(Sip2ConnectorConfig(
-        str(endpoint["sip2_host"]), int(str(endpoint["sip2_port"])), MACHINE,
-        institution_id=OWNER_ISIL, credentials_file=str(login)))
+    journal_path = root / "journal.db"
+    shutil.copyfile(template, journal_path)
+    emulator = Emulator(root, "sip2", profile, machines=[(MACHINE, LENDING)])
+    connector = sip2_connector(emulator, root)
     codes: Counter[str] = Counter()
     client = connector._client  # the bench counts what the connector sends, login included
     client._exchange = _tally(client._exchange, codes)  # type: ignore[method-assign]
     library = Library(connector)
     try:
-        with Journal.open(root / "journal.db", slot_count=BOOKS) as journal:
-            offline_week(journal, EVENTS, datetime.now(timezone.utc))
+        with Journal.open(journal_path, slot_count=LENDING.books) as journal:
             before = emulator.requests_seen()
-            seconds = asyncio.run(_catch_up(journal, library, SyncConfig()))
+            drained = asyncio.run(catch_up(journal, library, SyncConfig(), MACHINE))
         messages = emulator.requests_seen() - before
     finally:
         library.close()
         emulator.close()
     if messages != sum(codes.values()):
         raise RuntimeError(f"{profile}: emulator counted {messages}, kiosk sent {dict(codes)}")
-    return Delivery(f"SIP2, {profile}", EVENTS, messages, seconds, codes)
+    record = tally(emulator.db_path, {MACHINE: journal_path}, by_transaction=False)
+    if record.delivered != EVENTS or not record.exactly_once:
+        raise RuntimeError(f"{profile}: the library's record differs from the journal: {record}")
+    return Delivery(f"SIP2, {profile}", EVENTS, messages, drained.delivered, codes)
 
 
-def measure_http(root: Path) -> Delivery:
+def measure_http(template: Path, root: Path) -> Delivery:
     """The HttpConnector, batched (SyncConfig default), on the same backlog."""
-    run = measure("HTTP", SyncConfig().batch_size, root, events=EVENTS)
-    return Delivery(f"HTTP, batched ({run.batch_size} per request; reference)", run.events,
+    batch = SyncConfig().batch_size
+    run = measure("HTTP", template, root, batch, lending=LENDING)
+    return Delivery(f"HTTP, batched ({batch} per request; reference)", run.events,
                     run.requests, run.seconds)
 
 
@@ -127,19 +128,20 @@ def report(rows: list[Delivery]) -> str:
     sip2 = {r.label.removeprefix("SIP2, "): r for r in rows if r.codes}
     strict, project = sip2["strict"], sip2["project"]
     return (
-        f"{EVENTS:,} queued journal events ({EVENTS // 2} loans and their returns, written "
-        "offline over a week) delivered by `kiosk.sync.Sync` (SyncConfig default) to a fresh "
+        f"{EVENTS:,} queued journal events ({EVENTS // 2} loans of {LENDING.books} copies to "
+        f"{LENDING.patrons} patrons and their returns, written offline over a week, the "
+        "backlog of bench/sync_catchup.py at a smaller scale) delivered by `kiosk.sync.Sync` "
+        "(SyncConfig default) to a fresh "
         "library emulator over loopback per row, the same backlog every time, in one run: "
         "through the Sip2Connector to the emulator's ACS as each SIP2 profile (`project`: the "
         "project's X fields, XT honoured; `strict`: standard SIP2 2.00 only; `koha`), and "
         "through the HttpConnector as a reference. Messages are counted by the emulator (a "
         "zero-latency fault on the transport counts every request it answers): for SIP2 "
         "that includes the login (93) and the SC status (99) after it, not a 97 (resend). "
-        "In any row one more request may appear: the sync worker's probe of the library's "
-        "status (SIP2: a 99) once the backlog is empty, when it got out before the run was "
-        "stopped. By code: what the connector sent, counted kiosk-side (its total matches "
-        "the emulator's, checked). Every run "
-        f"delivered every event with no conflict or refusal. {ROUNDS} rounds, every "
+        "By code: what the connector sent, counted kiosk-side (its total matches the "
+        "emulator's, checked). Every run delivered every event with no conflict or refusal, "
+        "and the library's loans and returns, per copy, equal the journal's. "
+        f"{ROUNDS} rounds, every "
         "connector and profile in turn; each row is its round of median seconds.\n\n"
         "| connector / ACS profile | messages (HTTP: requests) | per event | by code "
         "| seconds | events/s |\n"
@@ -148,7 +150,7 @@ def report(rows: list[Delivery]) -> str:
         f"**Standard SIP2 (strict) / project SIP2 (XT): {strict.rate / project.rate:.2f}x** "
         f"in events/s, **{strict.per_event / project.per_event:.2f}x** in messages per "
         f"event. {_why(strict, project)}\n\n"
-        f"Run with `.venv/bin/python -m bench sip2_catchup` on {_machine()}, "
+        f"Run with `.venv/bin/python -m bench sip2_catchup` on {bench.machine()}, "
         f"{datetime.now(timezone.utc):%Y-%m-%d}.")
 
 
@@ -156,9 +158,10 @@ def main() -> str:
     """Measure every profile and the HTTP reference in one run; return the markdown section."""
     runs: list[list[Delivery]] = []
     with tempfile.TemporaryDirectory(prefix="bench-sip2-") as tmp:
+        template = build(Path(tmp) / "template", LENDING)
         for n in range(ROUNDS):
-            runs.append([measure_sip2(p, Path(tmp) / f"{p}-{n}") for p in PROFILES]
-                        + [measure_http(Path(tmp) / f"http-{n}")])
+            runs.append([measure_sip2(p, template, Path(tmp) / f"{p}-{n}") for p in PROFILES]
+                        + [measure_http(template, Path(tmp) / f"http-{n}")])
     return report([sorted(same, key=lambda r: r.seconds)[len(same) // 2]
                    for same in zip(*runs, strict=True)])
 

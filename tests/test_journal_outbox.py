@@ -129,3 +129,67 @@ def test_a_batch_is_marked_delivered_in_one_statement(busy: Journal) -> None:
     assert marked == 5
     assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 1
     assert busy.outbox_backlog().count == 0
+
+
+def test_sending_is_noted_once_and_a_resend_is_known(busy: Journal) -> None:
+    first, second = (e.uuid for e in busy.pending_outbox(limit=2))
+    assert busy.mark_sending([first]) == set()
+    assert busy.mark_sending([first, second]) == {first}  # it may have taken effect
+    with pytest.raises(JournalRefused) as caught:
+        busy.mark_sending([second, "not-an-event"])
+    assert caught.value.code is Refusal.UNKNOWN_EVENT
+    with pytest.raises(JournalRefused):
+        busy.mark_failed([first, "not-an-event"], "timeout")
+    rows = busy.db.execute("SELECT attempts FROM outbox WHERE uuid = ?", (first,)).fetchall()
+    assert rows == [(0,)]  # a refused call changes nothing
+
+
+def test_a_batch_is_noted_as_sent_and_failed_in_one_statement_each(busy: Journal) -> None:
+    uuids = [e.uuid for e in busy.pending_outbox()]
+    statements: list[str] = []
+    busy.db.conn.set_trace_callback(statements.append)
+    try:
+        busy.mark_sending(uuids)
+        busy.mark_failed(uuids, "timeout")
+    finally:
+        busy.db.conn.set_trace_callback(None)
+    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 2
+    assert busy.mark_sending(uuids) == set(uuids)
+
+
+GROWING = ("events", "outbox", "loans", "intents", "holds")  # tables a long backlog fills
+
+
+def _scans(reader: Journal, statements: list[str]) -> list[str]:
+    """Plain scans of a growing table (no index) in the plans of `statements`."""
+    scans = []
+    for sql in statements:
+        if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "WITH")):
+            continue
+        for *_, detail in reader.db.execute("EXPLAIN QUERY PLAN " + sql).fetchall():
+            words = detail.split()
+            if words[:1] == ["SCAN"] and words[1] in GROWING and "USING" not in words:
+                scans.append(f"{detail}: {sql.split()[:6]}")
+    return scans
+
+
+def test_what_sync_does_per_batch_reads_growing_tables_by_index(busy: Journal) -> None:
+    """A week offline leaves tens of thousands of rows in these tables: a whole-table scan per
+    batch (or per event) made a catch-up quadratic."""
+    statements: list[str] = []
+    busy.db.conn.set_trace_callback(statements.append)
+    try:
+        batch = busy.pending_outbox()
+        busy.mark_sending([e.uuid for e in batch])
+        one_by_one = {e.uuid: busy.loan_closed_by(e) for e in batch}
+        returned = [e for e in batch if e.kind is EventKind.RETURN_IDENTIFIED]
+        closed = busy.loans_closed_by(returned)
+        busy.mark_delivered([e.uuid for e in batch])
+        busy.outbox_backlog()
+        busy.open_conflict_counts()
+        busy.anonymise(lambda patron: f"h:{patron}")
+    finally:
+        busy.db.conn.set_trace_callback(None)
+    assert _scans(busy, statements) == []
+    assert {uuid: loan.item_id for uuid, loan in closed.items()} == {returned[0].uuid: "B1"}
+    assert closed[returned[0].uuid] == one_by_one[returned[0].uuid]

@@ -155,3 +155,36 @@ def test_a_return_goes_with_its_patron_and_another_patrons_is_a_conflict(connect
     # connector checks the one the ACS's 10 names (AA) against it. The book is back either way.
     assert (wrong.outcome, wrong.reason) == (Outcome.CONFLICT, Reason.NOT_LOANED_TO_PATRON)
     assert open_loans(admin, item(1)) == open_loans(admin, item(2)) == []
+
+
+def test_a_batch_is_one_transaction_and_a_refusal_undoes_only_its_event(tmp_path):
+    """The emulator commits a batch once (not once per event), each event in a savepoint."""
+    from sim.collection import demo_collection
+    from sim.library import DEMO_PATRONS, LibrarySim
+    from sim.library import events as library_events
+
+    sim = LibrarySim(tmp_path / "library.sqlite", machine_id=MACHINE)
+    books = demo_collection(2)
+    sim.load_demo(books)
+    member, now = DEMO_PATRONS[0].member_number, datetime.now(SEOUL)
+
+    def checkout(item_id: str) -> dict:
+        return {"id": str(tx()), "kind": "checkout", "occurred_at": now, "item_id": item_id,
+                "machine_id": MACHINE, "patron": member, "offline": True}
+
+    batch = [checkout(books[0].item_id), checkout("no-such-copy"), checkout(books[1].item_id)]
+    statements: list[str] = []
+    sim.library.conn.set_trace_callback(statements.append)
+    try:
+        results = library_events.apply_batch(sim.library, batch)
+    finally:
+        sim.library.conn.set_trace_callback(None)
+    assert [r["status"] for r in results] == ["applied", "refused", "applied"]
+    outermost = [s for s in statements if s.split()[:2] in (["SAVEPOINT", "sp0"],
+                                                           ["RELEASE", "sp0"])]
+    assert outermost == ["SAVEPOINT sp0", "RELEASE sp0"]  # one commit for the batch
+    loans = sim.library.all("SELECT item_id FROM loans WHERE machine_id = ?", MACHINE)
+    assert sorted(row["item_id"] for row in loans) == sorted(b.item_id for b in books)
+    stored = sim.library.all("SELECT status FROM transactions ORDER BY status")
+    assert [row["status"] for row in stored] == ["applied", "applied", "refused"]
+    sim.library.conn.close()

@@ -186,15 +186,16 @@ class Journal(JournalReader):
 
     def mark_sending(self, uuids: Iterable[str]) -> set[str]:
         """Note that these events go to the library now; return those that went before."""
-        sent_before = set()
+        ids = _id_list(uuids)
         with self.db.atomic():
-            for event_id in set(uuids):
-                row = self._outbox_row(event_id)
-                if row["first_sent_at"] is not None:
-                    sent_before.add(event_id)
-                else:
-                    self.db["outbox"].update(event_id, {"first_sent_at": self._now().isoformat()})
-        return sent_before
+            sent = dict(self.db.execute(
+                "SELECT uuid, first_sent_at FROM outbox WHERE uuid IN (SELECT value FROM "
+                "json_each(?))", (ids,)).fetchall())
+            _require_known(ids, sent)
+            self.db.execute(
+                "UPDATE outbox SET first_sent_at = ? WHERE uuid IN (SELECT value FROM "
+                "json_each(?)) AND first_sent_at IS NULL", (self._now().isoformat(), ids))
+        return {event_id for event_id, first_sent in sent.items() if first_sent is not None}
 
     def mark_delivered(self, uuids: Iterable[str], conflict: str | None = None,
                        refused: bool = False) -> int:
@@ -203,7 +204,7 @@ class Journal(JournalReader):
         One UPDATE for the whole batch, after one check that every event is in the outbox and
         that no earlier event of its item outside the batch is still pending (per-item order).
         """
-        ids = json.dumps(sorted(set(uuids)))
+        ids = _id_list(uuids)
         with self.db.atomic():
             self._require_deliverable(ids)
             cursor = self.db.execute(
@@ -233,11 +234,15 @@ class Journal(JournalReader):
 
     def mark_failed(self, uuids: Iterable[str], error: str) -> None:
         """A delivery attempt failed; count it and keep the error code for status."""
+        ids = _id_list(uuids)
         with self.db.atomic():
-            for event_id in set(uuids):
-                row = self._outbox_row(event_id)
-                values = {"attempts": row["attempts"] + 1, "last_error": error}
-                self.db["outbox"].update(event_id, values)
+            known = dict(self.db.execute(
+                "SELECT uuid, 1 FROM outbox WHERE uuid IN (SELECT value FROM json_each(?))",
+                (ids,)).fetchall())
+            _require_known(ids, known)
+            self.db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE uuid IN "
+                "(SELECT value FROM json_each(?))", (error, ids))
 
     def _outbox_row(self, event_id: str) -> dict:
         rows = list(self.db.query("SELECT * FROM outbox WHERE uuid = ?", (event_id,)))
@@ -272,6 +277,18 @@ _UNDELIVERABLE = """
     FROM json_each(?) AS batch LEFT JOIN outbox ON outbox.uuid = batch.value
     WHERE outbox.uuid IS NULL OR (outbox.delivered_at IS NULL AND blocker IS NOT NULL)
     LIMIT 1"""
+
+
+def _id_list(uuids: Iterable[str]) -> str:
+    """Event ids as a JSON array, each once (for json_each)."""
+    return json.dumps(sorted(set(uuids)))
+
+
+def _require_known(ids: str, found: dict[str, object]) -> None:
+    """JournalRefused for the first id of `ids` (a JSON array) not among `found`."""
+    for event_id in json.loads(ids):
+        if event_id not in found:
+            raise JournalRefused(Refusal.UNKNOWN_EVENT, f"{event_id!r} is not in the outbox")
 
 
 def _check_payload(payload: object) -> None:

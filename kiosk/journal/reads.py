@@ -121,6 +121,18 @@ class JournalReader:
         sql = "SELECT * FROM loans WHERE item_id = ? AND returned_at = ? LIMIT 1"
         return self._one(Loan, sql, (event.payload.item_id, event.at.isoformat()))
 
+    def loans_closed_by(self, events: Sequence[Event]) -> dict[str, Loan]:
+        """The loans these return events closed, by event uuid (one query for a batch)."""
+        keys = json.dumps([[e.uuid, e.payload.item_id, e.at.isoformat()] for e in events])
+        sql = """SELECT json_extract(k.value, '$[0]') AS closed_by, loans.* FROM json_each(?) AS k
+                 JOIN loans ON loans.item_id = json_extract(k.value, '$[1]')
+                 AND loans.returned_at = json_extract(k.value, '$[2]') ORDER BY loans.rowid"""
+        closed: dict[str, Loan] = {}
+        for row in self.db.query(sql, (keys,)):
+            event_id = row.pop("closed_by")
+            closed.setdefault(event_id, decode(Loan, row, strict=False))
+        return closed
+
     def active_hold(self, item_id: str) -> Hold | None:
         """The hold on this item that has not ended."""
         sql = "SELECT * FROM holds WHERE item_id = ? AND ended_at IS NULL"
@@ -223,10 +235,11 @@ class JournalReader:
         return {item_id: datetime.fromisoformat(at) for item_id, at in rows if at}
 
     def outbox_backlog(self) -> Backlog:
-        """How many outbox events are undelivered, and when the oldest was written."""
+        """How many outbox events are undelivered, and when the first of them was written."""
         row = self.db.execute(
-            """SELECT COUNT(*), MIN(events.at) FROM outbox JOIN events USING (uuid)
-               WHERE outbox.delivered_at IS NULL"""
+            """SELECT (SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL),
+                      (SELECT events.at FROM outbox JOIN events USING (seq)
+                       WHERE outbox.delivered_at IS NULL ORDER BY outbox.seq LIMIT 1)"""
         ).fetchone()
         return Backlog(row[0], datetime.fromisoformat(row[1]) if row[1] else None)
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from kiosk.config import SyncConfig
 from kiosk.connectors import ConnectorError, EventResult, LibraryProtocolError, Outcome, Reason
 from kiosk.connectors.base import DeliveryInterrupted, LibraryHold
-from kiosk.journal import Event, Journal, JournalRefused, OutboxConflict, utc_now
+from kiosk.journal import Event, Journal, JournalRefused, Loan, OutboxConflict, utc_now
 from kiosk.journal import EventKind as JournalKind
 from kiosk.machine_key import KEY_FILE, MachineKey
 from kiosk.policy import PolicyConfig
@@ -27,6 +27,9 @@ from kiosk.sync.model import (
 log = logging.getLogger(__name__)
 UNREACHABLE = (SyncError.UNAVAILABLE, SyncError.TIMEOUT)
 OFFLINE_LENDING = "offline_lending"  # library_policy key: "yes" or "no"
+# During a long catch-up, anonymise at most this often (seconds): each pass reads every event
+# still naming a member, and all of a backlog does until it is delivered. Always once drained.
+ANONYMISE_EVERY = 30.0
 
 
 class LibraryCaller(Protocol):
@@ -74,6 +77,8 @@ class Sync:
         self._on_holds = on_holds  # (holds the library reported, complete list?)
         self._holds_due = 0.0  # monotonic time of the next pull of the library's holds
         self._holds_listed = True  # the connector can list them (HTTP); SIP2 cannot
+        self._anonymise_due = False  # delivered since the last anonymising pass
+        self._anonymised_at = -ANONYMISE_EVERY  # monotonic time of the last pass
 
     @property
     def status(self) -> SyncStatus:
@@ -113,6 +118,7 @@ class Sync:
             return None
         ok = await self._attempt(self._deliver(batch) if batch else self._probe())
         self._notify()
+        self._anonymise_delivered()
         if not ok:
             return backoff_delay(self._failures, self.config, self._random.random())
         await self._pull_holds()  # on its own schedule, whatever the backlog
@@ -128,11 +134,20 @@ class Sync:
         if self._pseudonym is None:
             return 0
         window = timedelta(hours=self.policy.offline_recent_hours)
+        self._anonymise_due, self._anonymised_at = False, time.monotonic()
         try:
             return self.journal.anonymise(self._pseudonym, verified_before=self._clock() - window)
         except Exception:  # privacy upkeep must never stop delivery; it runs again next time
             log.exception("anonymising delivered events failed")
             return 0
+
+    def _anonymise_delivered(self) -> None:
+        """Anonymise after deliveries: once the backlog is drained, or every ANONYMISE_EVERY."""
+        if not self._anonymise_due:
+            return
+        if (time.monotonic() - self._anonymised_at >= ANONYMISE_EVERY
+                or not self.journal.pending_outbox(1)):
+            self.anonymise()
 
     async def _pause(self, delay: float | None) -> None:
         if delay is None:
@@ -194,8 +209,10 @@ class Sync:
 
     async def _deliver(self, batch: Sequence[Event]) -> None:
         sent_before = self.journal.mark_sending([e.uuid for e in batch])
+        closed = self.journal.loans_closed_by(
+            [e for e in batch if e.kind is JournalKind.RETURN_IDENTIFIED])
         events = [library_event(e, self.machine_id, e.uuid in sent_before, self._due_before(e),
-                                self._returned_by(e)) for e in batch]
+                                _patron(closed.get(e.uuid))) for e in batch]
         try:
             results = await self.library.call("deliver_events", events)
         except DeliveryInterrupted as exc:  # what was answered before the break counts
@@ -219,7 +236,7 @@ class Sync:
             self.journal.mark_delivered(uuids, conflict, refused)
         if runs:
             self._last_delivery_at = self._clock()
-            self.anonymise()
+            self._anonymise_due = True
         kinds = {e.uuid: e.kind for e in batch}
         for result in results:
             if needless(kinds.get(str(result.event_id)), result):
@@ -282,6 +299,11 @@ class Sync:
                             sent.occurred_at, _reason(conflict.conflict), conflict.refused,
                             resolved_by=conflict.resolved_by, resolved_at=conflict.resolved_at,
                             note=conflict.note)
+
+
+def _patron(loan: Loan | None) -> str | None:
+    """The borrower of a loan a return closed (None: no loan found)."""
+    return loan.patron_id if loan else None
 
 
 def _machine_pseudonym(journal: Journal) -> Callable[[str], str] | None:

@@ -39,16 +39,18 @@ def _checkout(lib: Library, machine_id: str, member_number: str, item_id: str,
     if loan is not None:
         same = loan["member_number"] == member_number
         raise Refused("already_on_loan" if same else "item_not_available", item_id)
-    conflict = patrons.block_reason(lib, patron, machine_id, at) or _held_for_other(
-        lib, item_id, member_number)
+    held = holds.queue_length(lib, item_id) > 0  # most copies have none: skip their queries
+    conflict = patrons.block_reason(lib, patron, machine_id, at) or (
+        _held_for_other(lib, item_id, member_number) if held else None)
     if conflict is not None and not no_block:
         raise Refused(conflict)
     due = due_at(at, lib.tz)
     lib.run("INSERT INTO loans (item_id, member_number, machine_id, loaned_at, due_at, conflict, "
             "offline) VALUES (?, ?, ?, ?, ?, ?, ?)", item_id, member_number, machine_id,
             to_db(at), to_db(due), conflict, int(offline))
-    holds.fulfil(lib, item_id, member_number)
-    holds.unready(lib, item_id)
+    if held:
+        holds.fulfil(lib, item_id, member_number)
+        holds.unready(lib, item_id)
     return {"item_id": item_id, "patron": member_number, "due_at": lib.iso(due),
             "conflict": conflict}
 
@@ -74,7 +76,7 @@ def _checkin(lib: Library, machine_id: str, item_id: str, at: datetime,
     if conflict is not None and not no_block:
         raise Refused(conflict, item_id)
     days = return_loan(lib, loan, at)
-    waiting = holds.promote(lib, item_id, at)
+    waiting = holds.queue_length(lib, item_id) > 0 and holds.promote(lib, item_id, at)
     return {"item_id": item_id, "patron": loan["member_number"], "late_days": days,
             "hold_waiting": waiting, "hold": holds.ready_json(lib, item_id) if waiting else None,
             "conflict": conflict}

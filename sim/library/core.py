@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -101,7 +101,9 @@ class Library:
         """
         if transaction_id is None:
             return {**action(), "duplicate": False}
-        with self.atomic():
+        # Inside a transaction already (a batch of events), that one keeps the replay check,
+        # the action and its record together; its own savepoint would only cost statements.
+        with self.atomic() if not self._depth else nullcontext():
             stored = self.one("SELECT * FROM transactions WHERE transaction_id = ?",
                               transaction_id)
             if stored is not None:

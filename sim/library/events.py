@@ -14,13 +14,15 @@ KINDS = ("checkout", "checkin", "renew", "hold_placed", "hold_cancelled")
 NEEDS_PATRON = ("checkout", "renew", "hold_placed", "hold_cancelled")
 
 
-def apply_event(lib: Library, event: dict[str, Any]) -> Result:
-    """Apply one checked event (id, kind, occurred_at, item_id, patron, machine_id, offline).
+def apply_event(lib: Library, event: dict[str, Any], machine_known: bool = False) -> Result:
+    """Apply one checked event (id, kind, occurred_at, item_id, patron, machine_id, offline);
+    `machine_known`: its machine was found already.
 
     A return's result carries `hold`, the hold it made ready ({"patron", "expires_at"}).
     """
     try:
-        lib.machine_library(event["machine_id"])
+        if not machine_known:
+            lib.machine_library(event["machine_id"])
         result = _HANDLERS[event["kind"]](lib, event)
     except Refused as refusal:  # not recorded, a replay as much as the first time
         return {"id": event["id"], "status": "refused", "reason": refusal.reason, "hold": None}
@@ -33,8 +35,16 @@ def apply_event(lib: Library, event: dict[str, Any]) -> Result:
 
 
 def apply_batch(lib: Library, events: list[dict[str, Any]]) -> list[Result]:
-    """Apply events in order; one result per event."""
-    return [apply_event(lib, event) for event in events]
+    """Apply events in order, in one transaction (each event its own savepoint, so a refusal
+    undoes only its own event); one result per event."""
+    known: set[str] = set()  # machines found (an unknown one is refused event by event)
+    results = []
+    with lib.atomic():
+        for event in events:
+            results.append(apply_event(lib, event, event["machine_id"] in known))
+            if results[-1]["reason"] != "unknown_machine":
+                known.add(event["machine_id"])
+    return results
 
 
 def _checkout(lib: Library, e: dict[str, Any]) -> Result:
