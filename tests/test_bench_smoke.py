@@ -114,8 +114,8 @@ def test_vend_overhead_measures_vends_and_the_idle_link_on_the_real_machine(tmp_
 
 # -- touchscreen ----------------------------------------------------------------------
 def _touchscreen_sample() -> touchscreen.Touchscreen:
-    taps = [touchscreen.Tap(0.0, 90.0, 200.0, 220.0, 240.0, 2, 0.5),
-            touchscreen.Tap(0.2, 90.0, 210.0, 630.0, 650.0, 2, 0.5),
+    taps = [touchscreen.Tap(0.0, 90.0, 200.0, 220.0, 240.0, 2, 0.5, seen=150.0),
+            touchscreen.Tap(0.2, 90.0, 210.0, 630.0, 650.0, 2, 0.5, seen=160.0),
             touchscreen.Tap(0.0, 5.0, 20.0, 40.0, 60.0, 2, 0.5, via="qr")]
     strokes = [touchscreen.Keystroke("ㅎ", 12.0, 14.0, 20.0, 3, 3, "ㅎ", first=True),
                touchscreen.Keystroke("a", 1.0, 3.0, 30.0, 40, 700, "a")]
@@ -129,15 +129,32 @@ def _touchscreen_sample() -> touchscreen.Touchscreen:
 def test_the_touchscreen_report_subtracts_the_library_and_judges_the_budgets() -> None:
     run = _touchscreen_sample()
     assert [t.library_ms for t in run.taps] == [0.0, 400.0, 0.0]
+    assert [t.over_library for t in run.taps] == [240.0, 250.0, 60.0]
+    assert [t.after_seen for t in run.taps] == [90.0, 90.0, None]  # drawn - seen - library
     text = touchscreen.report(run)
-    # over the library: 240 and 250 ms; p95 interpolates to 249.5
-    assert "p95 over the library's own latency: 250 ms** over 2 taps (within" in text
-    assert "| card tap | 200 ms | 1 | 2 | 400 | 90 / 90 |" in text
-    assert "| QR code | 0 ms | 1 | 2 | 0 |" in text
+    assert ("p95 over the library's own latency: 240 ms with the library at 0 ms, 250 ms with "
+            "the library at 200 ms** (2 taps; within") in text
+    assert "| card tap | 200 ms | 1 | 2 | 400 | 160 / 160 |" in text
+    assert "**From pcscd's report to the greeting drawn: p95 90 ms over the library**" in text
+    assert "| QR code | 0 ms | 1 | 2 | 0 | – / – |" in text
     assert "**p95 60 ms over the library** over 1 scans" in text
     assert "p50 25 ms, p95 30 ms** over 2 keystrokes and 960 books (within" in text
     assert "the Hangul queries find up to 3 books" in text and "Latin ones up to 700" in text
     assert "still open: `/api/events`" in text and "Page weight 1 KiB" in text
+    verdicts = touchscreen.verdicts(run)
+    assert [(v.measured, v.limit, v.met) for v in verdicts] == [
+        ("240 ms", "≤ 300 ms", True), ("250 ms", "≤ 300 ms", True),
+        ("90 ms", "≤ 300 ms", True), ("30 ms", "≤ 50 ms", True)]
+    assert "library at 200 ms (1 taps)" in verdicts[1].budget
+
+
+def test_a_card_tap_over_its_budget_says_by_how_much_and_where_the_wait_is() -> None:
+    taps = [touchscreen.Tap(0.0, 300.0, 420.0, 430.0, 450.0, 2, 0.5, seen=390.0)] * 3
+    over, kiosk = touchscreen.tap_verdicts(taps)
+    assert (over.measured, over.met) == ("450 ms", False)
+    assert over.note.startswith("+150 ms: pcscd looks at the simulated reader")
+    assert "p95 390 ms" in over.note
+    assert (kiosk.measured, kiosk.met, kiosk.note) == ("60 ms", True, "")
 
 
 @pytest.mark.pcsc
@@ -151,6 +168,9 @@ def test_touchscreen_measures_taps_keys_and_a_cold_start_in_chromium(tmp_path: P
         assert tap.library_requests >= 2  # the card lookup and the patron status
         assert 0 < tap.contact <= tap.greeting <= tap.drawn
         assert tap.checking is None or tap.checking <= tap.greeting
+    for tap in run.taps[:2]:  # pcscd's report of each card, stamped by the bench's watcher
+        assert tap.seen is not None and 0 < tap.seen <= tap.greeting
+    assert run.taps[2].seen is None  # a QR code: no card
     assert [(k.key, k.query) for k in run.keystrokes] == [
         ("ㅎ", "ㅎ"), ("ㅏ", "하"), ("a", "a"), ("b", "ab")]
     assert all(0 <= k.handler <= k.layout <= k.frame for k in run.keystrokes)
@@ -159,6 +179,7 @@ def test_touchscreen_measures_taps_keys_and_a_cold_start_in_chromium(tmp_path: P
     assert 0 < cold.fcp <= cold.attract_drawn and cold.transferred >= cold.encoded > 0
     assert all(url.startswith("http://127.0.0.1:") for url in cold.requests)
     assert "Card tap to greeting drawn" in touchscreen.report(run)
+    assert len(touchscreen.verdicts(run)) == 3  # the tap at 0 ms, from pcscd's report, search
 
 
 # -- reslot -------------------------------------------------------------------------
