@@ -387,7 +387,7 @@ def report(run: Touchscreen) -> str:
         f"({len(files)} files), first contentful paint {percentile(fcp, 0.5):.0f} ms, attract "
         f"screen drawn {percentile(drawn, 0.5):.0f} ms** (p50 of {len(cold)} cold starts). "
         "Files: " + ", ".join(f"`{p}`" for p in files)
-        + (f"; still open: {', '.join(f'`{p}`' for p in streams)} (the state's event stream)"
+        + (f"; still open: {', '.join(f'`{p}`' for p in streams)} (the page's event streams)"
            if streams else "")
         + ". Every request went to 127.0.0.1 (checked). The first contentful paint is the "
         "static HTML's bar and placeholder; the attract screen comes once the modules, both "

@@ -91,6 +91,15 @@ def test_the_overhead_arithmetic_is_consistent() -> None:
     text = vend_overhead.report([sample, run])
     assert "p50 100 ms, p95 190 ms** over 3 vends" in text  # 30, 100, 200 ms
     assert "over the p95 budget" in text and "idle second: 4.2**" in text
+    # the share: every overhead (0.33 s) / the same moves at speed 1 (6 + 6 + 8 s), not at 10x
+    assert run.reference_mechanics == pytest.approx(14.0)
+    assert vend_overhead.share_of_mechanics([sample, run]) == pytest.approx(0.33 / 20.0)
+    assert "**1.65 % of the real mechanics** (over the budget of 1 %)" in text
+    assert "| 10x | 2 | 150 | 195 | 200 | 1.214x | 14.0 | 2.14 % |" in text
+    fast, small = vend_overhead.verdicts([sample, run])
+    assert (fast.measured, fast.limit, fast.met) == ("190 ms", "≤ 50 ms", False)
+    assert "(1 at 1x, 2 at 10x)" in fast.budget and fast.note.startswith("+140 ms")
+    assert (small.measured, small.limit, small.met) == ("1.65 %", "≤ 1 %", False)
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
@@ -101,12 +110,11 @@ def test_percentiles_interpolate_between_ranks() -> None:
 
 
 def test_vend_overhead_measures_vends_and_the_idle_link_on_the_real_machine(tmp_path: Path) -> None:
-    run = vend_overhead.measure(tmp_path, sessions=2, per_session=1, speed=50.0,
+    run = vend_overhead.measure(tmp_path, sessions=4, per_session=1, speed=50.0,
                                 idle_seconds=1.0)
-    assert len(run.vends) == 2  # the second session borrows after the first gave its book back
-    first, second = run.vends
-    assert [first.item_id, second.item_id] == vend_overhead.choose_books(2)
-    assert not first.after_take and not second.after_take
+    # three members in turn; the first gives her book back before her second turn
+    assert [v.item_id for v in run.vends] == vend_overhead.choose_books(4)
+    assert not any(v.after_take for v in run.vends)  # one book a session
     assert all(v.measured > 0 and v.mechanics > 0 for v in run.vends)
     assert run.ratio == pytest.approx(run.measured / run.mechanics)
     assert run.idle_requests_per_second is not None and run.idle_requests_per_second > 0
