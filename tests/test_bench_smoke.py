@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from bench import journal_writes, pick_order, touchscreen, vend_overhead
+from bench import footprint, journal_writes, pick_order, touchscreen, vend_overhead
 from drivers.carousel.geometry import REFERENCE_GEOMETRY as G
 from drivers.carousel.geometry import REFERENCE_TIMING as T
 from kiosk.planner import fetch_seconds, order_seconds
@@ -200,3 +202,71 @@ def test_reslot_bench_compares_the_plan_with_random_and_optimal_placements() -> 
     assert math.isclose(unlimited.after, unlimited.optimal, rel_tol=1e-9)
     text = reslot.report(runs)
     assert "| 10 | 10 |" in text and "| none |" in text
+
+
+# -- footprint ------------------------------------------------------------------------
+def test_footprint_reads_memory_and_cpu_of_a_process_from_proc() -> None:
+    mine = footprint.memory(os.getpid())
+    assert 0 < mine.rss <= mine.peak
+    before = footprint.cpu_seconds(os.getpid())
+    sum(range(100_000))
+    assert footprint.cpu_seconds(os.getpid()) >= before >= 0
+    (idle,) = footprint.idle_cpu([os.getpid()], 0.05)
+    assert idle.wall > 0 and idle.seconds >= 0 and idle.share == idle.seconds / idle.wall
+
+
+def test_footprint_finds_homing_in_the_controllers_log() -> None:
+    log = ('ts=2026-12-06T12:00:00.100+00:00 level=info logger=kiosk.device_events '
+           'msg="PLC state NOT_HOMED -> BUSY"\n'
+           'ts=2026-12-06T12:00:05.000+00:00 level=info logger=kiosk.device_events '
+           'msg="PLC state NOT_HOMED -> BUSY"\n'
+           'ts=2026-12-06T12:00:05.700+00:00 level=info logger=kiosk.device_events '
+           'msg="PLC state BUSY -> IDLE"\n')
+    start = datetime(2026, 12, 6, 12, 0, 1, tzinfo=timezone.utc).timestamp()
+    homing = footprint.log_stamp(log, footprint.HOMING_STARTED, start)
+    assert homing == pytest.approx(start + 4.0)  # the earlier run's line is not this start's
+    assert footprint.log_stamp(log, footprint.HOMING_ENDED, homing) == pytest.approx(start + 4.7)
+    assert footprint.log_stamp(log, footprint.HOMING_ENDED, start + 5) is None
+
+
+def _footprint_sample(rss_mb: float, cpu: float, ready: float) -> footprint.Footprint:
+    mib = 2**20
+    run = footprint.Footprint(10.0, footprint.Memory(60 * mib, 60 * mib),
+                              footprint.Memory(int(rss_mb * mib), 90 * mib), 3,
+                              footprint.Cpu(cpu * 30, 30.0), footprint.Cpu(0.3, 30.0),
+                              devices=("plc", "card_reader"))
+    run.restarts = [footprint.Restart(0.8, 0.85, 1.45, 1.5, 0.6),
+                    footprint.Restart(0.9, 0.95, 1.55, ready, 0.6)]
+    run.restarted = [footprint.Memory(61 * mib, 61 * mib)] * 2
+    return run
+
+
+def test_the_footprint_report_judges_memory_cpu_and_start_less_homing() -> None:
+    run = _footprint_sample(70.0, 0.01, 1.7)
+    assert [r.without_homing for r in run.restarts] == pytest.approx([0.9, 1.1])
+    rss, cpu, start = footprint.verdicts(run)
+    assert (rss.measured, rss.limit, rss.met) == ("70.0 MiB", "≤ 80.0 MiB", True)
+    assert (cpu.measured, cpu.limit, cpu.met) == ("1.00 % of a core", "≤ 2 %", True)
+    assert (start.measured, start.limit, start.met) == ("1.10 s", "≤ 2 s", True)
+    text = footprint.report(run)
+    assert "| after 3 sessions | 70.0 | 90.0 |" in text
+    assert "| controller | 0.30 | 30.0 | 1.00 % |" in text
+    assert "| ready less HOME's mechanics | 1.00 | 1.10 |" in text  # p50 and max of 0.9, 1.1
+    over = footprint.verdicts(_footprint_sample(85.0, 0.05, 3.0))
+    assert [v.met for v in over] == [False, False, False]
+    assert [v.note.split(":")[0] for v in over] == ["+5.0 MiB", "2.5x", "+0.40 s"]
+
+
+@pytest.mark.pcsc
+def test_footprint_measures_the_real_controller_and_a_start_after_a_power_cut(
+        tmp_path: Path) -> None:
+    run = footprint.measure(tmp_path, sessions=2, idle_seconds=0.5, power_cuts=1, speed=20.0)
+    assert 0 < run.started.rss <= run.started.peak and run.after.rss > 0
+    assert run.idle.wall > 0 and run.sim_idle.wall > 0
+    assert "plc" in run.devices and "card_reader" in run.devices
+    (restart,) = run.restarts
+    assert restart.homing is not None and restart.homed is not None  # logged by the controller
+    assert 0 < restart.api <= restart.ready and restart.homing <= restart.homed
+    assert restart.home_mechanics == pytest.approx(6.0 / 20.0)
+    assert len(run.restarted) == 1 and "Start after a power cut" in footprint.report(run)
+
