@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from datetime import date
+import os
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from bench import journal_writes, pick_order, touchscreen, vend_overhead
+from bench import footprint, journal_writes, pick_order, touchscreen, vend_overhead
 from bench._journal_writers import LoanByHand
 from drivers.carousel.geometry import REFERENCE_GEOMETRY as G
 from drivers.carousel.geometry import REFERENCE_TIMING as T
@@ -143,6 +144,15 @@ def test_the_overhead_arithmetic_is_consistent() -> None:
     text = vend_overhead.report([sample, run])
     assert "p50 100 ms, p95 190 ms** over 3 vends" in text  # 30, 100, 200 ms
     assert "over the p95 budget" in text and "idle second: 4.2**" in text
+    # the share: every overhead (0.33 s) / the same moves at speed 1 (6 + 6 + 8 s), not at 10x
+    assert run.reference_mechanics == pytest.approx(14.0)
+    assert vend_overhead.share_of_mechanics([sample, run]) == pytest.approx(0.33 / 20.0)
+    assert "**1.65 % of the real mechanics** (over the budget of 1 %)" in text
+    assert "| 10x | 2 | 150 | 195 | 200 | 1.214x | 14.0 | 2.14 % |" in text
+    fast, small = vend_overhead.verdicts([sample, run])
+    assert (fast.measured, fast.limit, fast.met) == ("190 ms", "≤ 50 ms", False)
+    assert "(1 at 1x, 2 at 10x)" in fast.budget and fast.note.startswith("+140 ms")
+    assert (small.measured, small.limit, small.met) == ("1.65 %", "≤ 1 %", False)
 
 
 def test_percentiles_interpolate_between_ranks() -> None:
@@ -153,12 +163,11 @@ def test_percentiles_interpolate_between_ranks() -> None:
 
 
 def test_vend_overhead_measures_vends_and_the_idle_link_on_the_real_machine(tmp_path: Path) -> None:
-    run = vend_overhead.measure(tmp_path, sessions=2, per_session=1, speed=50.0,
+    run = vend_overhead.measure(tmp_path, sessions=4, per_session=1, speed=50.0,
                                 idle_seconds=1.0)
-    assert len(run.vends) == 2  # the second session borrows after the first gave its book back
-    first, second = run.vends
-    assert [first.item_id, second.item_id] == vend_overhead.choose_books(2)
-    assert not first.after_take and not second.after_take
+    # three members in turn; the first gives her book back before her second turn
+    assert [v.item_id for v in run.vends] == vend_overhead.choose_books(4)
+    assert not any(v.after_take for v in run.vends)  # one book a session
     assert all(v.measured > 0 and v.mechanics > 0 for v in run.vends)
     assert run.ratio == pytest.approx(run.measured / run.mechanics)
     assert run.idle_requests_per_second is not None and run.idle_requests_per_second > 0
@@ -166,8 +175,8 @@ def test_vend_overhead_measures_vends_and_the_idle_link_on_the_real_machine(tmp_
 
 # -- touchscreen ----------------------------------------------------------------------
 def _touchscreen_sample() -> touchscreen.Touchscreen:
-    taps = [touchscreen.Tap(0.0, 90.0, 200.0, 220.0, 240.0, 2, 0.5),
-            touchscreen.Tap(0.2, 90.0, 210.0, 630.0, 650.0, 2, 0.5),
+    taps = [touchscreen.Tap(0.0, 90.0, 200.0, 220.0, 240.0, 2, 0.5, seen=150.0),
+            touchscreen.Tap(0.2, 90.0, 210.0, 630.0, 650.0, 2, 0.5, seen=160.0),
             touchscreen.Tap(0.0, 5.0, 20.0, 40.0, 60.0, 2, 0.5, via="qr")]
     strokes = [touchscreen.Keystroke("ㅎ", 12.0, 14.0, 20.0, 3, 3, "ㅎ", first=True),
                touchscreen.Keystroke("a", 1.0, 3.0, 30.0, 40, 700, "a")]
@@ -181,15 +190,32 @@ def _touchscreen_sample() -> touchscreen.Touchscreen:
 def test_the_touchscreen_report_subtracts_the_library_and_judges_the_budgets() -> None:
     run = _touchscreen_sample()
     assert [t.library_ms for t in run.taps] == [0.0, 400.0, 0.0]
+    assert [t.over_library for t in run.taps] == [240.0, 250.0, 60.0]
+    assert [t.after_seen for t in run.taps] == [90.0, 90.0, None]  # drawn - seen - library
     text = touchscreen.report(run)
-    # over the library: 240 and 250 ms; p95 interpolates to 249.5
-    assert "p95 over the library's own latency: 250 ms** over 2 taps (within" in text
-    assert "| card tap | 200 ms | 1 | 2 | 400 | 90 / 90 |" in text
-    assert "| QR code | 0 ms | 1 | 2 | 0 |" in text
+    assert ("p95 over the library's own latency: 240 ms with the library at 0 ms, 250 ms with "
+            "the library at 200 ms** (2 taps; within") in text
+    assert "| card tap | 200 ms | 1 | 2 | 400 | 160 / 160 |" in text
+    assert "**From pcscd's report to the greeting drawn: p95 90 ms over the library**" in text
+    assert "| QR code | 0 ms | 1 | 2 | 0 | – / – |" in text
     assert "**p95 60 ms over the library** over 1 scans" in text
     assert "p50 25 ms, p95 30 ms** over 2 keystrokes and 960 books (within" in text
     assert "the Hangul queries find up to 3 books" in text and "Latin ones up to 700" in text
     assert "still open: `/api/events`" in text and "Page weight 1 KiB" in text
+    verdicts = touchscreen.verdicts(run)
+    assert [(v.measured, v.limit, v.met) for v in verdicts] == [
+        ("240 ms", "≤ 300 ms", True), ("250 ms", "≤ 300 ms", True),
+        ("90 ms", "≤ 300 ms", True), ("30 ms", "≤ 50 ms", True)]
+    assert "library at 200 ms (1 taps)" in verdicts[1].budget
+
+
+def test_a_card_tap_over_its_budget_says_by_how_much_and_where_the_wait_is() -> None:
+    taps = [touchscreen.Tap(0.0, 300.0, 420.0, 430.0, 450.0, 2, 0.5, seen=390.0)] * 3
+    over, kiosk = touchscreen.tap_verdicts(taps)
+    assert (over.measured, over.met) == ("450 ms", False)
+    assert over.note.startswith("+150 ms: pcscd looks at the simulated reader")
+    assert "p95 390 ms" in over.note
+    assert (kiosk.measured, kiosk.met, kiosk.note) == ("60 ms", True, "")
 
 
 @pytest.mark.pcsc
@@ -203,6 +229,9 @@ def test_touchscreen_measures_taps_keys_and_a_cold_start_in_chromium(tmp_path: P
         assert tap.library_requests >= 2  # the card lookup and the patron status
         assert 0 < tap.contact <= tap.greeting <= tap.drawn
         assert tap.checking is None or tap.checking <= tap.greeting
+    for tap in run.taps[:2]:  # pcscd's report of each card, stamped by the bench's watcher
+        assert tap.seen is not None and 0 < tap.seen <= tap.greeting
+    assert run.taps[2].seen is None  # a QR code: no card
     assert [(k.key, k.query) for k in run.keystrokes] == [
         ("ㅎ", "ㅎ"), ("ㅏ", "하"), ("a", "a"), ("b", "ab")]
     assert all(0 <= k.handler <= k.layout <= k.frame for k in run.keystrokes)
@@ -211,6 +240,7 @@ def test_touchscreen_measures_taps_keys_and_a_cold_start_in_chromium(tmp_path: P
     assert 0 < cold.fcp <= cold.attract_drawn and cold.transferred >= cold.encoded > 0
     assert all(url.startswith("http://127.0.0.1:") for url in cold.requests)
     assert "Card tap to greeting drawn" in touchscreen.report(run)
+    assert len(touchscreen.verdicts(run)) == 3  # the tap at 0 ms, from pcscd's report, search
 
 
 # -- reslot -------------------------------------------------------------------------
@@ -240,3 +270,71 @@ def test_the_assignment_solver_finds_the_least_weighted_mean() -> None:
                for chosen in itertools.permutations(range(10, 14), 3)) / 4.0
     assert math.isclose(reslot.assigned_mean(weights, range(10, 14), seconds), best)
     assert reslot.top_share({"a": 3.0, "b": 1.0, **{str(i): 0.0 for i in range(8)}}, 0.1) == 0.75
+
+
+# -- footprint ------------------------------------------------------------------------
+def test_footprint_reads_memory_and_cpu_of_a_process_from_proc() -> None:
+    mine = footprint.memory(os.getpid())
+    assert 0 < mine.rss <= mine.peak
+    before = footprint.cpu_seconds(os.getpid())
+    sum(range(100_000))
+    assert footprint.cpu_seconds(os.getpid()) >= before >= 0
+    (idle,) = footprint.idle_cpu([os.getpid()], 0.05)
+    assert idle.wall > 0 and idle.seconds >= 0 and idle.share == idle.seconds / idle.wall
+
+
+def test_footprint_finds_homing_in_the_controllers_log() -> None:
+    log = ('ts=2026-12-06T12:00:00.100+00:00 level=info logger=kiosk.device_events '
+           'msg="PLC state NOT_HOMED -> BUSY"\n'
+           'ts=2026-12-06T12:00:05.000+00:00 level=info logger=kiosk.device_events '
+           'msg="PLC state NOT_HOMED -> BUSY"\n'
+           'ts=2026-12-06T12:00:05.700+00:00 level=info logger=kiosk.device_events '
+           'msg="PLC state BUSY -> IDLE"\n')
+    start = datetime(2026, 12, 6, 12, 0, 1, tzinfo=timezone.utc).timestamp()
+    homing = footprint.log_stamp(log, footprint.HOMING_STARTED, start)
+    assert homing == pytest.approx(start + 4.0)  # the earlier run's line is not this start's
+    assert footprint.log_stamp(log, footprint.HOMING_ENDED, homing) == pytest.approx(start + 4.7)
+    assert footprint.log_stamp(log, footprint.HOMING_ENDED, start + 5) is None
+
+
+def _footprint_sample(rss_mb: float, cpu: float, ready: float) -> footprint.Footprint:
+    mib = 2**20
+    run = footprint.Footprint(10.0, footprint.Memory(60 * mib, 60 * mib),
+                              footprint.Memory(int(rss_mb * mib), 90 * mib), 3,
+                              footprint.Cpu(cpu * 30, 30.0), footprint.Cpu(0.3, 30.0),
+                              devices=("plc", "card_reader"))
+    run.restarts = [footprint.Restart(0.8, 0.85, 1.45, 1.5, 0.6),
+                    footprint.Restart(0.9, 0.95, 1.55, ready, 0.6)]
+    run.restarted = [footprint.Memory(61 * mib, 61 * mib)] * 2
+    return run
+
+
+def test_the_footprint_report_judges_memory_cpu_and_start_less_homing() -> None:
+    run = _footprint_sample(70.0, 0.01, 1.7)
+    assert [r.without_homing for r in run.restarts] == pytest.approx([0.9, 1.1])
+    rss, cpu, start = footprint.verdicts(run)
+    assert (rss.measured, rss.limit, rss.met) == ("70.0 MiB", "≤ 80.0 MiB", True)
+    assert (cpu.measured, cpu.limit, cpu.met) == ("1.00 % of a core", "≤ 2 %", True)
+    assert (start.measured, start.limit, start.met) == ("1.10 s", "≤ 2 s", True)
+    text = footprint.report(run)
+    assert "| after 3 sessions | 70.0 | 90.0 |" in text
+    assert "| controller | 0.30 | 30.0 | 1.00 % |" in text
+    assert "| ready less HOME's mechanics | 1.00 | 1.10 |" in text  # p50 and max of 0.9, 1.1
+    over = footprint.verdicts(_footprint_sample(85.0, 0.05, 3.0))
+    assert [v.met for v in over] == [False, False, False]
+    assert [v.note.split(":")[0] for v in over] == ["+5.0 MiB", "2.5x", "+0.40 s"]
+
+
+@pytest.mark.pcsc
+def test_footprint_measures_the_real_controller_and_a_start_after_a_power_cut(
+        tmp_path: Path) -> None:
+    run = footprint.measure(tmp_path, sessions=2, idle_seconds=0.5, power_cuts=1, speed=20.0)
+    assert 0 < run.started.rss <= run.started.peak and run.after.rss > 0
+    assert run.idle.wall > 0 and run.sim_idle.wall > 0
+    assert "plc" in run.devices and "card_reader" in run.devices
+    (restart,) = run.restarts
+    assert restart.homing is not None and restart.homed is not None  # logged by the controller
+    assert 0 < restart.api <= restart.ready and restart.homing <= restart.homed
+    assert restart.home_mechanics == pytest.approx(6.0 / 20.0)
+    assert len(run.restarted) == 1 and "Start after a power cut" in footprint.report(run)
+

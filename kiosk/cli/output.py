@@ -7,11 +7,11 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from rich.table import Table
+if TYPE_CHECKING:  # rich is imported when a command first prints: `kiosk run` never does
+    from rich.console import Console
+    from rich.progress import Progress
 
 
 class ExitCode(IntEnum):
@@ -43,8 +43,24 @@ class Out:
 
     def __init__(self, as_json: bool, console: Console | None = None):
         self.as_json = as_json
-        self.console = console or Console(highlight=False, soft_wrap=True)
-        self.errors = Console(stderr=True, highlight=False)
+        self._console = console
+        self._errors: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        """Where a person's output goes (made on first use)."""
+        if self._console is None:
+            from rich.console import Console
+            self._console = Console(highlight=False, soft_wrap=True)
+        return self._console
+
+    @property
+    def errors(self) -> Console:
+        """Where error lines and progress bars go: stderr (made on first use)."""
+        if self._errors is None:
+            from rich.console import Console
+            self._errors = Console(stderr=True, highlight=False)
+        return self._errors
 
     def json(self, value: Any) -> None:
         """Print `value` as JSON (the --json answer)."""
@@ -52,6 +68,7 @@ class Out:
 
     def fields(self, title: str, values: dict[str, Any]) -> None:
         """A two-column table of names and values."""
+        from rich.table import Table
         table = Table(title=title, show_header=False, title_justify="left")
         table.add_column(style="bold")
         table.add_column()
@@ -61,6 +78,7 @@ class Out:
 
     def table(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """A table with a header row."""
+        from rich.table import Table
         table = Table(title=title, title_justify="left")
         for column in columns:
             table.add_column(column)
@@ -93,6 +111,8 @@ class ProgressBar:
 
     def __enter__(self) -> "ProgressBar":
         if not self.out.as_json:
+            from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn,
+                                       TimeRemainingColumn)
             self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                       TaskProgressColumn(), TimeRemainingColumn(),
                                       console=self.out.errors, transient=False)

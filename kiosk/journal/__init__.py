@@ -2,6 +2,10 @@
 
 from types import ModuleType
 
+from kiosk.journal.lean_import import import_sqlite_utils
+
+import_sqlite_utils()  # before any module of the journal imports it
+
 from kiosk.journal.enums import (
     AuditReason,
     HoldEnd,
