@@ -190,9 +190,12 @@ class Patrons:
             self.tally.cart_refused += 1  # nothing changes on the screen: the patron leaves
             return self.end() and None
         for taken in range(len(added)):
-            state = self.stream.wait(lambda s: s["state"] != "awaiting_take" and s["state"] in (
-                "browsing", "ready", "out_of_service") or s["state"] == "awaiting_take"
-                and len(s["session"]["vended"]) == taken, mark)
+            # browsing with the cart still full is the prefetch ending just before the confirm
+            # took effect (the vend comes next), not the vend's end
+            state = self.stream.wait(lambda s: s["state"] in ("ready", "out_of_service")
+                                     or s["state"] == "browsing" and not s["session"]["cart"]
+                                     or s["state"] == "awaiting_take"
+                                     and len(s["session"]["vended"]) == taken, mark)
             if state["state"] != "awaiting_take":
                 break
             mark = self.stream.mark()
