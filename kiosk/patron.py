@@ -35,19 +35,30 @@ def shelf(ctl: "Controller", query: str = "") -> list[dict]:
     on_shelf = ctl.journal.items(Place.SLOT)
     visible = set(policy.visible_items([i.item_id for i in on_shelf], holds, member, utc_now(),
                                        ctl.config.policy))
+    flagged = {flag.slot for flag in ctl.journal.open_flags() if flag.slot is not None}
     held = {h.item_id for h in holds if h.patron_id == member}
     needle = query.casefold().strip()
     books = []
     for item in on_shelf:
-        if item.item_id not in visible:
-            continue
-        if item.slot is None or ctl.journal.slot_flagged(item.slot):
+        if item.item_id not in visible or item.slot is None or item.slot in flagged:
             continue
         if needle and needle not in f"{item.title} {item.authors or ''}".casefold():
             continue
         books.append({"item_id": item.item_id, "title": item.title, "authors": item.authors,
                       "held_for_you": item.item_id in held})
     return books
+
+
+def on_shelf(ctl: "Controller", item_id: str) -> bool:
+    """Whether shelf() lists this book for the session's patron (without reading every book)."""
+    item = ctl.journal.item(item_id)
+    if item is None or item.place is not Place.SLOT or item.slot is None:
+        return False
+    session = ctl.flows.session
+    member = session.member if session else None
+    holds = [hold_facts(h) for h in ctl.journal.active_holds() if h.item_id == item_id]
+    return (bool(policy.visible_items([item_id], holds, member, utc_now(), ctl.config.policy))
+            and not ctl.journal.slot_flagged(item.slot))
 
 
 def enter_pin(ctl: "Controller", payload: dict) -> Reply:
@@ -69,7 +80,7 @@ def add_to_cart(ctl: "Controller", payload: dict) -> Reply:
     if chosen is None and not ctl.machine.allows(Event.PREFETCH_STARTED.value):
         raise Refused("not_now")  # checked before the session changes
     prefetched = chosen is not None and chosen.item_id == item_id
-    if not prefetched and item_id not in {book["item_id"] for book in shelf(ctl)}:
+    if not prefetched and not on_shelf(ctl, item_id):
         raise Refused("not_available")
     session.cart.append(item_id)
     if chosen is not None:

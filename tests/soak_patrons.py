@@ -104,6 +104,7 @@ class Tally:
     resets: int = 0
     rescans: int = 0
     handed_back: int = 0
+    cart_refused: int = 0
 
 
 class Patrons:
@@ -182,14 +183,19 @@ class Patrons:
         shelf = [item_id for item_id in self.catalogue[:200] if item_id not in out]
         room = MAX_LOANS - len(self.loans[member])
         picks = self.rng.sample(shelf, k=min(room, self.rng.choice([1, 1, 2]), len(shelf)))
-        for item_id in picks:
-            self.rig.api("/api/cart/add", {"item_id": item_id}, expect=None)
+        added = [item_id for item_id in picks  # refused past the (offline) limit: not in it
+                 if self.rig.api("/api/cart/add", {"item_id": item_id}, expect=None)["ok"]]
         mark = self.stream.mark()
-        self.rig.api("/api/cart/confirm", expect=None)
-        for taken in range(len(picks)):
-            state = self.stream.wait(lambda s: s["state"] != "awaiting_take" and s["state"] in (
-                "browsing", "ready", "out_of_service") or s["state"] == "awaiting_take"
-                and len(s["session"]["vended"]) == taken, mark)
+        if not added or not self.rig.api("/api/cart/confirm", expect=None)["ok"]:
+            self.tally.cart_refused += 1  # nothing changes on the screen: the patron leaves
+            return self.end() and None
+        for taken in range(len(added)):
+            # browsing with the cart still full is the prefetch ending just before the confirm
+            # took effect (the vend comes next), not the vend's end
+            state = self.stream.wait(lambda s: s["state"] in ("ready", "out_of_service")
+                                     or s["state"] == "browsing" and not s["session"]["cart"]
+                                     or s["state"] == "awaiting_take"
+                                     and len(s["session"]["vended"]) == taken, mark)
             if state["state"] != "awaiting_take":
                 break
             mark = self.stream.mark()

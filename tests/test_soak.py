@@ -165,8 +165,9 @@ def test_thousands_of_sessions_with_faults_keep_every_invariant(make_kiosk, camp
     campaign_facts.update({
         "sessions": tally.sessions, "loans": tally.borrowed, "returns": tally.returned,
         "walked_away": tally.walked_away, "refused": tally.refused, "handed_back":
-        tally.handed_back, "faults": sum(tally.faults.values()), "out_of_service":
-        tally.out_of_service, "rescans": tally.rescans, "checks": len(samples),
+        tally.handed_back, "cart_refused": tally.cart_refused, "faults":
+        sum(tally.faults.values()), "out_of_service": tally.out_of_service,
+        "rescans": tally.rescans, "checks": len(samples),
         "invariant_violations": 0, "faults_by_kind": ", ".join(
             f"{kind} {count}" for kind, count in sorted(tally.faults.items())),
         "memory": f"controller RSS {samples[0][1] / 1024:.1f} MiB after {samples[0][0]} "
