@@ -12,7 +12,7 @@ minute or two (the campaign's bound: docs/RELIABILITY.md).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,3 +148,35 @@ json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(), texts),
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(texts, inner, max_size=4)),
     max_leaves=12)
+
+
+@st.composite
+def edited_json(draw: st.DrawFn, value_of: st.SearchStrategy) -> Any:
+    """A JSON value with one object or list in it changed: a key dropped, a value replaced by
+    any JSON, a key added, an item of a list replaced, or one added to an empty list."""
+    value = draw(value_of)
+    containers = list(_containers(value))
+    if not containers:
+        return draw(json_values)
+    target = containers[draw(st.integers(0, len(containers) - 1))]
+    if isinstance(target, dict):
+        keys = sorted(target)
+        key = keys[draw(st.integers(0, len(keys) - 1))] if keys else "x"
+        kind = draw(st.sampled_from(("drop", "replace", "add")))
+        if kind == "drop":
+            target.pop(key, None)
+        else:
+            target[key if kind == "replace" else draw(texts)] = draw(json_values)
+    elif target:
+        target[draw(st.integers(0, len(target) - 1))] = draw(json_values)
+    else:
+        target.append(draw(json_values))
+    return value
+
+
+def _containers(value: Any) -> Iterator[Any]:
+    """Every object and list in a JSON value, the value itself first."""
+    if isinstance(value, dict | list):
+        yield value
+        for inner in value.values() if isinstance(value, dict) else value:
+            yield from _containers(inner)

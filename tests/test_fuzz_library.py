@@ -16,7 +16,7 @@ from kiosk.connectors import (EventKind, HoldResult, ItemInfo, JournalEvent, Lib
                               LibraryInfo, LibraryProtocolError, LoanResult, Patron,
                               PatronStatus, PickupHold, Reason, Refusal, ReturnResult, wire)
 from kiosk.connectors.base import EventResult
-from tests.fuzzing import fuzz, json_values, sizes, spiked
+from tests.fuzzing import edited_json, fuzz, json_values, sizes, spiked
 
 TX = UUID("12345678-1234-5678-1234-567812345678")
 ITEM, HERE = "EM0001", "kiosk-1"
@@ -103,37 +103,7 @@ PARSERS: dict[str, tuple[st.SearchStrategy, Callable[[Any], Any], Any]] = {
 }
 
 
-@st.composite
-def edited(draw: st.DrawFn, answer: st.SearchStrategy) -> Any:
-    """An answer with one object or list in it changed: a key dropped, a value replaced by any
-    JSON, a key added, a list emptied or one of its items replaced."""
-    value = draw(answer)
-    containers = list(_containers(value))
-    target = containers[draw(st.integers(0, len(containers) - 1))]
-    if isinstance(target, dict):
-        keys = sorted(target)
-        key = keys[draw(st.integers(0, len(keys) - 1))] if keys else "x"
-        kind = draw(st.sampled_from(("drop", "replace", "add")))
-        if kind == "drop":
-            target.pop(key, None)
-        else:
-            target[key if kind == "replace" else draw(strings)] = draw(json_values)
-    elif target:
-        target[draw(st.integers(0, len(target) - 1))] = draw(json_values)
-    else:
-        target.append(draw(json_values))
-    return value
-
-
-def _containers(value: Any) -> Iterator[Any]:
-    """Every object and list in a JSON value, the value itself first."""
-    if isinstance(value, dict | list):
-        yield value
-        for inner in value.values() if isinstance(value, dict) else value:
-            yield from _containers(inner)
-
-
-wire_inputs = st.one_of([st.tuples(st.just(name), st.one_of(answer, edited(answer), json_values))
+wire_inputs = st.one_of([st.tuples(st.just(name), st.one_of(answer, edited_json(answer), json_values))
                          for name, (answer, _, _) in sorted(PARSERS.items())])
 
 
