@@ -359,8 +359,11 @@ def _fill_from_endpoints(endpoints_path: str, given: str, sections: dict[str, di
         }
         library = endpoints["library"]
         url, sip2_host, sip2_port = library["url"], library["sip2_host"], library["sip2_port"]
-    except (KeyError, TypeError) as exc:
+    except KeyError as exc:
         raise DriverConfigError(f"{where}: {endpoints_path} lacks {exc}") from None
+    except TypeError:  # null, a list or a number where a device's addresses should be
+        raise DriverConfigError(f"{where}: {endpoints_path} is no simulator's endpoints: "
+                                "each device must be an object of its addresses") from None
     for name, values in addresses.items():
         for key, value in values.items():
             sections[name].setdefault(key, value)

@@ -152,6 +152,16 @@ def test_a_timezone_that_is_a_folder_or_too_long_is_named(tmp_path, zone):
     assert "timezone" in error(write(tmp_path / "sip2", sip2))
 
 
+@pytest.mark.parametrize("broken", [{"modbus": None}, {"rfid": []}, {"library": 5}, [1, 2]])
+def test_endpoints_that_are_no_objects_are_named(tmp_path, broken):
+    """Found by the fuzz campaign: the message was "lacks 'NoneType' object is not
+    subscriptable"."""
+    endpoints = {**ENDPOINTS, **broken} if isinstance(broken, dict) else broken
+    (tmp_path / "endpoints.json").write_text(json.dumps(endpoints))
+    message = error(write(tmp_path, edit(VALID, "machine", 'endpoints_file = "endpoints.json"')))
+    assert "no simulator's endpoints" in message and "NoneType" not in message, message
+
+
 def test_a_credentials_file_that_is_not_text_is_named(tmp_path):
     """Found by the fuzz campaign: its UnicodeDecodeError escaped load_config."""
     path = write(tmp_path, VALID)
