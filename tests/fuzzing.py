@@ -11,8 +11,9 @@ minute or two (the campaign's bound: docs/RELIABILITY.md).
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,48 +87,61 @@ def fuzz(strategy: st.SearchStrategy, check: Callable[[Any], bool], inputs: int,
     return tally
 
 
-EDIT_KINDS = ("flip", "cut", "extend", "insert", "delete", "repeat")
-EDIT = st.tuples(st.sampled_from(EDIT_KINDS), st.integers(0, 2**16),
-                 st.binary(min_size=1, max_size=8))
+# An edit of bytes is one number (one hypothesis draw): its kind, where, the byte, how many.
+EDIT = st.integers(0, 2**32 - 1)
+edits = st.lists(EDIT, min_size=1, max_size=2)
 
 
-def edited(data: bytes, changes: list[tuple[str, int, bytes]]) -> bytes:
+def edited(data: bytes, changes: list[int]) -> bytes:
     """`data` with each edit done: a byte flipped, the rest cut, bytes added at the end or
-    inserted, some deleted, a piece repeated (`where` is taken modulo the length)."""
+    inserted, some deleted, a piece repeated."""
     out = bytearray(data)
-    for kind, where, extra in changes:
-        at = where % (len(out) + 1)
-        if kind == "flip" and at < len(out):
-            out[at] ^= extra[0] or 0xFF
-        elif kind == "cut":
+    for change in changes:
+        kind, at = change % 6, (change >> 3) % (len(out) + 1)
+        byte, count = (change >> 20) & 0xFF, (change >> 28) % 4 + 1
+        if kind == 0 and at < len(out):
+            out[at] ^= byte or 0xFF
+        elif kind == 1:
             del out[at:]
-        elif kind == "extend":
-            out += extra
-        elif kind == "insert":
-            out[at:at] = extra[:4]
-        elif kind == "delete":
-            del out[at:at + len(extra) % 4 + 1]
-        elif kind == "repeat":
-            out[at:at] = out[at:at + len(extra)]
+        elif kind == 2:
+            out += bytes((byte + i) & 0xFF for i in range(count))
+        elif kind == 3:
+            out[at:at] = bytes([byte]) * count
+        elif kind == 4:
+            del out[at:at + count]
+        elif kind == 5:
+            out[at:at] = out[at:at + 2 * count]
     return bytes(out)
 
 
-def mutated(base: st.SearchStrategy[bytes], most: int = 3) -> st.SearchStrategy[bytes]:
-    """`base`'s bytes with up to `most` edits (see `edited`); build it once (module level):
+def mutated(base: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
+    """`base`'s bytes with one or two edits (see `edited`); build it once (module level):
     hypothesis is slow to draw from strategies made afresh."""
-    return st.builds(edited, base, st.lists(EDIT, max_size=most))
+    return st.builds(edited, base, edits)
 
 
-def spiked(pool: list[str], odd: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    """Values from `pool`, some with one character replaced by an `odd` one: three draws where
-    a text would take one per character (hypothesis's cost is per draw)."""
-    return st.one_of(st.sampled_from(pool), st.builds(_spike, st.sampled_from(pool), odd,
-                                                      st.integers(0, 99)))
+ODD_CHARS = "²٣\x00\x7f\t\r\n|$\"\\\u2028\u200b\ufeff\ud800\U0001f600채é "
 
 
-def _spike(value: str, char: str, at: int) -> str:
-    at %= max(1, len(value))
-    return value[:at] + char + value[at + 1:]
+def with_odd_characters(pool: list[str], odd: str = ODD_CHARS) -> list[str]:
+    """The pool, then each value with one of its first three characters made odd."""
+    return pool + [v[:at] + c + v[at + 1:] for v in pool if v for at in range(min(3, len(v)))
+                   for c in odd]
+
+
+def spiked(pool: list[str], odd: str = ODD_CHARS, places: int = 8) -> st.SearchStrategy[str]:
+    """Values from `pool`, or one of them with a character (at one of its first `places`)
+    replaced by one of `odd`: one draw each (hypothesis's cost is per draw, a text's too)."""
+    spikes = len(pool) * len(odd) * places
+    return st.integers(0, len(pool) + spikes - 1).map(
+        lambda n: pool[n] if n < len(pool) else _spike(pool, odd, n - len(pool)))
+
+
+def _spike(pool: list[str], odd: str, n: int) -> str:
+    n, value = divmod(n, len(pool))
+    at, char = divmod(n, len(odd))
+    at %= max(1, len(pool[value]))
+    return pool[value][:at] + odd[char] + pool[value][at + 1:]
 
 
 def chunks(data: bytes, size: int) -> list[bytes]:
@@ -140,7 +154,7 @@ def chunks(data: bytes, size: int) -> list[bytes]:
 ODD_WORDS = ["", "P0001", "EM0001", "kiosk-1", "채식주의자", "한강", "²", "٣٣", "-1", "1.5", "0",
              "\x00", "\x7f", "\t", "\r\n", "|", "$", "\"", "\\", "\u2028", "\u200b", "\ufeff",
              "\ud800", "\U0001f600", "x" * 70, "Y", "N", " ", "null", "true", "1e999"]
-texts = st.one_of(spiked(ODD_WORDS, st.characters()), st.text(max_size=6))
+texts = st.one_of(spiked(ODD_WORDS), st.text(max_size=6))
 
 
 # Any JSON document as decoded (Python's json takes NaN and Infinity too).
@@ -150,27 +164,83 @@ json_values = st.recursive(
     max_leaves=12)
 
 
-@st.composite
-def edited_json(draw: st.DrawFn, value_of: st.SearchStrategy) -> Any:
-    """A JSON value with one object or list in it changed: a key dropped, a value replaced by
-    any JSON, a key added, an item of a list replaced, or one added to an empty list."""
-    value = draw(value_of)
-    containers = list(_containers(value))
-    if not containers:
-        return draw(json_values)
-    target = containers[draw(st.integers(0, len(containers) - 1))]
-    if isinstance(target, dict):
-        keys = sorted(target)
-        key = keys[draw(st.integers(0, len(keys) - 1))] if keys else "x"
-        kind = draw(st.sampled_from(("drop", "replace", "add")))
-        if kind == "drop":
-            target.pop(key, None)
+picks = st.integers(0, 2**96)  # a number that picks a whole value from pools (`pick`)
+
+
+def pick(pool: Sequence[Any], n: int) -> tuple[Any, int]:
+    """The value `n` picks from `pool`, and the rest of `n` for the next pick (a mixed-radix
+    number: one hypothesis draw builds a whole value, small numbers the plainest)."""
+    return pool[n % len(pool)], n // len(pool)
+
+
+ABSENT = object()  # a key a template leaves out
+
+
+@dataclass(frozen=True)
+class Many:
+    """A list of 0..most values of a template."""
+
+    template: Any
+    most: int
+
+
+@dataclass(frozen=True)
+class Just:
+    """A value taken as it is (a list that is no pool)."""
+
+    value: Any
+
+
+def fill(template: Any, n: int) -> tuple[Any, int]:
+    """The JSON value a template and a number make: a list is a pool to pick from, a dict an
+    object (ABSENT keys left out), Many a list; anything else is itself."""
+    if isinstance(template, list):
+        chosen, n = pick(template, n)
+        return fill(chosen, n)
+    if isinstance(template, dict):
+        value = {}
+        for key, inner in template.items():
+            value[key], n = fill(inner, n)
+        return {k: v for k, v in value.items() if v is not ABSENT}, n
+    if isinstance(template, Many):
+        count, n = pick(range(template.most + 1), n)
+        items = []
+        for _ in range(count):
+            item, n = fill(template.template, n)
+            items.append(item)
+        return items, n
+    return (template.value if isinstance(template, Just) else template), n
+
+
+ODD_JSON = [None, True, False, 0, -1, 1, 2**63, -2**70, 0.5, 1e308, float("nan"), float("inf"),
+            "", "0", "true", "null", "²", "\ud800", "\x00", "x" * 5000, [], {}, [None], [[[]]],
+            {"": None}, {"a": {"b": [1, "2"]}}, [1, "a", None, {}], {"\ud800": 1}]
+odd_json = st.one_of(st.sampled_from(ODD_JSON).map(copy.deepcopy), json_values)
+
+
+def edited_json(value: Any, changes: list[int]) -> Any:
+    """A JSON value with objects or lists in it changed: a key dropped, a value replaced by an
+    odd one, a key added, an item replaced or added."""
+    value = copy.deepcopy(value)
+    for change in changes:
+        containers = list(_containers(value))
+        if not containers:
+            return copy.deepcopy(ODD_JSON[change % len(ODD_JSON)])
+        target, change = pick(containers, change)
+        kind, change = pick(("drop", "replace", "add"), change)
+        odd, change = pick(ODD_JSON, change)
+        odd = copy.deepcopy(odd)  # the pool's own lists must stay as they are
+        if isinstance(target, dict):
+            keys = sorted(target) or ["x"]
+            key, change = pick(keys, change)
+            if kind == "drop":
+                target.pop(key, None)
+            else:
+                target[key if kind == "replace" else ODD_WORDS[change % len(ODD_WORDS)]] = odd
+        elif target and kind != "add":
+            target[change % len(target)] = odd
         else:
-            target[key if kind == "replace" else draw(texts)] = draw(json_values)
-    elif target:
-        target[draw(st.integers(0, len(target) - 1))] = draw(json_values)
-    else:
-        target.append(draw(json_values))
+            target.append(odd)
     return value
 
 

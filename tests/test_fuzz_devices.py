@@ -3,13 +3,16 @@ barcode lines, card responses and PLC registers (pure: bytes and words in, value
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+
 import pytest
 from hypothesis import strategies as st
 
 from drivers.barcode.parser import LineParser, Misread, Scanned, Symbology, parse_line
 from drivers.card.apdu import (MAX_UID_LENGTH, CardStatusError, StatusWord, UidFormatError,
                                parse_uid_response, split_response)
-from drivers.carousel.codec import (INPUT_REGISTER_COUNT, LAMP_COUNT, SENSOR_COUNT,
+from drivers.carousel.codec import (LAMP_COUNT, SENSOR_COUNT,
                                     CarouselStatus, Lamps, Sensors, decode_status,
                                     encode_input_registers)
 from drivers.carousel.geometry import Geometry
@@ -25,37 +28,40 @@ from drivers.rfid.messages import (MAX_READ_BLOCKS, GetReaderInfo, GetSystemInfo
                                    encode_inventory, encode_reader_info, encode_request,
                                    encode_response, encode_system_info, split_status)
 from drivers.rfid.tag28560 import TAG_BLOCKS, TagData, Usage, decode_tag, encode_tag, tag_crc
-from tests.fuzzing import chunks, fuzz, mutated, sizes, texts
+from tests.fuzzing import chunks, fuzz, mutated, sizes
 
-BYTE = st.integers(0, 255)
-UIDS = st.binary(min_size=8, max_size=8)
+# Valid inputs are drawn from pools built once by enumeration (one hypothesis draw each),
+# then edited: hypothesis spends its time per draw, and a built frame takes twenty.
+UIDS = [bytes(8), bytes.fromhex("E004015000000001"), b"\xff" * 8]
 
-# -- RFID frames and the reader's messages ---------------------------------------------------
 
-requests = st.one_of(
-    st.builds(Inventory, BYTE),
-    st.builds(ReadBlocks, BYTE, UIDS, BYTE, st.integers(1, MAX_READ_BLOCKS)),
-    st.builds(WriteBlocks, BYTE, UIDS, BYTE,
-              st.integers(1, 20).flatmap(lambda n: st.binary(min_size=4 * n, max_size=4 * n))),
-    st.builds(WriteAfi, BYTE, UIDS, BYTE),
-    st.builds(GetSystemInfo, BYTE, UIDS),
-    st.just(GetReaderInfo()),
-)
-payloads = st.one_of(
-    st.lists(st.builds(TagInfo, UIDS, BYTE, BYTE), max_size=4).map(encode_inventory),
-    st.builds(SystemInfo, BYTE, BYTE, BYTE, BYTE).map(encode_system_info),
-    st.builds(ReaderInfo, BYTE, BYTE, BYTE).map(encode_reader_info),
-    st.binary(max_size=40),
-)
-responses = st.builds(encode_response, st.sampled_from(Command), st.sampled_from(Status),
-                      payloads)
-frames = st.one_of(requests.map(encode_request), responses,
-                   st.builds(Frame, BYTE, st.binary(max_size=254)))
-frame_bytes = frames.map(lambda f: encode_frame(f.cmd, f.body))
+def request_pool() -> list[Request]:
+    """A request of every kind with edge values."""
+    pool: list[Request] = [GetReaderInfo()]
+    for n, (antenna, uid) in enumerate(itertools.product((0, 1, 2, 255), UIDS)):
+        pool += [Inventory(antenna), GetSystemInfo(antenna, uid), WriteAfi(antenna, uid, n * 17),
+                 ReadBlocks(antenna, uid, n, 1 + n % MAX_READ_BLOCKS),
+                 WriteBlocks(antenna, uid, n, bytes(range(4 * (1 + n % 20))))]
+    return pool
+
+
+def response_pool() -> list[Frame]:
+    """Every command's responses with every status and payloads that fit, or nearly."""
+    tags = [TagInfo(uid, n, 0x07 + n) for n, uid in enumerate(UIDS)]
+    payloads = [b"", encode_inventory([]), encode_inventory(tags[:1]), encode_inventory(tags),
+                encode_system_info(SystemInfo(0, 0xC2, 28, 4)), encode_reader_info(
+                    ReaderInfo(1, 2, 3)), bytes(32), encode_tag(TagData(
+                        Usage.CIRCULATING, 1, 1, "EM0001", "KR", "111001")), bytes(4) * 60]
+    return [encode_response(cmd, status, payload) for cmd in (*Command, 0x7F)
+            for status in Status for payload in payloads]
+
+
+FRAMES = [encode_frame(f.cmd, f.body) for f in [
+    *map(encode_request, request_pool()), *response_pool(), Frame(0x00), Frame(0xFF, bytes(254))]]
+frame_bytes = st.sampled_from(FRAMES)
 rfid_inputs = st.tuples(
-    st.one_of(mutated(frame_bytes), st.binary(max_size=300),
-              st.lists(st.one_of(frame_bytes, mutated(frame_bytes), st.binary(max_size=6)),
-                       max_size=4).map(b"".join)),
+    st.one_of(frame_bytes, mutated(frame_bytes), st.binary(max_size=300),
+              mutated(st.builds(bytes.__add__, frame_bytes, frame_bytes))),
     st.integers(1, 64))
 
 
@@ -113,19 +119,24 @@ def test_rfid_frames_give_frames_and_messages_or_their_errors(inputs, campaign_f
 
 # -- ISO 28560-3 tag blocks -------------------------------------------------------------------
 
-# Alphabets as code point ranges: hypothesis draws such a text at once, not char by char.
-PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
-UPPER = st.characters(min_codepoint=ord("A"), max_codepoint=ord("Z"))
-tags = st.builds(
-    TagData, usage=st.sampled_from(Usage), parts=st.integers(1, 255),
-    part=st.just(1), item_id=st.text(PRINTABLE, min_size=1, max_size=16),
-    country=st.text(UPPER, min_size=2, max_size=2),
-    isil=st.text(PRINTABLE, min_size=1, max_size=9))
-odd_tags = st.builds(
-    TagData, usage=st.one_of(st.sampled_from(Usage), st.integers(-1, 20), st.none()),
-    parts=st.one_of(st.integers(-1, 300), texts), part=st.one_of(st.integers(-1, 300), st.none()),
-    item_id=st.one_of(texts, st.integers()), country=st.one_of(texts, st.none()), isil=texts,
-    version=st.one_of(st.just(1), st.integers(-1, 20)))
+def tag_pool() -> list[TagData]:
+    """Tags of every usage, with long and short fields of every printable character."""
+    printable = "".join(map(chr, range(0x20, 0x7F)))
+    ids = ["1", "EM0001", printable[:16], printable[16:32], printable[-16:], " " * 16, "~"]
+    isils = ["1", "111001", printable[32:41], "KR-111009"]
+    return [TagData(usage, parts, min(part, parts), item_id, country, isil)
+            for usage, (parts, part), item_id, country, isil in itertools.product(
+                Usage, [(1, 1), (2, 1), (255, 255), (3, 2)], ids, ["KR", "DE", "ZZ"], isils)]
+
+
+def odd_tag_pool() -> list[TagData]:
+    """Tags whose fields cannot be written: every field wrong in turn."""
+    good = TagData(Usage.CIRCULATING, 1, 1, "EM0001", "KR", "111001")
+    odd = {"usage": [3, -1, None, 16], "parts": [0, 256, "1", None], "part": [0, 2, -1],
+           "item_id": ["", "x" * 17, "채", "\t", 1, "\ud800"], "country": ["kr", "K", "KRR", ""],
+           "isil": ["", "x" * 10, "\x00", None], "version": [0, 2, 16]}
+    return [dataclasses.replace(good, **{field: value}) for field, values in odd.items()
+            for value in values]
 
 
 def with_crc(block: bytes) -> bytes:
@@ -140,11 +151,11 @@ def nibbles_swapped(block: bytes) -> bytes:
     return bytes([(block[0] & 0x0F) << 4 | block[0] >> 4]) + block[1:] if block else block
 
 
-blocks = tags.map(encode_tag)
-tag_inputs = st.one_of(
-    mutated(blocks, most=2), mutated(blocks, most=2).map(with_crc),
-    blocks.map(nibbles_swapped).map(with_crc), st.binary(min_size=30, max_size=34).map(with_crc),
-    st.binary(max_size=40), odd_tags)
+BLOCKS = [encode_tag(tag) for tag in tag_pool()]
+blocks = st.sampled_from(BLOCKS + [with_crc(nibbles_swapped(b)) for b in BLOCKS[::7]])
+tag_inputs = st.one_of(blocks, mutated(blocks), mutated(blocks).map(with_crc),
+                       st.binary(min_size=30, max_size=34).map(with_crc), st.binary(max_size=40),
+                       st.sampled_from(odd_tag_pool()))
 
 
 def tag_decoded(block: bytes) -> TagData:
@@ -174,14 +185,14 @@ def test_tag_blocks_give_tags_or_tag_errors(inputs, campaign_facts):
 
 # -- barcode lines ------------------------------------------------------------------------------
 
-prefixes = st.one_of(st.sampled_from([s.value for s in Symbology] + [""]),
-                     st.text(PRINTABLE, max_size=2).map(lambda t: "]" + t))
-lines = st.builds(lambda p, d, end: (p + d).encode("latin-1") + end, prefixes,
-                  st.one_of(st.text(PRINTABLE, max_size=70),
-                            st.text(st.characters(max_codepoint=0xFF), max_size=20)),
-                  st.sampled_from([b"\r", b"\r\n", b"\n", b""]))
+PREFIXES = [s.value for s in Symbology] + ["", "]", "]C", "]Z9", "]c0", "]]C0"]
+DATA = ["EM00000042", "9788936434120", "0", "https://lib.example/m/1110010001?x=1&y=2",
+        "".join(map(chr, range(0x20, 0x7F))), "x" * 63, "x" * 64, "x" * 65, "x" * 200, ""]
+LINES = [(prefix + data).encode() + end for prefix, data, end in itertools.product(
+    PREFIXES, DATA, [b"\r", b"\r\n", b"\n", b""])]
+lines = st.sampled_from(LINES)
 barcode_inputs = st.tuples(
-    st.one_of(lines, mutated(lines), st.builds(bytes.__add__, lines, mutated(lines)),
+    st.one_of(lines, mutated(lines), mutated(st.builds(bytes.__add__, lines, lines)),
               st.binary(max_size=100)),
     st.integers(4, 100), st.integers(1, 64))
 
@@ -215,12 +226,11 @@ def test_barcode_lines_give_scans_or_misreads(inputs, campaign_facts):
 
 # -- card responses (PC/SC GET DATA) --------------------------------------------------------------
 
-status_words = st.one_of(st.sampled_from([int(s) for s in StatusWord]), st.integers(0, 0xFFFF),
-                         st.integers(0, 0xFF).map(lambda n: 0x6C00 | n))
-apdus = st.builds(lambda uid, sw: uid + sw.to_bytes(2, "big"),
-                  st.binary(max_size=MAX_UID_LENGTH + 2), status_words)
-uids = st.binary(min_size=4, max_size=MAX_UID_LENGTH).map(lambda uid: uid + b"\x90\x00")
-card_inputs = st.one_of(uids, apdus, mutated(uids, most=2), st.binary(max_size=20))
+STATUS_WORDS = [int(s).to_bytes(2, "big") for s in StatusWord] + [b"\x6c\x07", b"\x90"]
+APDUS = [bytes(range(n)) + sw for n in range(MAX_UID_LENGTH + 3) for sw in STATUS_WORDS]
+UID_ANSWERS = [bytes(range(7 * n, 8 * n)) + b"\x90\x00" for n in range(4, MAX_UID_LENGTH + 1)]
+apdus = st.sampled_from(APDUS + UID_ANSWERS * 5)
+card_inputs = st.one_of(apdus, mutated(apdus), st.binary(max_size=20))
 
 
 def card_parsed(response: bytes) -> bool:
@@ -263,30 +273,33 @@ def valid_registers() -> list[list[int]]:
 
 
 VALID_WORDS = valid_registers()
-word_edits = st.lists(st.tuples(st.sampled_from(("replace", "drop", "add")),
-                                st.integers(0, INPUT_REGISTER_COUNT),
-                                st.one_of(WORD, st.integers(-2, 0x10001), st.booleans())),
-                      min_size=1, max_size=3)
+ODD_WORDS = [0, 1, 2, 12, 13, 0x7FFF, 0xFFFF, -1, 0x10000, True]
+word_edits = st.lists(st.integers(0, 2**20), min_size=1, max_size=3)  # one draw an edit
 
 
-def edited_words(words: list[int], edits: list[tuple[str, int, int]]) -> list:
-    """Registers with words replaced by anything, some dropped or added."""
+def edited_words(words: list[int], edits: list[int]) -> list:
+    """Registers with words replaced by odd ones or any word, some dropped or added."""
     words = list(words)
-    for kind, at, value in edits:
-        if kind == "replace" and at < len(words):
-            words[at] = value
-        elif kind == "drop":
+    for edit in edits:
+        kind, at, value = edit % 3, (edit >> 2) % (len(words) + 1), edit >> 7
+        word = ODD_WORDS[value % len(ODD_WORDS)] if value & 1 else value >> 1
+        if kind == 0 and at < len(words):
+            words[at] = word
+        elif kind == 1:
             del words[at:at + 1]
         else:
-            words.insert(at, value)
+            words.insert(at, word)
     return words
 
 
 valid_words = st.sampled_from(VALID_WORDS)
-bits = st.one_of(st.sampled_from([[True] * 12, [False] * 12, [True, False] * 6]),
-                 st.lists(st.booleans(), max_size=12))
+any_words = st.binary(max_size=44).map(lambda b: [int.from_bytes(b[i:i + 2], "big")
+                                                  for i in range(0, len(b) - 1, 2)])
+BITS = [[bool(n >> i & 1) for i in range(size)] for size in (0, 3, 9, 10, 12)
+        for n in (0, 0b1010101010, 0xFFF, 0b0000011111)]
+bits = st.sampled_from(BITS)
 plc_inputs = st.tuples(st.one_of(valid_words, st.builds(edited_words, valid_words, word_edits),
-                                 st.lists(WORD, max_size=20)), bits, bits)
+                                 any_words), bits, bits)
 
 
 def plc_parsed(given: tuple[list[int], list[bool], list[bool]]) -> bool:

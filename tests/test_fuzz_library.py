@@ -16,7 +16,8 @@ from kiosk.connectors import (EventKind, HoldResult, ItemInfo, JournalEvent, Lib
                               LibraryInfo, LibraryProtocolError, LoanResult, Patron,
                               PatronStatus, PickupHold, Reason, Refusal, ReturnResult, wire)
 from kiosk.connectors.base import EventResult
-from tests.fuzzing import edited_json, fuzz, json_values, sizes, spiked
+from tests.fuzzing import (ABSENT, Just, Many, edited_json, fill, fuzz, odd_json, picks,
+                           sizes)
 
 TX = UUID("12345678-1234-5678-1234-567812345678")
 ITEM, HERE = "EM0001", "kiosk-1"
@@ -26,85 +27,74 @@ EVENTS = (JournalEvent(UUID(int=1), EventKind.CHECKOUT, datetime(2026, 3, 1, tzi
                        ITEM, None, HERE))
 
 # -- answers as the API writes them (docs/library-api.yaml), with odd values in them ----------
+# Templates (tests.fuzzing.fill): a list is a pool of choices, ABSENT leaves a key out; one
+# drawn number fills a whole answer.
 
-ODD = st.characters(codec="utf-8")
-WORDS = ["P0001", ITEM, HERE, "채식주의자", "", "²", "\x00", "\ud800", "x" * 300, " "]
-strings = spiked(WORDS, ODD)
+WORDS = ["P0001", ITEM, HERE, "채식주의자", "", "²", "\x00", "\ud800", "x" * 300, " ",
+         "\u2028"]
 TIMES = ["2026-03-01T12:00:00+09:00", "2026-03-01T03:00:00Z", "2026-03-01T12:00:00",
          "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", "2026-02-30T00:00:00Z",
-         "2026-03-01", "２０２６-03-01T00:00:00Z", "2026-03-01T12:00:00+24:00", ""]
-DAYS = ["2026-03-01", "2026-3-1", "20260301", "9999-12-31", "0000-01-01", "2026-03-01T00:00"]
-times, days = spiked(TIMES, ODD), spiked(DAYS, ODD)
-counts = st.one_of(st.integers(0, 100), st.integers(-2**70, 2**70), st.booleans(), st.floats())
-reasons = st.one_of(st.sampled_from([r.value for r in Reason]), strings, st.integers())
-optional = st.none()
+         "9999-12-30T00:00:00Z", "2026-03-01", "２０２６-03-01T00:00:00Z",
+         "2026-03-01T12:00:00+24:00", "", 20260301, None]
+DAYS = ["2026-03-01", "2026-3-1", "20260301", "9999-12-31", "0000-01-01", "2026-03-01T00:00",
+        "", 1, None]
+COUNTS = [0, 1, 3, -1, 2**63, True, 1.5, float("nan"), "2", None]
+REASONS = [r.value for r in Reason] + ["some_new_rule", "", 7, None, ["x"]]
+BOOLEANS = [True, False, 0, 1, "true", None]
+maybe = [ABSENT, None]  # an optional key: left out, null, or one of the pools after it
 
+patron = {"member_number": WORDS, "name": WORDS, "home_library": maybe + WORDS,
+          "expires_on": maybe + DAYS}
+loan = {"item_id": WORDS, "title": WORDS, "due_at": TIMES, "overdue": BOOLEANS,
+        "home_machine": maybe + [HERE, "kiosk-2"]}
+pickup = {"item_id": WORDS, "title": WORDS, "patron": maybe + WORDS, "expires_at": maybe + TIMES}
+status = {"patron": [patron, None, "P0001"], "may_borrow": BOOLEANS, "reason": maybe + REASONS,
+          "loan_limit": COUNTS, "loans": [Many(loan, 2), None, Just({})],
+          "holds_ready": [Many(pickup, 2), "none"], "blocked_until": maybe + DAYS}
+item = {"item_id": WORDS, "title": WORDS,
+        "status": ["available", "on_loan", "on_hold_shelf", "lost", ["x"], None],
+        "hold_queue": COUNTS, "authors": maybe + WORDS, "isbn13": maybe + WORDS,
+        "owner": maybe + WORDS, "home_machine": maybe + WORDS, "due_at": maybe + TIMES}
+echo = {"transaction_id": [str(TX), str(TX).upper(), "x", None], "item_id": [ITEM, "EM0002"]}
+loan_result = {**echo, "patron": WORDS, "due_at": TIMES, "duplicate": BOOLEANS,
+               "conflict": maybe + REASONS}
+hold = {"patron": WORDS, "expires_at": maybe + TIMES}
+return_result = {**echo, "late_days": COUNTS, "hold_waiting": BOOLEANS, "duplicate": BOOLEANS,
+                 "patron": maybe + WORDS, "conflict": maybe + REASONS, "hold": maybe + [hold]}
+hold_result = {**echo, "patron": WORDS, "duplicate": BOOLEANS,
+               "state": ["waiting", "ready", "cancelled", "gone"], "expires_at": maybe + TIMES}
+library_hold = {"item_id": [ITEM, "EM0002"], "patron": WORDS,
+                "state": ["waiting", "ready", "lost"], "expires_at": maybe + TIMES}
+event_result = {"id": [str(e.id) for e in EVENTS] + ["x"],
+                "status": ["applied", "duplicate", "conflict", "refused", "lost"],
+                "reason": maybe + REASONS, "hold": maybe + [hold]}
 
-def obj(required: dict[str, st.SearchStrategy], extra: dict | None = None) -> st.SearchStrategy:
-    """A JSON object with the required keys and some of the optional ones."""
-    return st.fixed_dictionaries(required, optional=extra or {})
-
-
-patron = obj({"member_number": strings, "name": strings},
-             {"home_library": optional | strings, "expires_on": optional | days})
-loan = obj({"item_id": strings, "title": strings, "due_at": times, "overdue": st.booleans()},
-           {"home_machine": optional | st.sampled_from([HERE, "kiosk-2"])})
-pickup = obj({"item_id": strings, "title": strings},
-             {"patron": optional | strings, "expires_at": optional | times})
-status = obj({"patron": patron, "may_borrow": st.booleans(), "reason": optional | reasons,
-              "loan_limit": counts, "loans": st.lists(loan, max_size=2),
-              "holds_ready": st.lists(pickup, max_size=2)}, {"blocked_until": optional | days})
-item = obj({"item_id": strings, "title": strings,
-            "status": st.sampled_from(["available", "on_loan", "on_hold_shelf", "lost"]),
-            "hold_queue": counts},
-           {"authors": optional | strings, "isbn13": optional | strings,
-            "owner": optional | strings, "home_machine": optional | strings,
-            "due_at": optional | times})
-echo = {"transaction_id": st.sampled_from([str(TX), str(TX).upper(), "x"]),
-        "item_id": st.sampled_from([ITEM, "EM0002"])}
-loan_result = obj({**echo, "patron": strings, "due_at": times, "duplicate": st.booleans()},
-                  {"conflict": optional | reasons})
-return_result = obj({**echo, "late_days": counts, "hold_waiting": st.booleans(),
-                     "duplicate": st.booleans()},
-                    {"patron": optional | strings, "conflict": optional | reasons,
-                     "hold": optional | obj({"patron": strings},
-                                            {"expires_at": optional | times})})
-hold_result = obj({**echo, "patron": strings, "duplicate": st.booleans(),
-                   "state": st.sampled_from(["waiting", "ready", "cancelled", "gone"])},
-                  {"expires_at": optional | times})
-library_hold = obj({"item_id": st.sampled_from([ITEM, "EM0002"]), "patron": strings,
-                    "state": st.sampled_from(["waiting", "ready", "lost"])},
-                   {"expires_at": optional | times})
-event_result = obj({"id": st.sampled_from([str(e.id) for e in EVENTS]),
-                    "status": st.sampled_from(["applied", "duplicate", "conflict", "refused",
-                                               "lost"])},
-                   {"reason": optional | reasons,
-                    "hold": optional | obj({"patron": strings}, {"expires_at": optional | times})})
-
-# parser name: (its answer, the parser, the type it returns)
-PARSERS: dict[str, tuple[st.SearchStrategy, Callable[[Any], Any], Any]] = {
+# parser name: (its answer's template, the parser, the type it returns)
+PARSERS: dict[str, tuple[Any, Callable[[Any], Any], Any]] = {
     "patron": (patron, wire.patron, Patron),
     "patron_status": (status, lambda d: wire.patron_status(d, HERE), PatronStatus),
     "item": (item, wire.item, ItemInfo),
     "loan_result": (loan_result, lambda d: wire.loan_result(d, TX, ITEM), LoanResult),
     "return_result": (return_result, lambda d: wire.return_result(d, TX, ITEM), ReturnResult),
     "hold_result": (hold_result, lambda d: wire.hold_result(d, TX, ITEM), HoldResult),
-    "library_info": (obj({"library": strings, "name": strings, "now": times}),
-                     wire.library_info, LibraryInfo),
-    "items": (obj({"items": st.lists(item, max_size=3)}), wire.items, tuple[ItemInfo]),
-    "pickup_holds": (obj({"holds": st.lists(pickup, max_size=3)}), wire.pickup_holds,
-                     tuple[PickupHold]),
-    "library_holds": (obj({"holds": st.lists(library_hold, max_size=3)}), wire.library_holds,
+    "library_info": ({"library": WORDS, "name": WORDS, "now": TIMES}, wire.library_info,
+                     LibraryInfo),
+    "items": ({"items": Many(item, 3)}, wire.items, tuple[ItemInfo]),
+    "pickup_holds": ({"holds": Many(pickup, 3)}, wire.pickup_holds, tuple[PickupHold]),
+    "library_holds": ({"holds": Many(library_hold, 3)}, wire.library_holds,
                       tuple[LibraryHold]),
-    "event_results": (obj({"results": st.lists(event_result, min_size=2, max_size=2)}),
+    "event_results": ({"results": [Many(event_result, 3)]},
                       lambda d: wire.event_results(d, EVENTS), tuple[EventResult]),
-    "refusal": (obj({"refused": reasons}), wire.refusal, Refusal),
-    "blocked": (obj({"blocked": st.one_of(st.booleans(), strings)}), wire.blocked, bool),
+    "refusal": ({"refused": REASONS}, wire.refusal, Refusal),
+    "blocked": ({"blocked": BOOLEANS}, wire.blocked, bool),
 }
-
-
-wire_inputs = st.one_of([st.tuples(st.just(name), st.one_of(answer, edited_json(answer), json_values))
-                         for name, (answer, _, _) in sorted(PARSERS.items())])
+NAMES = sorted(PARSERS)
+answers = st.builds(lambda name, n: (name, fill(PARSERS[name][0], n)[0]),
+                    st.sampled_from(NAMES), picks)
+wire_inputs = st.one_of(
+    answers, st.builds(lambda answer, changes: (answer[0], edited_json(answer[1], changes)),
+                       answers, st.lists(picks, min_size=1, max_size=2)),
+    st.tuples(st.sampled_from(NAMES), odd_json))
 
 
 def times_in(value: Any) -> Iterator[datetime | date]:

@@ -26,7 +26,8 @@ from kiosk.journal import Journal
 from kiosk.policy import PolicyConfig
 from kiosk.speech_config import SpeechConfig
 from tests.conftest import SimLoop
-from tests.fuzzing import edited_json, fuzz, json_values, mutated, sizes, spiked, texts
+from tests.fuzzing import (ABSENT, Just, Many, edited_json, fill, fuzz, mutated, odd_json, pick,
+                           picks, sizes, texts, with_odd_characters)
 
 SAFETY = 15.0  # seconds a socket read may block before the case fails (never an assertion)
 PIN = "135790"
@@ -45,10 +46,11 @@ def finished(step: Coroutine) -> Any:
 
 def json_bytes(values: st.SearchStrategy) -> st.SearchStrategy[bytes]:
     """Bodies: the values as JSON, edited, mangled as bytes, or any JSON and bytes."""
-    as_json = st.one_of(values, edited_json(values)).map(
+    as_json = st.one_of(values, st.builds(edited_json, values, st.lists(picks, min_size=1,
+                                                                         max_size=2))).map(
         lambda v: json.dumps(v, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-    return st.one_of(as_json, mutated(as_json, most=2),
-                     json_values.map(lambda v: json.dumps(v).encode()), st.binary(max_size=40))
+    return st.one_of(as_json, mutated(as_json), odd_json.map(lambda v: json.dumps(v).encode()),
+                     st.binary(max_size=40))
 
 
 # -- the patron API ---------------------------------------------------------------------------
@@ -82,14 +84,13 @@ class Screen:
 
 
 COMMANDS = {**patron_api.POSTS, **speech_api.POSTS}
-odd_text = spiked(ITEM_IDS + ["1234", "12 34", "안녕하세요", "Hello", "x" * 601],
-                  st.characters())
-indices = st.one_of(st.integers(-1, 3), st.sampled_from([True, 1.0, "1", None]))
-patron_bodies = json_bytes(st.one_of(
-    st.fixed_dictionaries({}, optional={"item_id": odd_text, "pin": odd_text,
-                                        "member": odd_text, "voice": st.booleans()}),
-    st.fixed_dictionaries({"text": odd_text, "lang": st.sampled_from(["ko", "en", "fr", ""]),
-                           "rate": indices, "volume": indices})))
+TEXTS = with_odd_characters(ITEM_IDS + ["1234", "12 34", "안녕하세요", "Hello", "x" * 601])
+INDICES = [-1, 0, 1, 2, 3, True, 1.0, "1", None]
+BODIES = [{"item_id": [ABSENT] + TEXTS, "pin": [ABSENT] + TEXTS, "member": [ABSENT] + TEXTS,
+           "voice": [ABSENT, True, False, 1, "yes"]},
+          {"text": TEXTS, "lang": ["ko", "en", "fr", "", None], "rate": INDICES,
+           "volume": INDICES}]
+patron_bodies = json_bytes(picks.map(lambda n: fill(BODIES, n)[0]))
 patron_inputs = st.tuples(st.sampled_from(sorted(COMMANDS) + ["/api/books?q="]), patron_bodies)
 
 
@@ -239,28 +240,43 @@ class Technicians:
 
 
 REQUEST_NAMES = sorted(control.REQUESTS) + ["", "unknown", "STATUS", "status ", "\ud800"]
-ARGS = {"items": st.lists(st.fixed_dictionaries(
-    {"item_id": odd_text, "uid": st.sampled_from(["E004015000000001", "e0040150", "zz" * 8]),
-     "title": odd_text, "slot": st.sampled_from(["0", "9", "10", "-1", "²", 3])},
-    optional={"year": st.sampled_from(["2007", "-750", "2101", "MMVII", "²", 1e9]),
-              "popularity": st.sampled_from(["0.5", "nan", "inf", "-0", "1e-400", 2]),
-              "subject": odd_text, "authors": odd_text}), max_size=3),
-        "slot": indices, "slots": st.lists(indices, max_size=3), "count": indices,
-        "wait": st.sampled_from([1, 3600, 0.5, 1e309, "60", None]),
-        "since": st.sampled_from(["2026-03-01", "30m", "7d", "999999d", "2026-02-30", "x", 5]),
-        "until": st.sampled_from(["2026-03-01", "0001-01-01", "9999-12-31", ""]),
-        "lines": indices, "after": indices, "limit": indices, "idle_days": indices,
-        "max_moves": indices, "by": odd_text, "flag_id": odd_text, "event_id": odd_text,
-        "note": odd_text, "action": st.sampled_from(["open", "close", "x"]),
-        "door": st.sampled_from(["pickup", "return", "x"]), "all": st.booleans(),
-        "on": st.booleans(), "dry_run": st.booleans(), "resume": st.booleans(),
-        "catalogue": st.lists(json_values, max_size=2)}
-control_lines = st.one_of(
-    json_bytes(st.fixed_dictionaries(
-        {"request": st.sampled_from(REQUEST_NAMES)},
-        optional={"args": st.fixed_dictionaries({}, optional=ARGS),
-                  "pin": st.sampled_from([PIN, "000000", "", 135790, None])})),
-    st.binary(max_size=60)).map(lambda line: line.replace(b"\n", b" "))
+ROW = {"item_id": TEXTS, "uid": ["E004015000000001", "e0040150", "zz" * 8, 3],
+       "title": TEXTS, "slot": ["0", "9", "10", "-1", "²", 3, None],
+       "year": [ABSENT, "2007", "-750", "2101", "MMVII", "²", 1e9, ""],
+       "popularity": [ABSENT, "0.5", "nan", "inf", "-0", "1e-400", 2, None],
+       "subject": [ABSENT] + TEXTS, "authors": [ABSENT] + TEXTS}
+ARGS = {"items": [Many(ROW, 3), Just([]), "x"], "slot": INDICES, "slots": [Many(INDICES, 3)],
+        "count": INDICES, "wait": [1, 3600, 0.5, 1e308, "60", None],
+        "since": ["2026-03-01", "30m", "7d", "99999d", "999999d", "2026-02-30", "0001-01-01",
+                  "9999-12-31T23:59:59-05:00", "x", 5],
+        "until": ["2026-03-01", "0001-01-01", "9999-12-31", "", "2026-13-01"],
+        "lines": INDICES, "after": INDICES, "limit": INDICES, "idle_days": INDICES,
+        "max_moves": INDICES, "by": TEXTS, "flag_id": TEXTS, "event_id": TEXTS, "note": TEXTS,
+        "action": ["open", "close", "x"], "door": ["pickup", "return", "x"],
+        "all": [True, False, 1], "on": [True, False, "off"], "dry_run": [True, False],
+        "resume": [True, False], "run_id": TEXTS,
+        "catalogue": [Just([]), Just([{"title": "x"}]), Many({"title": TEXTS, "isbn": TEXTS}, 2)]}
+ARG_NAMES = sorted(ARGS)
+
+
+def request_from(n: int) -> dict:
+    """The control request number `n` picks: a name, up to four arguments, a PIN or none."""
+    name, n = pick(REQUEST_NAMES, n)
+    count, n = pick(range(5), n)
+    args = {}
+    for _ in range(count):
+        key, n = pick(ARG_NAMES, n)
+        args[key], n = fill(ARGS[key], n)
+    pin, n = pick([ABSENT, PIN, "000000", "", 135790, None], n)
+    shape, n = pick(("args", "args", "no args", "args not an object"), n)
+    request = {"request": name, "args": args if shape == "args" else [args]}
+    if shape == "no args":
+        del request["args"]
+    return request if pin is ABSENT else {**request, "pin": pin}
+
+
+control_lines = st.one_of(json_bytes(picks.map(request_from)), st.binary(max_size=60)).map(
+    lambda line: line.replace(b"\n", b" "))
 
 
 class ControlFuzz:
