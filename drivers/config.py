@@ -56,7 +56,7 @@ def _check_type(section: str, name: str, value: Any, hint: Any) -> None:
         raise DriverConfigError(f"[{section}] {name} must be {_names(allowed)}, not a boolean")
     if not isinstance(value, allowed):
         raise DriverConfigError(
-            f"[{section}] {name} must be {_names(allowed)}, not {type(value).__name__}"
+            f"[{section}] {name} must be {_names(allowed)}, not {_names((type(value),))}"
         )
 
 

@@ -24,17 +24,18 @@ from hypothesis import strategies as st
 FULL = 100_000  # inputs per parser in `make campaigns`
 FAST = 300  # inputs per parser in `make test`
 BATCH = 10  # inputs per hypothesis example
-ABOUT = ("Every parser of outside input (RFID frames and reader messages, ISO 28560 tag blocks, "
-         "barcode lines, card responses, PLC registers, SIP2 messages, the library's SIP2 and "
-         "HTTP/JSON answers, config files, patron API bodies, control-socket requests) gets "
-         "hypothesis inputs, derandomized (the same every run), in examples of 10: near-valid "
-         "ones (valid input with bytes flipped, cut, extended; fields of the wrong type, out of "
-         "range, unknown) and random ones. Each must come back as a typed value or the "
-         "parser's own documented error, nothing else; the patron API and the control socket "
-         "also take a few thousand garbage requests each on a real server (127.0.0.1, a Unix "
-         "socket) and answer every one with a structured error or a result. Bounded: "
-         "100,000 inputs per parser (the SIP2 connector and config files: fewer, stated "
-         "in their facts), about ten minutes on one core.")
+ABOUT = ("Every parser of outside input gets hypothesis inputs, derandomized (the same every "
+         "run): RFID frames and reader messages, ISO 28560 tag blocks, barcode lines, card "
+         "responses, PLC registers, SIP2 messages, the library's HTTP/JSON answers, patron API "
+         "bodies and control-socket requests get 100,000 each; config files 30,000 and the "
+         "SIP2 connector 30,000 calls (each a conversation with an ACS whose every answer is "
+         "drawn), for time; the real patron API (127.0.0.1) and control socket (a Unix socket) "
+         "3,000 garbage requests each. Inputs are near-valid (valid ones with bytes flipped, "
+         "cut or added; fields of the wrong type, out of range, unknown or dropped; odd "
+         "characters) or random. Each must come back as a typed value or the parser's own "
+         "documented error, nothing else; a server must answer every request with a result "
+         "or a structured error, and still answer after. Bounded: about a quarter hour on one "
+         "core (tests/fuzzing.py).")
 
 
 def sizes(full: int = FULL, fast: int = FAST) -> list[Any]:

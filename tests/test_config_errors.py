@@ -162,6 +162,15 @@ def test_endpoints_that_are_no_objects_are_named(tmp_path, broken):
     assert "no simulator's endpoints" in message and "NoneType" not in message, message
 
 
+def test_an_address_that_is_null_in_the_endpoints_is_named_in_plain_words(tmp_path):
+    """Found by the fuzz campaign: the message said "not NoneType"."""
+    endpoints = {**ENDPOINTS, "barcode": {"path": None}}
+    (tmp_path / "endpoints.json").write_text(json.dumps(endpoints))
+    message = error(write(tmp_path, edit(VALID, "machine", 'endpoints_file = "endpoints.json"',
+                                         drop="port = \"/dev/ttyACM0\"")))
+    assert "[barcode] port must be str, not none" in message, message
+
+
 def test_a_credentials_file_that_is_not_text_is_named(tmp_path):
     """Found by the fuzz campaign: its UnicodeDecodeError escaped load_config."""
     path = write(tmp_path, VALID)
