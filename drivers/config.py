@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -18,7 +19,7 @@ def build_config(cls: type[T], values: Mapping[str, Any], section: str) -> T:
     unknown = sorted(set(values) - set(fields))
     if unknown:
         raise DriverConfigError(f"[{section}] unknown key(s): {', '.join(unknown)}")
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     values = dict(values)
     for name, value in values.items():
         if dataclasses.is_dataclass(hints[name]) and isinstance(value, Mapping):
@@ -31,8 +32,17 @@ def build_config(cls: type[T], values: Mapping[str, Any], section: str) -> T:
         raise DriverConfigError(f"[{section}] {exc}") from None
 
 
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """`typing.get_type_hints(cls)`, once per class (it compiles every annotation anew: most of
+    the time a config took to load)."""
+    return typing.get_type_hints(cls)
+
+
 def require_range(name: str, value: float, low: float, high: float) -> None:
     """Raise DriverConfigError unless low <= value <= high (call it in __post_init__)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):  # inside a table's values
+        raise DriverConfigError(f"{name} = {value!r} is not a number")
     if not low <= value <= high:
         raise DriverConfigError(f"{name} = {value!r} is out of range {low}..{high}")
 
@@ -46,7 +56,7 @@ def _check_type(section: str, name: str, value: Any, hint: Any) -> None:
         raise DriverConfigError(f"[{section}] {name} must be {_names(allowed)}, not a boolean")
     if not isinstance(value, allowed):
         raise DriverConfigError(
-            f"[{section}] {name} must be {_names(allowed)}, not {type(value).__name__}"
+            f"[{section}] {name} must be {_names(allowed)}, not {_names((type(value),))}"
         )
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import tomllib
-import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from drivers.barcode import BarcodeConfig
 from drivers.card import CardConfig
 from drivers.carousel import CarouselConfig
 from drivers.carousel.geometry import REFERENCE_TIMING
-from drivers.config import build_config, require_range
+from drivers.config import build_config, require_range, type_hints
 from drivers.errors import DriverConfigError
 from drivers.rfid import RfidConfig
 from kiosk import technician_pin
@@ -305,7 +304,7 @@ def _resolve(base: Path, value: str) -> str:
 
 def _require_keys(sections: Mapping[str, Mapping[str, Any]]) -> None:
     """Name the keys without a default that a section lacks."""
-    classes = typing.get_type_hints(KioskConfig)
+    classes = type_hints(KioskConfig)
     for name, values in sections.items():
         cls, extra = classes[name], set()
         if name == "library":
@@ -360,8 +359,11 @@ def _fill_from_endpoints(endpoints_path: str, given: str, sections: dict[str, di
         }
         library = endpoints["library"]
         url, sip2_host, sip2_port = library["url"], library["sip2_host"], library["sip2_port"]
-    except (KeyError, TypeError) as exc:
+    except KeyError as exc:
         raise DriverConfigError(f"{where}: {endpoints_path} lacks {exc}") from None
+    except TypeError:  # null, a list or a number where a device's addresses should be
+        raise DriverConfigError(f"{where}: {endpoints_path} is no simulator's endpoints: "
+                                "each device must be an object of its addresses") from None
     for name, values in addresses.items():
         for key, value in values.items():
             sections[name].setdefault(key, value)

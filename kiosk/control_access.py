@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from kiosk.control_api import Caller, ControlError, RequestSpec
+from kiosk.control_api import Caller, ControlError, RequestSpec, in_years
 from kiosk.journal import TechnicianLogEntry, utc_now
 
 if TYPE_CHECKING:
@@ -36,12 +36,16 @@ def parse_since(text: object, now: datetime | None = None) -> datetime | None:
         raise ControlError(f"since must be text, not {text!r}")
     if match := RELATIVE.fullmatch(text.strip()):
         age = timedelta(**{UNITS[match[2]]: int(match[1])})
-        return (now or utc_now()) - age
+        try:
+            return in_years((now or utc_now()) - age, "since")
+        except OverflowError:  # 999999d
+            raise ControlError(f"since {text!r} is too long ago") from None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ControlError(f"since {text!r} is not a date (2025-03-01), a date and time "
                            "(2025-03-01T18:00) or an age (30m, 12h, 7d)") from None
+    in_years(moment, "since")
     return moment if moment.tzinfo else moment.astimezone()  # naive: this machine's time
 
 

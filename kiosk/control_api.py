@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
@@ -47,3 +48,15 @@ class RequestSpec:
 
     handler: Handler
     changes: bool = False
+
+
+D = TypeVar("D", date, datetime)
+YEARS = (1900, 2999)  # dates a technician may name: the journal's sums and zones stay in range
+
+
+def in_years(moment: D, what: str) -> D:
+    """`moment` (a date or a time) if its year is in YEARS, else ControlError."""
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        raise ControlError(f"{what} {moment.isoformat()} is not in the years "
+                           f"{YEARS[0]}..{YEARS[1]}")
+    return moment

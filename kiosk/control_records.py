@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from kiosk import text_input
-from kiosk.control_api import Caller, ControlError, RequestSpec
+from kiosk.control_api import Caller, ControlError, RequestSpec, in_years
 from kiosk.journal import ConflictResolved, Event, JournalError, PayloadError
 from kiosk.journal.codec import encode
 from kiosk.journal.events import NOTE_MAX
@@ -136,8 +136,9 @@ def _since(ctl: "Controller", text: object) -> datetime:
         raise ControlError("'since' must be a date (YYYY-MM-DD) or a date-time")
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), tzinfo=zone)
-        moment = datetime.fromisoformat(text)
+            return in_years(datetime.combine(date.fromisoformat(text), time(), tzinfo=zone),
+                            "'since'")
+        moment = in_years(datetime.fromisoformat(text), "'since'")
     except ValueError:
         raise ControlError(f"'since' {text!r} is not a date (YYYY-MM-DD) or an ISO "
                            "date-time") from None

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kiosk.collection_advice import parse_catalogue
-from kiosk.control_api import Caller, ControlError, RequestSpec
+from kiosk.control_api import Caller, ControlError, RequestSpec, in_years
 from kiosk.journal.reads import JournalReader, open_reader
 from kiosk.usage import IDLE_DAYS, Period, collection_suggestions, usage_report
 
@@ -73,9 +73,10 @@ def _date(args: dict, key: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(str(value))
+        day = date.fromisoformat(str(value))
     except ValueError:
         raise ControlError(f"--{key} {value!r} is not a date (YYYY-MM-DD)") from None
+    return in_years(day, f"--{key}")
 
 
 def _whole(args: dict, key: str, default: int | None, low: int, high: int) -> int:

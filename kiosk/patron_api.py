@@ -32,19 +32,7 @@ def make_app(ctl: "Controller", body_timeout: float = REQUEST_TIMEOUT) -> web.Ap
     app.router.add_get("/api/events", get_events)
     app.router.add_get("/api/books", get_books)
     app.router.add_get("/api/loans", _query(lambda ctl, body: ctl.request(Event.LOANS_ASKED)))
-    posts: dict[str, Callable[["Controller", dict], Awaitable[Any]]] = {
-        "/api/pin": lambda ctl, body: ctl.request(Event.PIN_ENTERED, {"pin": _text(body, "pin")}),
-        "/api/cart/add": lambda ctl, body: ctl.request(Event.CART_ADD, _item(body)),
-        "/api/cart/remove": lambda ctl, body: ctl.request(Event.CART_REMOVE, _item(body)),
-        "/api/cart/confirm": lambda ctl, body: ctl.request(Event.CART_CONFIRMED),
-        "/api/session/end": lambda ctl, body: ctl.request(Event.SESSION_ENDED),
-        "/api/return": lambda ctl, body: ctl.request(Event.RETURN_REQUESTED),
-        "/api/renew": lambda ctl, body: ctl.request(Event.RENEW, _item(body)),
-        "/api/hold": lambda ctl, body: ctl.request(Event.HOLD, _item(body)),
-    }
-    for path, handler in posts.items():
-        app.router.add_post(path, _command(handler))
-    for path, handler in speech_api.POSTS.items():  # speech, and "still here" (voice mode)
+    for path, handler in {**POSTS, **speech_api.POSTS}.items():  # speech, "still here" too
         app.router.add_post(path, _command(handler))
     screen_api.add_routes(app, CTL)
     observe.add_routes(app, CTL)
@@ -119,6 +107,19 @@ def _text(body: dict, name: str) -> str:
         raise BadRequest(f"field '{name}': {exc}") from None
 
 
+# The commands a patron's screen sends: each takes the validated body (parse_body).
+POSTS: dict[str, Callable[["Controller", dict], Awaitable[Any]]] = {
+    "/api/pin": lambda ctl, body: ctl.request(Event.PIN_ENTERED, {"pin": _text(body, "pin")}),
+    "/api/cart/add": lambda ctl, body: ctl.request(Event.CART_ADD, _item(body)),
+    "/api/cart/remove": lambda ctl, body: ctl.request(Event.CART_REMOVE, _item(body)),
+    "/api/cart/confirm": lambda ctl, body: ctl.request(Event.CART_CONFIRMED),
+    "/api/session/end": lambda ctl, body: ctl.request(Event.SESSION_ENDED),
+    "/api/return": lambda ctl, body: ctl.request(Event.RETURN_REQUESTED),
+    "/api/renew": lambda ctl, body: ctl.request(Event.RENEW, _item(body)),
+    "/api/hold": lambda ctl, body: ctl.request(Event.HOLD, _item(body)),
+}
+
+
 def _command(handler: Callable[["Controller", dict], Awaitable[Any]]):
     async def view(request: web.Request) -> web.Response:
         try:
@@ -164,6 +165,12 @@ async def _body(request: web.Request) -> dict:
             data = await request.read()
     except TimeoutError:
         raise BodyTimeout("body not complete in time") from None
+    return parse_body(data)
+
+
+def parse_body(data: bytes) -> dict:
+    """A command's body: a JSON object, its text printable and its known fields valid by their
+    rules; BadRequest says what is wrong."""
     try:
         body = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError):

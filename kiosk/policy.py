@@ -46,7 +46,7 @@ class PolicyConfig:
     def __post_init__(self) -> None:
         try:
             ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia" is a folder of zones
             raise DriverConfigError(f"timezone {self.timezone!r} is unknown") from None
         for name in WEEKDAYS:
             parse_hours(getattr(self, name), name)

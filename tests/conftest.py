@@ -29,8 +29,10 @@ pytest_plugins = ("campaign_report",)  # campaign cases' outcomes and facts
 ROOT = Path(__file__).resolve().parent.parent
 SIM_START_TIMEOUT = 20.0
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1" under `make test` (pytest-xdist)
-# Modules that start a machine per test, not per module: their tests are spread over the workers.
-SPREAD_MODULES = {"test_crash.py", "test_crash_random.py"}
+# Modules whose tests are spread one by one over the workers: a machine per test (crash), or
+# minutes of fuzzing per test in `make campaigns` (fuzz).
+SPREAD_MODULES = {"test_crash.py", "test_crash_random.py", "test_fuzz_devices.py",
+                  "test_fuzz_requests.py", "test_fuzz_sip2.py"}
 # The longest modules start first, so that the workers finish together (timings of a full run).
 LONG_MODULES_FIRST = [
     # test_card_pcsc holds pcscd alone (READERS): the other worker starts on tests that need no
@@ -41,6 +43,9 @@ LONG_MODULES_FIRST = [
     "test_kiosk_checkout.py", "test_obs_alerts_faults.py", "test_kiosk_slow_library.py",
     "test_demo_restart.py", "test_kiosk_records.py", "test_tech_jobs.py", "test_tech_audit.py",
     "test_usage_commands.py", "test_kiosk_access.py",
+    # the fuzz campaign's modules: seconds in `make test`, minutes each in `make campaigns`
+    "test_fuzz_requests.py", "test_fuzz_devices.py", "test_fuzz_sip2.py", "test_fuzz_library.py",
+    "test_fuzz_config.py",
 ]
 
 

@@ -135,6 +135,52 @@ def test_a_credentials_file_in_the_wrong_form_is_named(tmp_path):
     assert "[library] credentials_file" in message and "user:password" in message, message
 
 
+@pytest.mark.parametrize("value", ['"x"', "[1]", "true"])
+def test_an_idle_length_that_is_not_a_number_is_named(tmp_path, value):
+    """Found by the fuzz campaign: the message was Python's "'<=' not supported between
+    instances of 'float' and 'str'"."""
+    message = error(write(tmp_path, edit(VALID, "ui.idle", f"pin = {value}")))
+    assert "idle.pin" in message and "is not a number" in message, message
+
+
+@pytest.mark.parametrize("zone", ["Asia", "x" * 300])
+def test_a_timezone_that_is_a_folder_or_too_long_is_named(tmp_path, zone):
+    """Found by the fuzz campaign: ZoneInfo raised IsADirectoryError (an OSError) for "Asia",
+    and it escaped load_config; the SIP2 connector's timezone likewise."""
+    path = write(tmp_path, edit(VALID, "policy", f'timezone = "{zone}"'))
+    assert "timezone" in error(path) and "unknown" in error(path)
+    sip2 = edit(VALID, "library", 'kind = "sip2"', 'host = "ils"', "port = 6001",
+                'institution_id = "111001"', f'timezone = "{zone}"', drop="base_url")
+    assert "timezone" in error(write(tmp_path / "sip2", sip2))
+
+
+@pytest.mark.parametrize("broken", [{"modbus": None}, {"rfid": []}, {"library": 5}, [1, 2]])
+def test_endpoints_that_are_no_objects_are_named(tmp_path, broken):
+    """Found by the fuzz campaign: the message was "lacks 'NoneType' object is not
+    subscriptable"."""
+    endpoints = {**ENDPOINTS, **broken} if isinstance(broken, dict) else broken
+    (tmp_path / "endpoints.json").write_text(json.dumps(endpoints))
+    message = error(write(tmp_path, edit(VALID, "machine", 'endpoints_file = "endpoints.json"')))
+    assert "no simulator's endpoints" in message and "NoneType" not in message, message
+
+
+def test_an_address_that_is_null_in_the_endpoints_is_named_in_plain_words(tmp_path):
+    """Found by the fuzz campaign: the message said "not NoneType"."""
+    endpoints = {**ENDPOINTS, "barcode": {"path": None}}
+    (tmp_path / "endpoints.json").write_text(json.dumps(endpoints))
+    message = error(write(tmp_path, edit(VALID, "machine", 'endpoints_file = "endpoints.json"',
+                                         drop="port = \"/dev/ttyACM0\"")))
+    assert "[barcode] port must be str, not none" in message, message
+
+
+def test_a_credentials_file_that_is_not_text_is_named(tmp_path):
+    """Found by the fuzz campaign: its UnicodeDecodeError escaped load_config."""
+    path = write(tmp_path, VALID)
+    (tmp_path / "library-token").write_bytes(b"\xff\xfetoken\n")
+    message = error(path)
+    assert "[library] credentials_file" in message and "not UTF-8" in message, message
+
+
 def test_missing_endpoints_file_is_named(tmp_path):
     path = write(tmp_path, edit(VALID, "machine", 'endpoints_file = "sim/endpoints.json"'))
     message = error(path)

@@ -6,6 +6,7 @@ import asyncio
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -134,3 +135,22 @@ def test_a_bad_catalogue_fact_refuses_the_whole_loading_list(served):
     assert answer["ok"] is False
     assert "row 2: popularity" in answer["error"] and "nothing recorded" in answer["error"]
     assert ctl.reached == []
+
+
+@pytest.mark.parametrize(("read", "args"), [
+    ("stats", {"until": "0001-01-01"}), ("stats", {"since": "9999-12-31"}),
+    ("journal.export", {"since": "0001-01-01"}), ("log", {"since": "999999d"}),
+    ("log", {"since": "0001-01-01"}), ("log", {"since": "9999-12-31T23:59:59-05:00"}),
+])
+def test_a_date_beyond_the_calendar_s_ends_is_refused_with_its_reason(read, args):
+    """Found by the fuzz campaign: these raised OverflowError or ValueError ("year 0 is out of
+    range") out of the requests' date checks, answered as a crash and logged as one."""
+    from kiosk import control_access, control_records, control_usage
+    from kiosk.control_api import ControlError
+    from kiosk.policy import PolicyConfig
+    ctl = SimpleNamespace(config=SimpleNamespace(policy=PolicyConfig()))
+    check = {"stats": lambda: control_usage._period(ctl, args),
+             "journal.export": lambda: control_records._since(ctl, args["since"]),
+             "log": lambda: control_access.parse_since(args["since"])}[read]
+    with pytest.raises(ControlError, match="years 1900..2999|too long ago"):
+        check()

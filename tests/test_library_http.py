@@ -106,3 +106,11 @@ def test_unknown_reason_codes_are_unspecified_refusals():
     assert wire.refusal({"refused": "some_new_rule"}).reason == Reason.UNSPECIFIED
     with pytest.raises(LibraryProtocolError):
         wire.refusal(["refused"])
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_time_past_the_end_of_the_calendar_in_utc_is_a_protocol_error(moment):
+    """Found by the fuzz campaign: such a time parsed, and failed later wherever the kiosk
+    turned it into another zone (OverflowError)."""
+    with pytest.raises(LibraryProtocolError, match="out of range"):
+        wire.library_info({"library": "111001", "name": "Mapo", "now": moment})

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from drivers.errors import ProtocolError
 from drivers.sip2 import (
     LAYOUTS, ChecksumError, append_error_detection, Message, Sip2Error, build, checksum, decode, encode, format_date,
-    parse_date, response_code,
+    parse_acs_date, parse_acs_day, parse_date, response_code,
 )
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -205,3 +205,15 @@ def test_any_corrupted_byte_is_caught_or_parsed_cleanly(msg, position, delta):
 
 def test_utc_is_accepted():
     assert parse_date("20260101   Z000000", SEOUL) == datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("text", ["99991231   Z235959", "99991231    235959",
+                                  "00010101    000000", "9999-12-31 23:59:59", "99991231"])
+def test_a_date_at_the_end_of_the_calendar_is_a_sip2_error(text):
+    """Found by the fuzz campaign: Seoul's time of 9999-12-31 23:59:59 UTC is past year 9999,
+    and the connector's astimezone() raised OverflowError."""
+    with pytest.raises(Sip2Error, match="out of range"):
+        parse_acs_date(text, SEOUL)
+    with pytest.raises(Sip2Error, match="out of range"):
+        parse_acs_day(text, SEOUL)
+    assert parse_acs_date("99991230    235959", SEOUL).year == 9999

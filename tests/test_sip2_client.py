@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -200,6 +201,57 @@ def test_a_hangul_name_survives_the_acs_charset(tmp_path, encoding):
     try:
         conn = connect(acs, tmp_path, encoding=encoding)
         assert conn.lookup_member(KIM).name == NAME
+        conn.close()
+    finally:
+        acs.close()
+
+
+def test_counts_in_other_digits_are_no_counts(tmp_path):
+    """Found by the fuzz campaign: int() takes '²' for a digit only to fail on it; a 98 with
+    '²²²' as its timeout made every request a protocol error, a 10 with XL '²' a ValueError."""
+    def checked_in(request: Message) -> Message:
+        return build("10", {"ok": "1", "resensitize": "Y", "magnetic_media": "N", "alert": "N",
+                            "transaction_date": "20261206    120000"},
+                     [("AO", "111001"), ("AB", request.get("AB")), ("XL", "²")])
+
+    def item(request: Message) -> Message:
+        return build("18", {"circulation_status": "04", "security_marker": "00",
+                            "fee_type": "01", "transaction_date": "20261206    120000"},
+                     [("AB", request.get("AB")), ("AJ", "채식주의자"), ("CF", "٣")])
+    acs = ScriptedAcs(**{"99": lambda r: sc_status(timeout="²²²", retries="٣٣٣"),
+                         "17": item, "09": checked_in})
+    try:
+        conn = connect(acs, tmp_path)
+        assert conn.lookup_member(KIM).name == NAME  # the 98's odd numbers: no limit said
+        assert conn.item_info("EM1").hold_queue == 0
+        with pytest.raises(LibraryProtocolError, match="late days"):
+            conn.checkin("EM1", uuid.uuid4())
+        conn.close()
+    finally:
+        acs.close()
+
+
+def test_an_id_sip2_cannot_carry_is_a_protocol_error_and_is_not_sent(acs, tmp_path):
+    """Found by the fuzz campaign: a '|' in an id raised the codec's Sip2Error out of the
+    connector, past the sync worker's ConnectorError handling."""
+    conn = connect(acs, tmp_path)
+    with pytest.raises(LibraryProtocolError, match="separator"):
+        conn.checkout("1110|01", "EM1", uuid.uuid4())
+    with pytest.raises(LibraryProtocolError, match="separator"):
+        conn.end_session("1110\r01")
+    assert not {"11", "35"} & set(acs.codes())
+    conn.close()
+
+
+def test_a_98_whose_clock_is_past_the_calendar_is_a_protocol_error(tmp_path):
+    """Found by the fuzz campaign: 9999-12-31 23:59:59 UTC raised OverflowError in info()."""
+    late = build("98", {**sc_status().fixed, "date_time_sync": "99991231   Z235959"},
+                 sc_status().fields)
+    acs = ScriptedAcs(**{"99": lambda r: late})
+    try:
+        conn = connect(acs, tmp_path)
+        with pytest.raises(LibraryProtocolError, match="out of range"):
+            conn.info()
         conn.close()
     finally:
         acs.close()

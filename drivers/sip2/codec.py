@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 
 from drivers.sip2.checksum import append_error_detection, split_error_detection
 from drivers.sip2.errors import Sip2Error
@@ -15,6 +15,9 @@ _FIELD_ID = re.compile(r"[A-Za-z0-9]{2}\Z")
 _FORBIDDEN = ("|", "\r", "\n")
 _UTC_ZONE = "   Z"
 _LOCAL_ZONE = "    "
+# A time the kiosk can show in any zone: a day away from datetime's own limits.
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=1)
+_LATEST = datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,18 @@ def parse_date(text: str, local: tzinfo) -> datetime | None:
         naive = datetime.strptime(text[:8] + text[12:], "%Y%m%d%H%M%S")
     except ValueError:
         raise Sip2Error(f"bad SIP2 date {text!r}") from None
-    return naive.replace(tzinfo=timezone.utc if text[8:12] == _UTC_ZONE else local)
+    return in_range(naive.replace(tzinfo=timezone.utc if text[8:12] == _UTC_ZONE else local),
+                    text)
+
+
+def in_range(moment: datetime, text: str) -> datetime:
+    """`moment` (aware), if it can be shown in any zone; Sip2Error for a year 1 or 9999 edge."""
+    try:
+        if _EARLIEST <= moment <= _LATEST:
+            return moment
+    except OverflowError:  # its UTC offset takes it past datetime's limits
+        pass
+    raise Sip2Error(f"SIP2 date {text!r} is out of range")
 
 
 def format_day(day: date | None) -> str | None:

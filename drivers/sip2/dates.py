@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, tzinfo
 
-from drivers.sip2.codec import format_date, parse_date
+from drivers.sip2.codec import format_date, in_range, parse_date
 from drivers.sip2.errors import Sip2Error
 
 _ISO_LIKE = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})\Z")
@@ -25,9 +25,9 @@ def parse_acs_date(text: str | None, local: tzinfo) -> datetime | None:
         return parse_date(text, local)
     text = text.strip()
     if match := _ISO_LIKE.match(text):
-        return _local(local, *map(int, match.groups()))
+        return in_range(_local(local, *map(int, match.groups())), text)
     if match := _DAY.match(text):
-        return datetime.combine(_day(match), END_OF_DAY, tzinfo=local)
+        return in_range(datetime.combine(_day(match), END_OF_DAY, tzinfo=local), text)
     raise Sip2Error(f"bad SIP2 date {text!r}")
 
 

@@ -99,7 +99,7 @@ class Sip2ConnectorConfig:
         try:
             codecs.lookup(self.encoding)
             ZoneInfo(self.timezone)
-        except (LookupError, ZoneInfoNotFoundError, ValueError) as exc:
+        except (LookupError, ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Asia"
             raise DriverConfigError(f"bad encoding or timezone: {exc}") from None
 
 
@@ -132,6 +132,8 @@ def _read(path: str) -> str:
         return Path(path).read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise DriverConfigError(f"cannot read credentials file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise DriverConfigError(f"credentials file {path} is not UTF-8 text") from None
 
 
 def _require_name(name: str, value: str) -> None:

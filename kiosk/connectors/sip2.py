@@ -19,7 +19,8 @@ from kiosk.connectors.base import (
 )
 from kiosk.connectors.config import Sip2ConnectorConfig, read_login, read_secret
 from kiosk.connectors.sip2_client import Sip2Client, acs_status, sc_status_request
-from kiosk.connectors.sip2_facts import SUMMARY_CHARGED, SUMMARY_HOLDS, message_of, refused, sendable, yn
+from kiosk.connectors.sip2_facts import (SUMMARY_CHARGED, SUMMARY_HOLDS, count_of, message_of,
+                                         refused, sendable, yn)
 from kiosk.connectors.sip2_transactions import SentTransactions, Sip2Transactions
 from kiosk.connectors.sip2_reasons import lookup_refusal, patron_reason, reason_of
 
@@ -87,7 +88,7 @@ class Sip2Connector(Sip2Transactions):
         return PatronStatus(
             patron=patron, may_borrow=reason is None, reason=reason,
             blocked_until=facts.blocked_until,
-            loan_limit=int(limit) if limit and limit.isdigit() else self.config.loan_limit,
+            loan_limit=count_of(limit, self.config.loan_limit),
             loans=tuple(self._loan(i, now) for i in charged.all(f.CHARGED_ITEMS)),
             holds_ready=self._ready_holds(held.all(f.HOLD_ITEMS), patron.member_number),
             fees_owed=fees if _nonzero(fees) else None, currency=charged.get(f.CURRENCY),
@@ -174,7 +175,7 @@ class Sip2Connector(Sip2Transactions):
 
 
 def _nonzero(amount: str | None) -> bool:
-    return bool(amount) and any(c.isdigit() and c != "0" for c in amount)
+    return bool(amount) and any(c in "123456789" for c in amount)
 
 
 def _clean(text: str) -> str:

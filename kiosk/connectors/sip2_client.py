@@ -261,4 +261,4 @@ def acs_status(reply: Message) -> AcsStatus:
 
 
 def _number(text: str) -> int:
-    return int(text) if text.isdigit() else UNKNOWN
+    return int(text) if text.isascii() and text.isdigit() else UNKNOWN  # not "²²²"

@@ -40,12 +40,16 @@ class Sip2Facts:
 
     def _request(self, code: str, fixed: dict[str, str],
                  fields: Sequence[tuple[str, str | None]]) -> Message:
-        """A request with its transaction date, institution (AO) and terminal password (AC)."""
+        """A request with its transaction date, institution (AO) and terminal password (AC);
+        LibraryProtocolError when a value cannot travel in SIP2 (a '|' or a line break)."""
         names = {name for name, _ in LAYOUTS[code]}
         if "transaction_date" in names and "transaction_date" not in fixed:
             fixed = {**fixed, "transaction_date": self._time(None)}
-        return build(code, fixed, [(f.INSTITUTION, self.config.institution_id), *fields,
-                                   (f.TERMINAL_PASSWORD, self._terminal)])
+        try:
+            return build(code, fixed, [(f.INSTITUTION, self.config.institution_id), *fields,
+                                       (f.TERMINAL_PASSWORD, self._terminal)])
+        except Sip2Error as exc:
+            raise LibraryProtocolError(f"cannot send a SIP2 {code}: {exc}") from None
 
     def _time(self, when: datetime | None) -> str:
         """A time as the ACS reads it: its own zone, the zone field blank."""
@@ -85,7 +89,7 @@ class Sip2Facts:
             home_library=reply.get(f.X_HOME_LIBRARY) or reply.get(f.PERMANENT_LOCATION),
             expires_on=self._acs_day(reply.get(f.X_EXPIRES) or reply.get(f.PATRON_EXPIRES)),
             blocked_until=self._acs_day(reply.get(f.X_BLOCKED_UNTIL)),
-            overdue_count=int(overdue) if overdue.isdigit() else 0,
+            overdue_count=count_of(overdue, 0),
             charged=tuple(reply.all(f.CHARGED_ITEMS)))
 
     def item_facts(self, item_id: str) -> ItemFacts:
@@ -100,7 +104,7 @@ class Sip2Facts:
         return ItemFacts(
             item_id, known=True, status=reply.fixed["circulation_status"],
             location=reply.get(f.PERMANENT_LOCATION) or None,
-            hold_queue=int(queue) if queue.isdigit() else 0,
+            hold_queue=count_of(queue, 0),
             hold_patron=reply.get(f.X_HOLD_PATRON) or reply.get(f.HOLD_PATRON_ID), due_at=due)
 
     def refusal_reason(self, request: str, reply: Message, patron: str | None, item_id: str,
@@ -158,6 +162,11 @@ class Sip2Facts:
     def _echo(reply: Message, field_id: str, expected: str) -> None:
         if reply.get(field_id) != expected:
             raise LibraryProtocolError(f"SIP2 {reply.code} is about another {field_id}")
+
+
+def count_of(text: str | None, default: int) -> int:
+    """A count an ACS wrote in ASCII digits (int() would take "²" as a digit and fail)."""
+    return int(text) if text and text.isascii() and text.isdigit() else default
 
 
 def message_of(reply: Message) -> str | None:

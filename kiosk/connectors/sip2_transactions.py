@@ -174,7 +174,7 @@ class Sip2Transactions(Sip2Facts):
         """XL when sent, else whole days from the due day to the return day."""
         late = reply.get(f.X_LATE_DAYS)
         if late is not None:
-            if not late.isdigit():
+            if not (late.isascii() and late.isdigit()):
                 raise LibraryProtocolError(f"bad late days {late!r}")
             return int(late)
         if before is None or before.due_at is None:

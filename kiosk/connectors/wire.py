@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -15,6 +15,9 @@ from kiosk.connectors.base import (
 
 T = TypeVar("T")
 Obj = dict[str, Any]
+# A time the kiosk can show in any zone: a day away from datetime's own limits.
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=1)
+_LATEST = datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=1)
 
 
 def reason(value: Any) -> Reason:
@@ -242,6 +245,8 @@ def _time(d: Obj, key: str) -> datetime:
         raise LibraryProtocolError(f"{key} is not an ISO 8601 date-time") from None
     if value.tzinfo is None:
         raise LibraryProtocolError(f"{key} has no UTC offset")
+    if not _EARLIEST <= value <= _LATEST:  # 9999-12-31T23:00-05:00 is past year 9999 in UTC
+        raise LibraryProtocolError(f"{key} is out of range")
     return value
 
 
