@@ -78,7 +78,11 @@ async def _flag_picker_book(ctl: "Controller") -> None:
         return
     for uid in await ctl.mech.tags(Antenna.PICKER):
         item = ctl.journal.item_by_uid(uid)
-        intent = ctl.journal.open_intent_for(item.item_id) if item is not None else None
+        if item is None:
+            continue
+        if item.place is Place.UNKNOWN:
+            return  # flagged already (a jam journaled where the move stopped)
+        intent = ctl.journal.open_intent_for(item.item_id)
         if intent is not None:
             log.error("%s is on the picker, its %s unfinished: flagged for audit", item.item_id,
                       intent.kind.value)

@@ -15,14 +15,16 @@ for both campaigns.
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import time
 from dataclasses import dataclass
 
 import pytest
 
 from conftest import wait_for
-from crash_activities import ACTIVITIES, Activity
+from crash_activities import ACTIVITIES, Activity, RunningJob
 from crash_check import KINDS, Findings, inspect
 from crash_strike import (
     Strike,
@@ -175,3 +177,36 @@ def test_a_kill_during_an_activity_loses_nothing_and_invents_nothing(make_kiosk,
     for strike in strikes(case, activity, rng, seconds):
         kill_once(rig, activity, strike, case.campaign == "power_cut", rng, tally)
     campaign_facts.update(activity.facts())
+
+
+@pytest.mark.campaign(name="power_cut", fast=True)
+def test_a_power_cut_with_a_book_on_the_picker_flags_it_until_the_technician_puts_it_back(
+        make_kiosk, campaign_facts):
+    rig = make_kiosk("--speed", "4")  # slower: the book stays on the picker long enough to see
+    tally = Tally(Case("power_cut", "reslot", 0, 1, named=False, fast=True), campaign_facts)
+    job = RunningJob(rig, "reslot", {"max_moves": 1})
+    wait_for(lambda: rig.sim.world_get()["picker"], 60, interval=0.005,
+             message="a book on the picker")
+    os.killpg(rig.process.pid, signal.SIGKILL)
+    rig.sim.world_post("/faults/plc-power-cycle")
+    rig.process.wait(timeout=30)
+    job.join(30)
+    book = rig.sim.world_get()["picker"]["item_id"]
+
+    state = restart_and_settle(rig)
+    assert (state["state"], state["fault"]["code"]) == ("out_of_service", "picker_loaded")
+    findings = look(rig, state)
+    tally.add(Strike(point="book on the picker"), False, True, state, findings)
+    assert findings.clean and findings.open_flags == 1, findings.describe()
+    [flag] = rig.control("flags")
+    assert (flag["item_id"], flag["place"], flag["reason"]) == (book, "picker",
+                                                               "move_unconfirmed")
+    rig.stop()
+    restart_and_settle(rig)  # a second start does not flag the same book again
+    assert look(rig, rig.state()).open_flags == 1
+
+    slot = technician_clears_the_picker(rig)
+    tally.facts["books_taken_off_the_picker"] += 1
+    findings = look(rig, rig.state())
+    assert findings.clean and findings.open_flags == 0, findings.describe()
+    assert str(slot) in rig.sim.world_get()["slots"]
