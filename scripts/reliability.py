@@ -19,8 +19,9 @@ PREAMBLE = """# Reliability
 
 Written by `make campaigns` (`scripts/reliability.py` from the record the campaign cases leave
 with `KIOSK_CAMPAIGN_REPORT`): each campaign's cases are seeded and bounded in time; a *run* is
-one case, *clean* means it passed (every invariant it names held). `make test` runs a fast subset
-of each (the cases marked `campaign(fast=True)`).
+one case, or what a case counts as its runs (its `runs` fact: in the crash campaigns, one kill and
+the look after the restart), *clean* means a case passed (every invariant it names held, after
+every run). `make test` runs a fast subset of each (the cases marked `campaign(fast=True)`).
 """
 
 
@@ -55,13 +56,17 @@ def summary(name: str, runs: list[dict]) -> str:
         counts[run["outcome"]] += 1
     seconds = sum(r["seconds"] for r in runs)
     numbers, words = merged_facts(runs)
+    total = numbers.pop("runs", None)  # a case may count several runs (kill, restart, check)
+    counted = (f"{figure(total)} runs in {len(runs)} cases" if total is not None
+               else f"{len(runs)} runs")
+    cleans = "cases clean" if total is not None else "clean"
     about = words.pop("about", [])
     facts = [f"{key.replace('_', ' ')} {figure(v)}" for key, v in numbers.items()]
     facts += [f"{key.replace('_', ' ')}: {', '.join(v)}" for key, v in words.items()]
     clean = counts["passed"]
     bad = len(runs) - clean - counts["skipped"]
     verdict = "every one clean" if bad == 0 and clean else f"**{bad} not clean**"
-    line = (f"**{name}**: {len(runs)} runs, {clean} clean ({verdict}), "
+    line = (f"**{name}**: {counted}, {clean} {cleans} ({verdict}), "
             f"{seconds / 60:.1f} min of cases" + ("; " + "; ".join(facts) if facts else "") + ".")
     parts = [f"## {name}", "", line]
     if about:

@@ -32,6 +32,23 @@ AFI_SECURED = 0x07
 SLOT_COUNT = 1000  # the demo machine's drum
 KINDS = ("integrity", "consistency", "unflagged_intents", "phantom_loans", "lost_loans",
          "unaccounted", "security", "library")
+ABOUT = {
+    "crash": (
+        "The controller is SIGKILLed at every named crash point (tests/test_crash.py: vends and "
+        "returns; tests/test_crash_activities.py: the same points and those of the jobs) and at "
+        "seeded random moments of six activities: a patron's checkout, a prefetch dropped or "
+        "confirmed, a return, the technician's load, audit and re-slot "
+        "(tests/test_crash_activities.py, tests/test_crash_random.py); then restarted. A run is "
+        "one kill and one look after recovery settled: the journal's file passes `PRAGMA "
+        "integrity_check`, its derived tables their rules, every book is where the journal says "
+        "(a slot, a port, the picker, the bin, out on loan) unless an audit flag covers it, no "
+        "intent is left open without a flag, the AFI of each book matches, and the library has "
+        "exactly the journal's loans, each lent as many times as the journal says."),
+    "power_cut": (
+        "As the crash campaign, with the PLC power-cycled at the moment of each kill: its "
+        "command records (ACK_SEQ, DONE_SEQ) are gone, a motion stops where it is, and recovery "
+        "must prove where each book is from the sensors and the tags alone, or flag it."),
+}
 # The world's one-book places, by the journal's name for them.
 ONE_BOOK_PLACES = {Place.PICKUP_PORT: "pickup_port", Place.RETURN_PORT: "return_port",
                    Place.PICKER: "picker"}
@@ -59,9 +76,23 @@ class Findings:
         """How many problems of each kind."""
         return {kind: len(found) for kind, found in self.problems.items()}
 
+    def count_into(self, facts: dict) -> None:
+        """Add this look's problems and open flags to a case's facts (case_facts)."""
+        for kind, count in self.counts().items():
+            facts[kind] += count
+        facts["audit_flags"] += self.open_flags
+
     def describe(self) -> str:
         """The problems, for a failing assertion."""
         return "; ".join(f"{kind}: {found}" for kind, found in self.problems.items() if found)
+
+
+def case_facts(campaign: str, activity: str) -> dict:
+    """A campaign case's facts before its first run: every count at 0."""
+    return {"runs": 0, "kills": 0, "named_points": 0, "random_moments": 0, "kills_at_rest": 0,
+            "power_cuts": 0, "out_of_service": 0, "books_taken_off_the_picker": 0,
+            **{kind: 0 for kind in KINDS}, "audit_flags": 0, "activity": activity,
+            "about": ABOUT[campaign]}
 
 
 def read_journal(path: Path) -> JournalReader:
