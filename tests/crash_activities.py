@@ -114,7 +114,7 @@ class Checkout(Activity):
         finish_session(rig)
 
     def facts(self) -> dict:
-        return {"books_taken": self.taken, "books_left_at_the_door": self.left}
+        return {"books_taken": self.taken, "books_left_at_the_pickup_door": self.left}
 
 
 class Prefetch(Activity):
@@ -190,7 +190,7 @@ class Return(Activity):
             rig.sim.world_post("/return/insert", {"item_id": self.book})
 
     def facts(self) -> dict:
-        return {"books_returned": self.returned}
+        return {"returns_completed": self.returned}
 
 
 # -- the technician's jobs ------------------------------------------------------------------------
@@ -226,6 +226,12 @@ def maintenance(rig: KioskRig, on: bool) -> None:
     rig.wait_state("maintenance" if on else "ready")
 
 
+def book_at_the_open_pickup_door(rig: KioskRig) -> bool:
+    """The pickup door is open with a book behind it."""
+    world = rig.sim.world_get()
+    return not world["sensors"]["pickup_door_closed"] and world["pickup_port"] is not None
+
+
 def shutter_open_for_a_book(rig: KioskRig) -> bool:
     """The return shutter is open and its port empty."""
     world = rig.sim.world_get()
@@ -234,16 +240,38 @@ def shutter_open_for_a_book(rig: KioskRig) -> bool:
 
 class Load(Activity):
     """The technician loads one or two new books through the return port (`kiosk load`) and
-    gives the machine back to patrons."""
+    gives the machine back to patrons. When spare copies or free slots run short, the books
+    loaded so far are unloaded first (`kiosk unload`, not timed), to be loaded again."""
 
     name = "load"
     named_points = ("load.after_registered", "return.before_store", "return.after_store")
+    LOW = 4  # spare copies or free slots below which the loaded books are taken out again
 
     def __init__(self) -> None:
-        self.loaded = 0
+        self.loaded = self.unloaded = 0
+        self.stocked: set[str] | None = None  # the books in the drum before the first load
 
     def prepare(self, rig: KioskRig, rng: random.Random) -> None:
+        world = rig.sim.world_get()
+        if self.stocked is None:
+            self.stocked = {entry["item_id"] for entry in world["slots"].values()}
         maintenance(rig, True)
+        if min(len(world["spares"]), rig.control("status")["free_slots"]) < self.LOW:
+            self.unload(rig, [entry["item_id"] for entry in world["slots"].values()
+                              if entry["item_id"] not in self.stocked])
+
+    def unload(self, rig: KioskRig, items: list[str]) -> None:
+        """Withdraw these books through the pickup port, taking each one at the door."""
+        job = RunningJob(rig, "unload", {"items": items})
+        for _ in items:
+            wait_for(lambda: book_at_the_open_pickup_door(rig) or not job.is_alive(), 60,
+                     message="a book at the open pickup door")
+            if not job.is_alive():
+                break
+            rig.sim.world_post("/pickup/take")
+        result = job.result()
+        assert len(result["withdrawn"]) == len(items), result
+        self.unloaded += len(items)
 
     def run(self, rig: KioskRig, rng: random.Random) -> None:
         count = rng.choice([1, 2])
@@ -265,7 +293,7 @@ class Load(Activity):
             rig.sim.world_post("/return/insert", {"new": {}})
 
     def facts(self) -> dict:
-        return {"books_loaded": self.loaded}
+        return {"loads_completed": self.loaded, "books_unloaded_to_load_again": self.unloaded}
 
 
 class Audit(Activity):
