@@ -35,7 +35,7 @@ from crash_strike import (
 )
 from kiosk_rig import GOOD_MEMBER, KioskRig
 
-RANDOM_KILLS = {"crash": 26, "power_cut": 14}  # random moments per full case
+RANDOM_KILLS = {"crash": 26, "power_cut": 10}  # random moments per full case
 SEEDS = {"crash": 1, "power_cut": 1}  # full cases per activity
 FAST_KILLS = 2  # random moments in a fast case
 PICKUP_TIMEOUT = 1.0  # s: a patron who walks away from the pickup door is not waited for long
