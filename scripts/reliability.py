@@ -86,7 +86,7 @@ def document(runs: list[dict], command: str, wall: float | None) -> str:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(max(r["at"] for r in runs)))
     took = f" in {wall / 60:.1f} min of wall time" if wall else ""
     head = (f"{PREAMBLE}\nRun with `{command}` on {machine()}, {when}{took}; "
-            f"{len(runs)} runs.\n")
+            f"{len(runs)} cases.\n")
     return "\n\n".join([head] + [summary(n, by_campaign[n]) for n in names]) + "\n"
 
 

@@ -8,9 +8,9 @@ the next strike. Each strike and its look is one run. In the power-cut campaign 
 power at the moment of each kill too (its SEQ records gone: only the sensors and the tags prove
 where a book is).
 
-`make test` runs the fast cases (one per activity, two strikes each); `make campaigns`
-(`-m campaign`) runs them all: per activity, the named points once and seeded random moments,
-for both campaigns.
+`make test` runs the fast cases (one per activity, two random strikes each, and a power cut
+with a book on the picker); `make campaigns` (`-m campaign`) runs them all: per activity, the
+named points once and seeded random moments, for both campaigns (about 14 min on two workers).
 """
 
 from __future__ import annotations
