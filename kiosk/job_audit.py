@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk.job import Job
 from kiosk.journal import utc_now
 from kiosk.jobs import read_slot
+from kiosk.mechanics import crash_point
 from kiosk.private_files import write_private
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ async def audit(ctl: "Controller", job: Job) -> None:
         job.report(len(run.findings), total, f"slot {slot}")
         found = await read_slot(ctl, slot)
         found["mismatch"] = classify(ctl, found)
+        crash_point("audit.after_read")  # read, not yet kept: a resumed audit reads it again
         run.findings[str(slot)] = found
         save_run(ctl, run)
         job.result.update(audited=len(run.findings), total=total, run_id=run.run_id)

@@ -66,8 +66,31 @@ async def prepare(ctl: "Controller") -> RecoveryFlow:
         if intent.plc_seq is not None and intent.stage is Stage.MOVING:
             flow.records[intent.intent_id] = await ctl.devices.carousel.last_command(intent.plc_seq)
     if status.sensors.picker_loaded:
+        await _flag_picker_book(ctl)
         raise Fault("picker_loaded", "a book is on the picker: audit needed")
     return flow
+
+
+async def _flag_picker_book(ctl: "Controller") -> None:
+    """A book left on the picker (a power cut or a jam mid-move): flag the open move that
+    carried it (read by the picker antenna), else the picker itself; once, not at every start."""
+    if any(flag.place is Place.PICKER for flag in ctl.journal.open_flags()):
+        return
+    for uid in await ctl.mech.tags(Antenna.PICKER):
+        item = ctl.journal.item_by_uid(uid)
+        if item is None:
+            continue
+        if item.place is Place.UNKNOWN:
+            return  # flagged already (a jam journaled where the move stopped)
+        intent = ctl.journal.open_intent_for(item.item_id)
+        if intent is not None:
+            log.error("%s is on the picker, its %s unfinished: flagged for audit", item.item_id,
+                      intent.kind.value)
+            ctl.journal.append(AuditFlagged(reason=AuditReason.MOVE_UNCONFIRMED,
+                                            intent_id=intent.intent_id, place=Place.PICKER))
+            return
+    log.error("a book the journal cannot name is on the picker: flagged for audit")
+    ctl.journal.append(AuditFlagged(reason=AuditReason.UNEXPECTED_OCCUPANT, place=Place.PICKER))
 
 
 async def settle_next(ctl: "Controller", flow: RecoveryFlow) -> Step:

@@ -19,8 +19,9 @@ PREAMBLE = """# Reliability
 
 Written by `make campaigns` (`scripts/reliability.py` from the record the campaign cases leave
 with `KIOSK_CAMPAIGN_REPORT`): each campaign's cases are seeded and bounded in time; a *run* is
-one case, *clean* means it passed (every invariant it names held). `make test` runs a fast subset
-of each (the cases marked `campaign(fast=True)`).
+one case, or what a case counts as its runs (its `runs` fact: in the crash campaigns, one kill and
+the look after the restart), *clean* means a case passed (every invariant it names held, after
+every run). `make test` runs a fast subset of each (the cases marked `campaign(fast=True)`).
 """
 
 
@@ -60,13 +61,17 @@ def summary(name: str, runs: list[dict]) -> str:
         counts[run["outcome"]] += 1
     seconds = sum(r["seconds"] for r in runs)
     numbers, words = merged_facts(runs)
+    total = numbers.pop("runs", None)  # a case may count several runs (kill, restart, check)
+    counted = (f"{figure(total)} runs in {plural(len(runs), 'case')}" if total is not None
+               else plural(len(runs), "run"))
+    cleans = "cases clean" if total is not None else "clean"
     about = words.pop("about", [])
     facts = [f"{key.replace('_', ' ')} {figure(v)}" for key, v in numbers.items()]
     facts += [f"{key.replace('_', ' ')}: {', '.join(v)}" for key, v in words.items()]
     clean = counts["passed"]
     bad = len(runs) - clean
     verdict = "every one clean" if bad == 0 and clean else f"**{bad} not clean**"
-    line = (f"**{name}**: {plural(len(runs), 'run')}, {clean} clean ({verdict}), "
+    line = (f"**{name}**: {counted}, {clean} {cleans} ({verdict}), "
             f"{seconds / 60:.1f} min of cases" + ("; " + "; ".join(facts) if facts else "") + ".")
     parts = [f"## {name}", "", line]
     if about:
@@ -87,7 +92,7 @@ def document(runs: list[dict], command: str, wall: float | None) -> str:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(max(r["at"] for r in runs)))
     took = f" in {wall / 60:.1f} min of wall time" if wall else ""
     head = (f"{PREAMBLE}\nRun with `{command}` on {machine()}, {when}{took}; "
-            f"{plural(sum(len(r) for r in by_campaign.values()), 'run')}.\n")
+            f"{plural(sum(len(r) for r in by_campaign.values()), 'case')}.\n")
     return "\n\n".join([head] + [summary(n, by_campaign[n]) for n in names]) + "\n"
 
 

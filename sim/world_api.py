@@ -247,6 +247,22 @@ async def service_door(sim: "Simulator", body: dict) -> dict:
     return {}
 
 
+@route("/picker/unload")
+async def picker_unload(sim: "Simulator", body: dict) -> dict:
+    """Through the open service door, the technician takes the book a power cut or a jam left
+    on the picker and puts it into a slot (`to`), or out of the machine (`to` null)."""
+    world = sim.world
+    if world.sensors.service_door_closed:
+        raise WorldError("the service door is closed")
+    book = world.book_at(Place(PlaceKind.PICKER))
+    if book is None:
+        raise WorldError("the picker holds no book")
+    destination = field(body, "to", (int, type(None)))
+    place = Place(PlaceKind.OUT) if destination is None else Place(PlaceKind.SLOT, destination)
+    world.move(book.uid, place)
+    return {"item_id": book.item_id, "uid": book.uid_hex}
+
+
 @route("/estop")
 async def estop(sim: "Simulator", body: dict) -> dict:
     """Press or release the emergency stop."""

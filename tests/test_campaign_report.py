@@ -59,7 +59,13 @@ def test_the_document_sums_numbers_lists_words_and_names_every_failure() -> None
     assert "- `b`" in text and "Kills." in text and "- `a`" not in text
     assert "**fuzz**: 1 run, 1 clean (every one clean)" in text and "cases 100,000" in text
     assert text.index("## crash") < text.index("## fuzz")  # the order
-    assert "in 10.0 min of wall time; 3 runs." in text
+    assert "in 10.0 min of wall time; 3 cases." in text
+
+
+def test_a_campaign_whose_cases_count_runs_says_both() -> None:
+    text = reliability.document([run("a", "passed", runs=12), run("b", "passed", runs=8)],
+                                "make campaigns", wall=None)
+    assert "**crash**: 20 runs in 2 cases, 2 cases clean (every one clean)" in text
 
 
 def test_an_empty_record_writes_nothing(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import requests
 from conftest import wait_for
 from kiosk.journal import Journal, Place, VendTaken
 from kiosk.journal.checks import consistency_problems
+from crash_check import case_facts, inspect
 from kiosk_rig import GOOD_MEMBER, KioskRig
 
 AFI_ON_LOAN = 0xC2
@@ -47,7 +48,7 @@ class Scenario:
     def param(self):
         """The pytest case: a campaign case, fast or not."""
         return pytest.param(self, id=self.id, marks=pytest.mark.campaign(
-            name="crash", fast=self.fast))
+            name="power_cut" if self.power_cut else "crash", fast=self.fast))
 
     @property
     def id(self) -> str:
@@ -288,9 +289,21 @@ def borrow_another(rig: KioskRig) -> str:
     return other
 
 
+def record_run(rig: KioskRig, facts: dict, scenario: Scenario, world: dict) -> None:
+    """The campaign's facts of this run (one kill at a named point), from the common look."""
+    facts.update(case_facts("power_cut" if scenario.power_cut else "crash",
+                            "checkout" if scenario.point.startswith("vend.") else "return"))
+    facts.update(runs=1, kills=1, named_points=1, power_cuts=int(scenario.power_cut))
+    loans = rig.library("GET", f"/admin/patrons/{GOOD_MEMBER}")["loans"]
+    findings = inspect(rig.directory / "state" / "journal.db", world, loans)
+    findings.count_into(facts)
+    assert findings.clean, findings.describe()
+
+
 # -- the campaign --------------------------------------------------------------------------------
 @pytest.mark.parametrize("scenario", [s.param for s in SCENARIOS])
-def test_a_crash_loses_nothing_and_invents_nothing(make_kiosk, scenario: Scenario):
+def test_a_crash_loses_nothing_and_invents_nothing(make_kiosk, campaign_facts,
+                                                   scenario: Scenario):
     rig = make_kiosk()
     slots_before = {e["item_id"]: int(s) for s, e in rig.sim.world_get()["slots"].items()}
     item = drive(rig, scenario)
@@ -298,6 +311,7 @@ def test_a_crash_loses_nothing_and_invents_nothing(make_kiosk, scenario: Scenari
 
     recover(rig)
     world = rig.sim.world_get()
+    record_run(rig, campaign_facts, scenario, world)
     with open_journal(rig) as journal:
         assert_journal_is_the_world(journal, world)
         assert journal.open_flags() == []  # all of it was provable: nothing left to a technician

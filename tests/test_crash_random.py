@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from conftest import wait_for
+from crash_check import case_facts, inspect
 from kiosk_rig import GOOD_MEMBER, KioskRig
 from test_crash import (
     assert_journal_is_the_world,
@@ -76,19 +77,34 @@ def kill_at_random(rig: KioskRig, seconds: float, struck: list[str]) -> threadin
     return killer
 
 
-def hands_while_down(rig: KioskRig, rng: random.Random) -> None:
-    """While the controller is dead the patron may take a book shown, or push one in."""
+def hands_while_down(rig: KioskRig, rng: random.Random) -> bool:
+    """While the controller is dead the patron may take a book shown, and the PLC may lose
+    power (True)."""
     world = rig.sim.world_get()
     if world["pickup_port"] and not world["sensors"]["pickup_door_closed"] and rng.random() < 0.5:
         rig.sim.world_post("/pickup/take")
     if rng.random() < 0.3:
         rig.sim.world_post("/faults/plc-power-cycle")
+        return True
+    return False
+
+
+def record_run(rig: KioskRig, facts: dict, state: dict, world: dict, power_cut: bool) -> None:
+    """The campaign's facts of this run (one kill at a random moment), from the common look."""
+    facts.update(case_facts("crash", "visit (checkout and return)"))
+    facts.update(runs=1, kills=1, random_moments=1, power_cuts=int(power_cut),
+                 out_of_service=int(state["state"] != "ready"))
+    ready = state["state"] == "ready"
+    loans = rig.library("GET", f"/admin/patrons/{GOOD_MEMBER}")["loans"] if ready else None
+    findings = inspect(rig.directory / "state" / "journal.db", world, loans, at_rest=ready)
+    findings.count_into(facts)
+    assert findings.clean, findings.describe()
 
 
 @pytest.mark.parametrize("seed", [
     pytest.param(seed, marks=pytest.mark.campaign(name="crash", fast=seed < FAST_SEEDS))
     for seed in SEEDS])
-def test_a_kill_at_a_random_moment_loses_nothing_and_says_why(make_kiosk, seed):
+def test_a_kill_at_a_random_moment_loses_nothing_and_says_why(make_kiosk, campaign_facts, seed):
     rng = random.Random(seed)
     rig = make_kiosk(pickup_timeout=2.0)
     struck: list[str] = []
@@ -99,7 +115,7 @@ def test_a_kill_at_a_random_moment_loses_nothing_and_says_why(make_kiosk, seed):
         pass  # the controller died under the patron's hands
     killer.join()
     rig.process.wait(timeout=30)
-    hands_while_down(rig, rng)
+    power_cut = hands_while_down(rig, rng)
 
     print(f"seed {seed}: killed in state {struck}")
     rig.start(wait_ready=False)
@@ -110,6 +126,7 @@ def test_a_kill_at_a_random_moment_loses_nothing_and_says_why(make_kiosk, seed):
         wait_for(lambda: rig.control("status")["sync"]["backlog"] == 0, 30, message="sync")
     rig.stop()
     world = rig.sim.world_get()
+    record_run(rig, campaign_facts, state, world, power_cut)
     with open_journal(rig) as journal:
         assert consistency_problems(journal) == []
         flagged = {f.item_id for f in journal.open_flags() if f.item_id}
