@@ -124,13 +124,14 @@ class JournalReader:
     def loans_closed_by(self, events: Sequence[Event]) -> dict[str, Loan]:
         """The loans these return events closed, by event uuid (one query for a batch)."""
         keys = json.dumps([[e.uuid, e.payload.item_id, e.at.isoformat()] for e in events])
-        sql = """SELECT json_extract(k.value, '$[0]') AS closed_by, loans.* FROM json_each(?) AS k
+        sql = """SELECT loans.*, json_extract(k.value, '$[0]') AS closed_by FROM json_each(?) AS k
                  JOIN loans ON loans.item_id = json_extract(k.value, '$[1]')
                  AND loans.returned_at = json_extract(k.value, '$[2]') ORDER BY loans.rowid"""
+        cursor = self.db.conn.execute(sql, (keys,))
+        read = row_decoder(Loan, _columns(cursor)[:-1])
         closed: dict[str, Loan] = {}
-        for row in self.db.query(sql, (keys,)):
-            event_id = row.pop("closed_by")
-            closed.setdefault(event_id, decode(Loan, row, strict=False))
+        for row in cursor:
+            closed.setdefault(row[-1], read(row[:-1]))
         return closed
 
     def active_hold(self, item_id: str) -> Hold | None:
