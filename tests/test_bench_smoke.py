@@ -306,6 +306,8 @@ def _footprint_sample(rss_mb: float, cpu: float, ready: float) -> footprint.Foot
     run.restarts = [footprint.Restart(0.8, 0.85, 1.45, 1.5, 0.6),
                     footprint.Restart(0.9, 0.95, 1.55, ready, 0.6)]
     run.restarted = [footprint.Memory(61 * mib, 61 * mib)] * 2
+    run.stocked = footprint.Memory(65 * mib, 84 * mib)
+    run.imports = [0.9, 1.0, 1.2]
     return run
 
 
@@ -320,6 +322,8 @@ def test_the_footprint_report_judges_memory_cpu_and_start_less_homing() -> None:
     assert "| after 3 sessions | 70.0 | 90.0 |" in text
     assert "| controller | 0.30 | 30.0 | 1.00 % |" in text
     assert "| ready less HOME's mechanics | 1.00 | 1.10 |" in text  # p50 and max of 0.9, 1.1
+    assert "| stocked with the demo collection (one `stock` request) | 65.0 | 84.0 |" in text
+    assert "the peak, VmHWM, 90.0 MiB" in text and "p50 1.00 s, next to" in text
     over = footprint.verdicts(_footprint_sample(85.0, 0.05, 3.0))
     assert [v.met for v in over] == [False, False, False]
     assert [v.note.split(":")[0] for v in over] == ["+5.0 MiB", "2.5x", "+0.40 s"]
@@ -337,4 +341,5 @@ def test_footprint_measures_the_real_controller_and_a_start_after_a_power_cut(
     assert 0 < restart.api <= restart.ready and restart.homing <= restart.homed
     assert restart.home_mechanics == pytest.approx(6.0 / 20.0)
     assert len(run.restarted) == 1 and "Start after a power cut" in footprint.report(run)
+    assert run.stocked is not None and len(run.imports) == 3
 
