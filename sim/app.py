@@ -55,6 +55,7 @@ class Simulator:
         self.clock = SimClock(options.speed)
         self.world = World()
         self.world_file = options.state_dir / store.WORLD_FILE
+        self._book_texts = store.BookTexts()
         retained = store.load(self.world_file, self.world)
         self.restored = retained is not None
         self.collection = [] if options.empty else demo_collection(geometry=self.world.geometry)
@@ -122,7 +123,7 @@ class Simulator:
         """Write the world and the PLC's retentive registers to world.json now."""
         self._pending_save = None
         try:
-            store.save(self.world_file, self.world, self.plc.retained())
+            store.save(self.world_file, self.world, self.plc.retained(), self._book_texts)
         except OSError as exc:  # a full disk must not stop the machine; the next change retries
             log.error("cannot save the world to %s: %s", self.world_file, exc)
 

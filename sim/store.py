@@ -38,18 +38,23 @@ class Retained:
     position: int = 0
 
 
-def dump(world: World, retained: Retained) -> dict[str, Any]:
-    """The world and the PLC's retentive registers as plain JSON."""
-    bin_uids = [book.uid for book in world.bin_books()]
-    in_bin = set(bin_uids)
-    order = [uid for uid in world.books if uid not in in_bin] + bin_uids  # the bin oldest first
+def dump(world: World, retained: Retained, books: bool = True) -> dict[str, Any]:
+    """The world and the PLC's retentive registers as plain JSON (`books` False: an empty list)."""
     return {
         "format": FORMAT,
-        "books": [_book_json(world.books[uid], world.place_of(uid)) for uid in order],
+        "books": [_book_json(world.books[uid], world.place_of(uid))
+                  for uid in (_book_order(world) if books else ())],
         "sensors": {name: getattr(world.sensors, name) for name in KEPT_SENSORS},
         "picker_facing": world.picker_facing,
         "plc": vars(retained).copy(),
     }
+
+
+def _book_order(world: World) -> list[bytes]:
+    """Every book's UID: the bin's last, oldest first."""
+    bin_uids = [book.uid for book in world.bin_books()]
+    in_bin = set(bin_uids)
+    return [uid for uid in world.books if uid not in in_bin] + bin_uids
 
 
 def restore(world: World, data: dict[str, Any]) -> Retained:
@@ -67,11 +72,42 @@ def restore(world: World, data: dict[str, Any]) -> Retained:
     return Retained(**data["plc"])
 
 
-def save(path: Path, world: World, retained: Retained) -> None:
-    """Write world.json atomically (temporary file, then rename)."""
+def save(path: Path, world: World, retained: Retained, texts: BookTexts | None = None) -> None:
+    """Write world.json atomically (temporary file, then rename); with `texts`, the books that
+    did not change since the last save are not encoded again."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(dump(world, retained), separators=(",", ":")), encoding="utf-8")
+    text = _compact(dump(world, retained)) if texts is None else texts.encode(world, retained)
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+class BookTexts:
+    """Each book's JSON text as dump() writes it, kept until the book or its place changes: a
+    save after one motion encodes the books it moved, not the whole drum."""
+
+    def __init__(self) -> None:
+        self._texts: dict[bytes, tuple[tuple, str]] = {}
+
+    def encode(self, world: World, retained: Retained) -> str:
+        """The JSON text of dump(world, retained), compact."""
+        books = ",".join(self._text(world.books[uid], world.place_of(uid))
+                         for uid in _book_order(world))
+        if len(self._texts) > len(world.books):  # a book left the world
+            self._texts = {uid: self._texts[uid] for uid in world.books if uid in self._texts}
+        head, tail = _compact(dump(world, retained, books=False)).split('"books":[]', 1)
+        return f'{head}"books":[{books}]{tail}'
+
+    def _text(self, book: Book, place: Place) -> str:
+        state = (book.item_id, book.title, bytes(book.memory), book.afi, book.dsfid, place)
+        kept = self._texts.get(book.uid)
+        if kept is None or kept[0] != state:
+            kept = state, _compact(_book_json(book, place))
+            self._texts[book.uid] = kept
+        return kept[1]
+
+
+def _compact(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
 
 
 def load(path: Path, world: World) -> Retained | None:

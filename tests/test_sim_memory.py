@@ -62,6 +62,27 @@ def test_a_saved_world_loads_back_the_same(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [store.WORLD_FILE]  # no temporary left
 
 
+def test_a_save_that_reuses_unchanged_books_writes_what_a_whole_save_writes(tmp_path):
+    world, retained = busy_world(), store.Retained(boot_id=7)
+    texts, path = store.BookTexts(), tmp_path / store.WORLD_FILE
+    books = list(world.books)
+
+    def saved_as_whole() -> bool:
+        store.save(path, world, retained, texts)
+        return path.read_text() == json.dumps(store.dump(world, retained), separators=(",", ":"))
+    assert saved_as_whole()
+    world.move(books[10], Place(PlaceKind.SLOT, 997))  # moved after a save
+    assert saved_as_whole()
+    world.books[books[11]].memory[0] ^= 0xFF  # a tag written in place
+    world.books[books[12]].afi = AFI_ON_LOAN
+    world.move(books[13], Place(PlaceKind.OVERFLOW_BIN))  # the bin's order comes last
+    world.sensors.return_shutter_closed = False
+    assert saved_as_whole()
+    world.add(make_book(bytes.fromhex("E00401F000000002"), "X2"), Place(PlaceKind.SLOT, 998))
+    assert saved_as_whole()
+    assert store.load(path, World()) == retained
+
+
 def test_no_saved_world_is_a_new_machine(tmp_path):
     world = World()
     assert store.load(tmp_path / store.WORLD_FILE, world) is None
