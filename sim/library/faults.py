@@ -13,9 +13,9 @@ from sim.library.validate import BadRequest, number, text
 
 TRANSPORTS = ("http", "sip2")
 # Both transports: reset (RST before the request is applied), reset_after (applied, then RST),
-# duplicate (answered, and the same answer again in place of the next one), reorder (applied,
-# its answer withheld and given to the next request instead of that one's own), slow
-# (applied at once, answered `seconds` later).
+# duplicate (answered, and the same answer again for the next request: HTTP in place of it,
+# SIP2 ahead of its own), reorder (applied, its answer withheld and given to the next request
+# instead of that one's own), slow (applied at once, answered `seconds` later).
 COMMON = ("latency", "drop", "drop_after", "garbage", "nonsense",
           "reset", "reset_after", "duplicate", "reorder", "slow")
 KINDS = {

@@ -226,15 +226,28 @@ def fault_middleware(faults: Faults) -> Callable:
         if not request.path.startswith("/api/"):
             return await handler(request)
         fault = faults.take("http")
-        if fault is None:
-            return _instead(faults, await answered(request, handler))
-        if fault.kind in BEFORE:
+        if fault is not None and fault.kind in BEFORE:
             return await _fault_before(request, fault)
-        if fault.kind == "latency":
+        if fault is not None and fault.kind == "latency":
             await asyncio.sleep(fault.seconds)
-        response = _instead(faults, await answered(request, handler))
-        return await _fault_after(request, fault, faults, response)
+        response = await _answer_or_held(request, handler, faults)
+        return response if fault is None else await _fault_after(request, fault, faults,
+                                                                 response)
     return middleware
+
+
+async def _answer_or_held(request: web.Request, handler: Handler,
+                          faults: Faults) -> web.StreamResponse:
+    """This request's answer; or an answer held back from an earlier request instead: after
+    `duplicate` a cache's (this request never reaches the library), after `reorder` the
+    earlier request's late answer (this one is applied, its own answer lost)."""
+    held = faults.held("http")
+    if held is None:
+        return await answered(request, handler)
+    response, forward = held
+    if forward:
+        await answered(request, handler)
+    return _copy(response)
 
 
 BEFORE = ("status", "garbage", "nonsense", "drop", "reset")  # the request is not applied
@@ -259,18 +272,12 @@ async def _fault_after(request: web.Request, fault: Fault, faults: Faults,
         await asyncio.sleep(fault.seconds)
         return response
     if fault.kind == "duplicate":
-        faults.hold("http", _copy(response))
+        faults.hold("http", (_copy(response), False))
         return response
     if fault.kind == "reorder":
-        faults.hold("http", _copy(response))
+        faults.hold("http", (_copy(response), True))
         await asyncio.sleep(fault.seconds)  # no answer: the client gives up first
     return _drop(request, fault.kind == "reset_after")
-
-
-def _instead(faults: Faults, response: web.StreamResponse) -> web.StreamResponse:
-    """An answer held back from an earlier request, in place of this one's own, if any."""
-    held = faults.held("http")
-    return response if held is None else _copy(held)
 
 
 def _copy(response: web.StreamResponse) -> web.Response:
