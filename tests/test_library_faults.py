@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import time
+from datetime import date
 
 import pytest
 from library_fixtures import (  # noqa: F401 - fixtures
@@ -66,10 +68,60 @@ def test_fault_ends_in_a_defined_connector_error(library, tmp_path, transport, k
         if applied is False:
             assert library.admin.item(item(1))["loans"] == []  # nothing invented
         library.admin.call("DELETE", "/admin/faults")
-        again = conn.checkout(KIM.member_number, item(1), t)  # it recovers, applied once
+        again = answered(lambda: conn.checkout(KIM.member_number, item(1), t))  # applied once
         assert isinstance(again, LoanResult)
         assert again.duplicate is bool(applied) or applied is None
         assert len(library.admin.item(item(1))["loans"]) == 1
+    finally:
+        conn.close()
+
+
+def answered(call, tries: int = 50):
+    """The call's result, asked again while a late answer keeps it waiting (SIP2: the ACS
+    answers on the connection in order, so the question waits behind the late answer)."""
+    for _ in range(tries - 1):
+        try:
+            return call()
+        except LibraryTimeout:
+            continue
+    return call()
+
+
+LATE = 1.0  # s the ACS takes to carry out the transaction: past the connector's 0.2 s wait
+
+
+@pytest.mark.parametrize("acs", ["sip2", "sip2-strict", "sip2-koha", "sip2-evergreen"])
+@pytest.mark.parametrize("code", ["11", "09", "29"])
+def test_sip2_a_transaction_the_acs_carries_out_late_takes_effect_once(library, tmp_path, acs,
+                                                                       code):
+    conn = make_connector(acs, library.endpoint, tmp_path, timeout=0.2)
+    first = tx()
+    try:
+        if code != "11":
+            conn.checkout(KIM.member_number, item(1), first, no_block=True)
+        due = library.admin.item(item(1))["due_at"]
+        library.admin.fault("sip2", "latency", count=1, seconds=LATE, message=code)
+        t = tx()
+        send = {  # as sync delivers them: no-block, at their own time
+            "11": lambda: conn.checkout(KIM.member_number, item(1), t, no_block=True),
+            "09": lambda: conn.checkin(item(1), t, no_block=True),
+            "29": lambda: conn.renew(KIM.member_number, item(1), t, no_block=True,
+                                     due_before=due and date.fromisoformat(due[:10])),
+        }[code]
+        with pytest.raises(LibraryTimeout):
+            send()
+        answered(send)  # asked again: it took effect, or it is made now
+        # What the machine did next; a transaction carried out after it would undo it:
+        # lend the book again after its return, return it again, renew it twice.
+        if code == "11":
+            conn.checkin(item(1), tx(), no_block=True)
+        elif code == "09":
+            conn.checkout(KIM.member_number, item(1), tx(), no_block=True)
+        time.sleep(LATE)  # the ACS's slow transaction has been carried out by now, in any case
+        loans = [(x["renewals"], x["returned_at"] is not None)
+                 for x in library.admin.item(item(1))["loans"]]
+        assert loans == {"11": [(0, True)], "09": [(0, True), (0, False)],
+                         "29": [(1, False)]}[code]
     finally:
         conn.close()
 
