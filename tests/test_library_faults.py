@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import time
+from datetime import date
 
 import pytest
 from library_fixtures import (  # noqa: F401 - fixtures
@@ -10,10 +12,12 @@ from library_fixtures import (  # noqa: F401 - fixtures
 )
 
 from drivers.errors import DriverConfigError
+from drivers.sip2 import encode
 from kiosk.connectors import (
     HttpConnector, HttpConnectorConfig, LibraryAuthError, LibraryProtocolError, LibraryTimeout,
     LibraryUnavailable, LoanResult, Patron, Sip2Connector, Sip2ConnectorConfig,
 )
+from kiosk.connectors.sip2_client import sc_status_request
 from sim.library import DEMO_PATRONS
 
 KIM = DEMO_PATRONS[0]
@@ -24,11 +28,19 @@ FAULTS = [  # transport, fault, its parameters, the error, whether the library a
     ("http", "latency", {"seconds": 1.0}, LibraryTimeout, None),
     ("http", "garbage", {}, LibraryProtocolError, False),
     ("http", "nonsense", {}, LibraryProtocolError, False),
+    ("http", "reset", {}, LibraryUnavailable, False),
+    ("http", "reset_after", {}, LibraryUnavailable, True),
+    ("http", "slow", {"seconds": 1.0}, LibraryTimeout, True),
+    ("http", "reorder", {"seconds": 1.0}, LibraryTimeout, True),
     ("sip2", "drop", {}, LibraryUnavailable, False),
     ("sip2", "latency", {"seconds": 1.0}, LibraryTimeout, None),
     ("sip2", "garbage", {}, LibraryProtocolError, False),
     ("sip2", "nonsense", {}, LibraryProtocolError, False),
     ("sip2", "bad_checksum", {}, LibraryProtocolError, True),
+    ("sip2", "reset", {}, LibraryUnavailable, False),
+    ("sip2", "reset_after", {}, LibraryUnavailable, True),
+    ("sip2", "slow", {"seconds": 1.0}, LibraryTimeout, True),
+    ("sip2", "reorder", {"seconds": 1.0}, LibraryTimeout, True),
 ]
 FAST = {"http": {"read_timeout": 0.2, "retries": 1}, "sip2": {"timeout": 0.2}}
 
@@ -56,10 +68,60 @@ def test_fault_ends_in_a_defined_connector_error(library, tmp_path, transport, k
         if applied is False:
             assert library.admin.item(item(1))["loans"] == []  # nothing invented
         library.admin.call("DELETE", "/admin/faults")
-        again = conn.checkout(KIM.member_number, item(1), t)  # it recovers, applied once
+        again = answered(lambda: conn.checkout(KIM.member_number, item(1), t))  # applied once
         assert isinstance(again, LoanResult)
         assert again.duplicate is bool(applied) or applied is None
         assert len(library.admin.item(item(1))["loans"]) == 1
+    finally:
+        conn.close()
+
+
+def answered(call, tries: int = 50):
+    """The call's result, asked again while a late answer keeps it waiting (SIP2: the ACS
+    answers on the connection in order, so the question waits behind the late answer)."""
+    for _ in range(tries - 1):
+        try:
+            return call()
+        except LibraryTimeout:
+            continue
+    return call()
+
+
+LATE = 1.0  # s the ACS takes to carry out the transaction: past the connector's 0.2 s wait
+
+
+@pytest.mark.parametrize("acs", ["sip2", "sip2-strict", "sip2-koha", "sip2-evergreen"])
+@pytest.mark.parametrize("code", ["11", "09", "29"])
+def test_sip2_a_transaction_the_acs_carries_out_late_takes_effect_once(library, tmp_path, acs,
+                                                                       code):
+    conn = make_connector(acs, library.endpoint, tmp_path, timeout=0.2)
+    first = tx()
+    try:
+        if code != "11":
+            conn.checkout(KIM.member_number, item(1), first, no_block=True)
+        due = library.admin.item(item(1))["due_at"]
+        library.admin.fault("sip2", "latency", count=1, seconds=LATE, message=code)
+        t = tx()
+        send = {  # as sync delivers them: no-block, at their own time
+            "11": lambda: conn.checkout(KIM.member_number, item(1), t, no_block=True),
+            "09": lambda: conn.checkin(item(1), t, no_block=True),
+            "29": lambda: conn.renew(KIM.member_number, item(1), t, no_block=True,
+                                     due_before=due and date.fromisoformat(due[:10])),
+        }[code]
+        with pytest.raises(LibraryTimeout):
+            send()
+        answered(send)  # asked again: it took effect, or it is made now
+        # What the machine did next; a transaction carried out after it would undo it:
+        # lend the book again after its return, return it again, renew it twice.
+        if code == "11":
+            conn.checkin(item(1), tx(), no_block=True)
+        elif code == "09":
+            conn.checkout(KIM.member_number, item(1), tx(), no_block=True)
+        time.sleep(LATE)  # the ACS's slow transaction has been carried out by now, in any case
+        loans = [(x["renewals"], x["returned_at"] is not None)
+                 for x in library.admin.item(item(1))["loans"]]
+        assert loans == {"11": [(0, True)], "09": [(0, True), (0, False)],
+                         "29": [(1, False)]}[code]
     finally:
         conn.close()
 
@@ -130,3 +192,79 @@ def test_unknown_config_key_and_missing_credentials_are_config_errors(tmp_path):
                                           "credentials_file": "f", "timeout": 1})
     with pytest.raises(DriverConfigError, match="credentials"):
         HttpConnector(HttpConnectorConfig("http://127.0.0.1:1", "k", str(tmp_path / "none")))
+
+
+RAW_REQUESTS = {  # a request each transport's fault applies to, as raw bytes
+    "http": (b"GET /api/v1/machines/kiosk-1 HTTP/1.1\r\nHost: x\r\n"
+             b"Authorization: Bearer demo-library-token\r\n\r\n"),
+    "sip2": encode(sc_status_request()),
+}
+
+
+@pytest.mark.parametrize("transport", ["http", "sip2"])
+def test_a_reset_is_a_tcp_reset_not_an_orderly_close(library, transport):
+    library.admin.fault(transport, "reset", count=1)
+    port = int(library.endpoint["url"].rsplit(":", 1)[1]) if transport == "http" else \
+        library.endpoint["sip2_port"]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(RAW_REQUESTS[transport])
+        with pytest.raises(ConnectionResetError):
+            while sock.recv(4096):  # an orderly close would end this loop with b""
+                pass
+
+
+def test_http_a_stale_answer_replayed_for_the_next_request_is_refused(library, tmp_path):
+    conn = make_connector("http", library.endpoint, tmp_path, retries=0)
+    t = tx()
+    try:
+        library.admin.fault("http", "duplicate", count=1)
+        assert isinstance(conn.lookup_card(KIM.card_uid), Patron)  # answered, and kept
+        with pytest.raises(LibraryProtocolError):  # the lookup's answer again, from a cache
+            conn.checkout(KIM.member_number, item(1), t)
+        assert library.admin.item(item(1))["loans"] == []  # it never reached the library
+        again = conn.checkout(KIM.member_number, item(1), t)
+        assert isinstance(again, LoanResult) and not again.duplicate
+        assert len(library.admin.item(item(1))["loans"]) == 1
+    finally:
+        conn.close()
+
+
+def test_sip2_a_duplicated_answer_ahead_of_the_next_is_refused(library, tmp_path):
+    conn = make_connector("sip2", library.endpoint, tmp_path)
+    t = tx()
+    try:
+        conn.lookup_card(KIM.card_uid)
+        # The checkout's 63 (does the patron have the copy?) is answered twice: the second
+        # copy arrives ahead of the 11's answer.
+        library.admin.fault("sip2", "duplicate", count=1, message="63")
+        with pytest.raises(LibraryProtocolError):
+            conn.checkout(KIM.member_number, item(1), t)
+        assert len(library.admin.item(item(1))["loans"]) == 1  # the 11 was applied
+        again = conn.checkout(KIM.member_number, item(1), t)
+        assert isinstance(again, LoanResult) and again.duplicate
+        assert len(library.admin.item(item(1))["loans"]) == 1
+    finally:
+        conn.close()
+
+
+def test_http_a_late_answer_to_a_resent_request_is_its_answer(library, tmp_path):
+    conn = make_connector("http", library.endpoint, tmp_path, read_timeout=0.2, retries=1)
+    try:
+        library.admin.fault("http", "reorder", count=1, seconds=1.0)
+        result = conn.checkout(KIM.member_number, item(1), tx())  # timed out, then resent
+        assert isinstance(result, LoanResult) and not result.duplicate  # the first answer
+        assert library.admin.call("GET", "/admin/faults") == {}
+        assert len(library.admin.item(item(1))["loans"]) == 1
+    finally:
+        conn.close()
+
+
+def test_clearing_faults_forgets_an_answer_held_back(library, tmp_path):
+    conn = make_connector("http", library.endpoint, tmp_path, retries=0)
+    try:
+        library.admin.fault("http", "duplicate", count=1)
+        conn.lookup_card(KIM.card_uid)
+        library.admin.call("DELETE", "/admin/faults")
+        assert isinstance(conn.checkout(KIM.member_number, item(1), tx()), LoanResult)
+    finally:
+        conn.close()

@@ -1,6 +1,6 @@
 """The SIP2 client's connection handling against a scripted ACS on loopback: idle closes,
 97 resends under the ACS's own sequence number, the 98's timeout and retries, keep-alive,
-and Hangul in the ACS's charset."""
+late answers set aside on the same connection, and Hangul in the ACS's charset."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ from collections.abc import Callable
 import pytest
 
 from drivers.sip2 import Message, build, decode, encode
-from kiosk.connectors import LibraryProtocolError, Patron, Sip2Connector, Sip2ConnectorConfig
+from kiosk.connectors import (
+    LibraryProtocolError, LibraryTimeout, Patron, Sip2Connector, Sip2ConnectorConfig,
+)
 
 KIM = "111001000001"
+LEE = "111001000002"
+WAIT = 0.5  # s the kiosk waits for an answer in the late-answer tests
 NAME = "김민지"
 
 
@@ -46,6 +50,8 @@ class ScriptedAcs:
         self.close_after: int | None = None  # close the connection after this many answers
         self.corrupt_next = 0  # answers to send with a wrong checksum
         self.silent: set[str] = set()  # request codes never answered
+        self.late: dict[str, float] = {}  # request code: seconds its next answer is held back
+        self.sent = 0  # answers sent
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self._last: Message | None = None
@@ -75,7 +81,9 @@ class ScriptedAcs:
                 reply = self._reply(request)
                 if reply is None:
                     continue
+                time.sleep(self.late.pop(request.code, 0))  # carried out late, as a busy ACS
                 conn.sendall(reply)
+                self.sent += 1
                 answered += 1
                 if self.close_after is not None and answered >= self.close_after:
                     self.close_after = None
@@ -191,6 +199,43 @@ def test_keep_alive_sends_sc_status_while_idle(acs, tmp_path):
     conn.info()
     before = acs.codes().count("99")
     wait_for(lambda: acs.codes().count("99") > before + 1, "keep-alive")
+    assert acs.connections == 1
+    conn.close()
+
+
+def asked_until_answered(call: Callable[[], object], tries: int = 50) -> object:
+    """The call's result, asked again while the answer is late (as sync asks again)."""
+    for _ in range(tries):
+        try:
+            return call()
+        except LibraryTimeout:
+            continue
+    pytest.fail("never answered")
+
+
+@pytest.mark.parametrize("error_detection", [True, False])
+def test_the_next_question_waits_behind_a_late_answer_on_the_same_connection(
+        acs, tmp_path, error_detection):
+    conn = connect(acs, tmp_path, timeout=WAIT, error_detection=error_detection)
+    conn.info()
+    acs.late["23"] = 3 * WAIT  # the ACS is busy with the first lookup past the kiosk's wait
+    with pytest.raises(LibraryTimeout):
+        conn.lookup_member(KIM)
+    patron = asked_until_answered(lambda: conn.lookup_member(LEE))
+    assert patron.member_number == LEE  # KIM's late answer was set aside, not taken for it
+    assert acs.connections == 1  # asked behind the late one, not on a new connection
+    conn.close()
+
+
+def test_a_late_answer_that_came_while_idle_is_read_and_the_connection_kept(acs, tmp_path):
+    conn = connect(acs, tmp_path, timeout=WAIT)
+    conn.info()
+    answers = acs.sent
+    acs.late["23"] = 2 * WAIT
+    with pytest.raises(LibraryTimeout):
+        conn.lookup_member(KIM)
+    wait_for(lambda: acs.sent > answers, "the late answer")
+    assert asked_until_answered(lambda: conn.lookup_member(LEE)).member_number == LEE
     assert acs.connections == 1
     conn.close()
 

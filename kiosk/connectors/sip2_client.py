@@ -7,6 +7,7 @@ import select
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from drivers.sip2 import ChecksumError, Message, Sip2Error, build, decode, encode, response_code
@@ -19,11 +20,22 @@ from kiosk.connectors.config import Sip2ConnectorConfig
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 64 * 1024
 UNKNOWN = 999  # a 98's timeout or retries the ACS leaves open
+MAX_OWED = 10  # late answers awaited on one connection (each a timeout) before it is given up
 _RESEND_REQUEST = build("97", {})
 
 
 class ConnectionClosed(LibraryUnavailable):
     """The ACS closed the connection (an idle timeout, a restart)."""
+
+
+class AnswerOverdue(LibraryTimeout):
+    """No answer in time; the connection is kept, and the late answer set aside when it comes.
+
+    An ACS answers one request after another on a connection, and may still carry out a
+    request after the SC stopped waiting. The next request on the same connection is carried
+    out after it, so what the connector then asks (did that checkout happen?) is answered
+    truly; on a new connection it could be asked before the late request is carried out.
+    """
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,7 @@ class Sip2Client:
         self._sock: socket.socket | None = None
         self._buffer = b""
         self._sequence = 0
+        self._owed: deque[tuple[str, int | None]] = deque()  # late answers: (code, sequence)
         self._lock = threading.Lock()
         self._last_exchange = time.monotonic()
         self._stop = threading.Event()
@@ -69,7 +82,8 @@ class Sip2Client:
 
         A connection the ACS closed while idle is reopened before sending. A connection that
         drops after sending is reopened and the request sent again only when `repeatable`
-        (a read); a transaction's fate is then unknown and the caller must ask the ACS.
+        (a read); a transaction's fate is then unknown and the caller must ask the ACS. An
+        answer that does not come in time leaves the connection open (AnswerOverdue).
         """
         with self._lock:
             if self._stop.is_set():
@@ -77,14 +91,16 @@ class Sip2Client:
             try:
                 self._ensure_connected()
                 try:
-                    return self._exchange(request)
+                    return self._exchange(request, owe=True)
                 except ConnectionClosed:
                     if not repeatable:
                         raise
                     log.info("SIP2 connection closed by the ACS: logging in again")
                     self._disconnect()
                     self._connect()
-                    return self._exchange(request)
+                    return self._exchange(request, owe=True)
+            except AnswerOverdue:
+                raise  # the late answer is read and set aside before the next one
             except BaseException:
                 self._disconnect()  # the stream's state is unknown: start afresh next time
                 raise
@@ -98,11 +114,23 @@ class Sip2Client:
             self._keeper.join(5)
 
     def _ensure_connected(self) -> None:
+        while self._sock is not None and self._owed and self._closed_by_acs():
+            self._take_late_answer()
         if self._sock is not None and self._closed_by_acs():
             log.info("SIP2 connection was closed by the ACS while idle: logging in again")
             self._disconnect()
         if self._sock is None:
             self._connect()
+
+    def _take_late_answer(self) -> None:
+        """Read a late answer that has come (or learn the ACS closed the connection)."""
+        try:
+            self._receive()
+        except LibraryUnavailable:  # closed, or a late answer cut short: start afresh
+            self._disconnect()
+            return
+        code, _ = self._owed.popleft()
+        log.info("SIP2 late answer (%s) set aside", code)
 
     def _closed_by_acs(self) -> bool:
         """Whether the idle socket has seen the ACS's close (or unasked-for bytes)."""
@@ -151,11 +179,13 @@ class Sip2Client:
             self.config.resend_attempts, retries)
 
     def _disconnect(self) -> None:
+        self._owed.clear()
         if self._sock is not None:
             self._sock.close()
             self._sock = None
 
-    def _exchange(self, request: Message) -> Message:
+    def _exchange(self, request: Message, owe: bool = False) -> Message:
+        """The verified answer to `request`; `owe`: keep the connection when it is late."""
         sequence = self._sequence
         self._sequence = (self._sequence + 1) % 10
         data = self._encode(Message(request.code, request.fixed, request.fields, sequence))
@@ -164,8 +194,7 @@ class Sip2Client:
         resends = self._resend_attempts()
         for attempt in range(resends + 1):
             try:
-                reply = decode(self._receive(), encoding=self.config.encoding,
-                               require_checksum=self.config.error_detection)
+                reply = self._next_answer(request.code, None if resent else sequence, owe)
             except ChecksumError:
                 if attempt == resends:
                     break
@@ -187,6 +216,46 @@ class Sip2Client:
                 self.acs = acs_status(reply)
             return reply
         raise LibraryProtocolError("SIP2 answer still corrupt after resends")
+
+    def _next_answer(self, request_code: str, sequence: int | None, owe: bool) -> Message:
+        """The ACS's next message after the late answers owed on this connection, which are
+        set aside; a timeout owes this request's answer too (AnswerOverdue) when `owe`."""
+        while True:
+            try:
+                raw = self._receive()
+            except LibraryTimeout:
+                if owe and len(self._owed) < MAX_OWED:
+                    self._owed.append((response_code(request_code), sequence))
+                    raise AnswerOverdue("SIP2 answer timed out (kept waiting for it)") from None
+                raise
+            if not self._owed:
+                return decode(raw, encoding=self.config.encoding,
+                              require_checksum=self.config.error_detection)
+            if self._set_aside(raw, request_code, sequence):
+                continue
+            return decode(raw, encoding=self.config.encoding,
+                          require_checksum=self.config.error_detection)
+
+    def _set_aside(self, raw: bytes, request_code: str, sequence: int | None) -> bool:
+        """Whether `raw` is the oldest late answer (taken off the owed list), not this one's.
+
+        A message that does not decode is taken for the late answer; an answer that fits this
+        request and not the late one means the ACS never answered that (it is forgotten).
+        """
+        code, owed_sequence = self._owed[0]
+        try:
+            message = decode(raw, encoding=self.config.encoding, require_checksum=False)
+        except Sip2Error:
+            message = None
+        if message is not None and not _fits(message, code, owed_sequence) and _fits(
+                message, response_code(request_code), sequence):
+            log.warning("SIP2 ACS never answered an earlier %s request", code)
+            self._owed.clear()
+            return False
+        self._owed.popleft()
+        log.info("SIP2 late answer to an earlier request set aside (%s)",
+                 message.code if message else "unreadable")
+        return True
 
     def _matching(self, reply: Message, request_code: str, sequence: int | None) -> Message:
         if reply.code != response_code(request_code):
@@ -242,6 +311,11 @@ class Sip2Client:
                 self.exchange(sc_status_request())
             except Exception as exc:  # the next real request reconnects; nothing to tell here
                 log.debug("SIP2 keep-alive failed: %s", exc)
+
+
+def _fits(message: Message, code: str, sequence: int | None) -> bool:
+    """Whether a message has this response code (and sequence number, when known)."""
+    return message.code == code and (sequence is None or message.sequence in (None, sequence))
 
 
 def sc_status_request() -> Message:

@@ -154,8 +154,11 @@ class Sync:
             idle = self.config.retry_max  # a slow safety poll in case a kick was missed
             if self._pulls_holds():
                 idle = min(idle, max(0.0, self._holds_due - time.monotonic()))
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancel that comes
+            # as a kick wakes it (it returns the wait's result), and run() would never end.
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), idle)
+                async with asyncio.timeout(idle):
+                    await self._wake.wait()
         else:
             await asyncio.sleep(delay)
 

@@ -1,16 +1,26 @@
-"""Fault injection for the kiosk-facing transports: errors, latency, drops, garbage."""
+"""Fault injection for the kiosk-facing transports: errors, latency, drops, resets, garbage,
+duplicate, late and slow answers."""
 
 from __future__ import annotations
 
+import socket
+import struct
+from asyncio import BaseTransport
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sim.library.validate import BadRequest, number, text
 
 TRANSPORTS = ("http", "sip2")
+# Both transports: reset (RST before the request is applied), reset_after (applied, then RST),
+# duplicate (answered, and the same answer again for the next request: HTTP in place of it,
+# SIP2 ahead of its own), reorder (applied, its answer withheld and given to the next request
+# instead of that one's own), slow (applied at once, answered `seconds` later).
+COMMON = ("latency", "drop", "drop_after", "garbage", "nonsense",
+          "reset", "reset_after", "duplicate", "reorder", "slow")
 KINDS = {
-    "http": ("status", "latency", "drop", "drop_after", "garbage", "nonsense"),
-    "sip2": ("latency", "drop", "drop_after", "garbage", "nonsense", "bad_checksum"),
+    "http": ("status", *COMMON),
+    "sip2": (*COMMON, "bad_checksum"),
 }
 
 
@@ -31,6 +41,7 @@ class Faults:
 
     def __init__(self) -> None:
         self._active: dict[str, Fault] = {}
+        self._held: dict[str, Any] = {}  # an answer owed to the next request, by transport
 
     def inject(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Set the fault of a transport from an admin spec; returns the new state."""
@@ -54,8 +65,9 @@ class Faults:
         return self.describe()
 
     def clear(self) -> None:
-        """Remove every fault."""
+        """Remove every fault, and any answer held back for a later request."""
         self._active.clear()
+        self._held.clear()
 
     def take(self, transport: str, kind: str | None = None,
              message: str | None = None) -> Fault | None:
@@ -72,9 +84,27 @@ class Faults:
                 del self._active[transport]
         return fault
 
+    def hold(self, transport: str, answer: Any) -> None:
+        """Keep an answer to give the next request of `transport` instead of its own."""
+        self._held[transport] = answer
+
+    def held(self, transport: str) -> Any | None:
+        """The answer held for this request (taken: it goes out once), or None."""
+        return self._held.pop(transport, None)
+
     def describe(self) -> dict[str, Any]:
         """The active faults, by transport."""
         return {transport: asdict(fault) for transport, fault in self._active.items()}
+
+
+def reset(transport: BaseTransport | None) -> None:
+    """Close a TCP connection with a reset (RST), not an orderly close (FIN)."""
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 GARBAGE = b"\x00\xff<html>502 Bad Gateway</html>\x07"

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from sim.library import circulation, events, holds, items, patrons
 from sim.library.core import Library, Result
-from sim.library.faults import GARBAGE, Faults
+from sim.library.faults import GARBAGE, Fault, Faults, reset
 from sim.library.validate import (
     BadRequest,
     flag,
@@ -183,21 +183,26 @@ def _transaction_response(tx: str, result: Result) -> web.Response:
 
 def error_middleware() -> Callable:
     """Refusals, bad requests and unknown machines as JSON answers of the documented codes."""
-    from sim.library.rules import Refused
-
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except Refused as refusal:
-            if refusal.reason == "unknown_machine":
-                return web.json_response({"error": "unknown machine"}, status=403)
-            code = 404 if refusal.reason in NOT_FOUND_REASONS else 409
-            return web.json_response({"refused": refusal.reason, "detail": refusal.detail},
-                                     status=code)
-        except BadRequest as exc:
-            return web.json_response({"error": str(exc)}, status=400)
+        return await answered(request, handler)
     return middleware
+
+
+async def answered(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The handler's answer, a refusal or bad request turned into its JSON answer."""
+    from sim.library.rules import Refused
+
+    try:
+        return await handler(request)
+    except Refused as refusal:
+        if refusal.reason == "unknown_machine":
+            return web.json_response({"error": "unknown machine"}, status=403)
+        code = 404 if refusal.reason in NOT_FOUND_REASONS else 409
+        return web.json_response({"refused": refusal.reason, "detail": refusal.detail},
+                                 status=code)
+    except BadRequest as exc:
+        return web.json_response({"error": str(exc)}, status=400)
 
 
 def auth_middleware(token: str) -> Callable:
@@ -218,26 +223,74 @@ def fault_middleware(faults: Faults) -> Callable:
     """Apply the injected HTTP fault to kiosk-facing requests (never to /admin/)."""
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        fault = faults.take("http") if request.path.startswith("/api/") else None
-        if fault is None:
+        if not request.path.startswith("/api/"):
             return await handler(request)
-        if fault.kind == "latency":
+        fault = faults.take("http")
+        if fault is not None and fault.kind in BEFORE:
+            return await _fault_before(request, fault)
+        if fault is not None and fault.kind == "latency":
             await asyncio.sleep(fault.seconds)
-            return await handler(request)
-        if fault.kind == "status":
-            return web.json_response({"error": "injected fault"}, status=fault.status)
-        if fault.kind == "garbage":
-            return web.Response(body=GARBAGE, content_type="application/json")
-        if fault.kind == "nonsense":
-            return web.json_response({"patron": 42, "loans": "many", "due_at": "soon"})
-        if fault.kind == "drop_after":
-            await handler(request)
-        return _drop(request)
+        response = await _answer_or_held(request, handler, faults)
+        return response if fault is None else await _fault_after(request, fault, faults,
+                                                                 response)
     return middleware
 
 
-def _drop(request: web.Request) -> web.StreamResponse:
-    """Close the connection without an answer."""
-    if request.transport is not None:
+async def _answer_or_held(request: web.Request, handler: Handler,
+                          faults: Faults) -> web.StreamResponse:
+    """This request's answer; or an answer held back from an earlier request instead: after
+    `duplicate` a cache's (this request never reaches the library), after `reorder` the
+    earlier request's late answer (this one is applied, its own answer lost)."""
+    held = faults.held("http")
+    if held is None:
+        return await answered(request, handler)
+    response, forward = held
+    if forward:
+        await answered(request, handler)
+    return _copy(response)
+
+
+BEFORE = ("status", "garbage", "nonsense", "drop", "reset")  # the request is not applied
+
+
+async def _fault_before(request: web.Request, fault: Fault) -> web.StreamResponse:
+    if fault.kind == "status":
+        return web.json_response({"error": "injected fault"}, status=fault.status)
+    if fault.kind == "garbage":
+        return web.Response(body=GARBAGE, content_type="application/json")
+    if fault.kind == "nonsense":
+        return web.json_response({"patron": 42, "loans": "many", "due_at": "soon"})
+    return _drop(request, fault.kind == "reset")
+
+
+async def _fault_after(request: web.Request, fault: Fault, faults: Faults,
+                       response: web.StreamResponse) -> web.StreamResponse:
+    """The answer of an applied request, as the fault delivers it (or not)."""
+    if fault.kind == "latency":
+        return response
+    if fault.kind == "slow":
+        await asyncio.sleep(fault.seconds)
+        return response
+    if fault.kind == "duplicate":
+        faults.hold("http", (_copy(response), False))
+        return response
+    if fault.kind == "reorder":
+        faults.hold("http", (_copy(response), True))
+        await asyncio.sleep(fault.seconds)  # no answer: the client gives up first
+    return _drop(request, fault.kind == "reset_after")
+
+
+def _copy(response: web.StreamResponse) -> web.Response:
+    """A fresh response with the same status, type and body (a response goes out once)."""
+    body = response.body if isinstance(response, web.Response) else None
+    return web.Response(body=body if isinstance(body, bytes) else b"", status=response.status,
+                        content_type=response.content_type)
+
+
+def _drop(request: web.Request, rst: bool = False) -> web.StreamResponse:
+    """Close the connection without an answer (rst: with a reset, not an orderly close)."""
+    if rst:
+        reset(request.transport)
+    elif request.transport is not None:
         request.transport.abort()
     raise asyncio.CancelledError

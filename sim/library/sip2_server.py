@@ -14,7 +14,7 @@ from drivers.sip2 import (
     decode,
     encode,
 )
-from sim.library.faults import GARBAGE, Fault, Faults
+from sim.library.faults import GARBAGE, Fault, Faults, reset
 from sim.library.sip2_handlers import Session, Sip2Handlers
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,9 @@ class Sip2Server:
         try:
             while (line := await _read_message(reader, idle)) is not None:
                 reply, keep, good = await self._reply(line, session, last)
+                if keep is None:  # a reset, or an answer withheld: this connection is done
+                    _end(writer, rst=reply is None)
+                    return
                 if reply is not None:
                     writer.write(reply)
                     await writer.drain()
@@ -74,7 +77,8 @@ class Sip2Server:
             writer.close()
 
     async def _reply(self, line: bytes, session: Session, last: bytes | None):
-        """(bytes to send or None, keep the connection?, the reply a later 97 gets)."""
+        """(bytes to send or None, keep the connection? (None: end it now), the reply a later
+        97 gets)."""
         try:
             msg = decode(line, encoding=self.encoding)
         except Sip2Error:
@@ -88,6 +92,8 @@ class Sip2Server:
         fault = self.faults.take("sip2", message=msg.code)
         if fault is not None and fault.kind in ("drop", "garbage", "nonsense"):
             return _faulty(fault), fault.kind != "drop", None
+        if fault is not None and fault.kind == "reset":
+            return None, None, None
         if fault is not None and fault.kind == "latency":
             await asyncio.sleep(fault.seconds)
         try:
@@ -99,11 +105,28 @@ class Sip2Server:
         except Exception:  # a bug or odd data must not take the ACS down: end this session
             log.exception("SIP2 request %s failed", msg.code)
             return None, False, None
-        if fault is not None and fault.kind == "drop_after":
+        return await self._deliver(reply, fault)
+
+    async def _deliver(self, reply: bytes, fault: Fault | None):
+        """The answer of an applied request as the fault lets it go (see _reply)."""
+        stale = self.faults.held("sip2")  # an earlier answer owed: it goes out first
+        sent = reply if stale is None else stale + reply
+        if fault is None or fault.kind == "latency":
+            return sent, True, reply
+        if fault.kind == "drop_after":
             return None, False, None
-        if fault is not None and fault.kind == "bad_checksum":
-            return _corrupt(reply), True, reply
-        return reply, True, reply
+        if fault.kind == "reset_after":
+            return None, None, None
+        if fault.kind == "bad_checksum":
+            return _corrupt(sent), True, reply
+        if fault.kind in ("duplicate", "reorder"):
+            self.faults.hold("sip2", reply)
+        if fault.kind == "reorder":  # no answer on this connection: the SC gives up first
+            await asyncio.sleep(fault.seconds)
+            return b"", None, None
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.seconds)
+        return sent, True, reply
 
     def _resend(self, last: bytes | None, request: Message, session: Session) -> bytes:
         """The last reply again (for a 97), still corrupted while a checksum fault lasts."""
@@ -128,6 +151,14 @@ async def _read_message(reader: asyncio.StreamReader, idle: float | None) -> byt
     except (asyncio.IncompleteReadError, TimeoutError):
         return None  # an idle connection is closed without a word, as Koha and Evergreen do
     return data.lstrip(b"\n")
+
+
+def _end(writer: asyncio.StreamWriter, rst: bool) -> None:
+    """Close the connection at once: with a reset (RST), or in order (FIN)."""
+    if rst:
+        reset(writer.transport)
+    else:
+        writer.close()
 
 
 def _faulty(fault: Fault) -> bytes | None:
