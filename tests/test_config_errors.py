@@ -173,6 +173,16 @@ def test_an_address_that_is_null_in_the_endpoints_is_named_in_plain_words(tmp_pa
     assert "[barcode] port must be str, not none" in message, message
 
 
+@pytest.mark.parametrize("encoding", ["rot13", "hex", "utf-16", "utf-32"])
+def test_a_sip2_charset_that_does_not_write_ascii_as_ascii_is_refused(tmp_path, encoding):
+    """Noticed by the fuzz campaign: codecs.lookup took these, and every request then failed
+    to encode (rot13, hex) or could not be framed (utf-16's CR is two bytes)."""
+    sip2 = edit(VALID, "library", 'kind = "sip2"', 'host = "ils"', "port = 6001",
+                'institution_id = "111001"', f'encoding = "{encoding}"', drop="base_url")
+    message = error(write(tmp_path, sip2))
+    assert "encoding" in message and ("ASCII" in message or "text encoding" in message), message
+
+
 def test_a_credentials_file_that_is_not_text_is_named(tmp_path):
     """Found by the fuzz campaign: its UnicodeDecodeError escaped load_config."""
     path = write(tmp_path, VALID)

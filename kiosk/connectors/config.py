@@ -44,6 +44,9 @@ class HttpConnectorConfig:
         require_range("backoff", self.backoff, 0, 10)
 
 
+SIP2_ASCII = "09AZaz|\r"  # what every SIP2 message's framing is written in
+
+
 @dataclass(frozen=True)
 class Sip2ConnectorConfig:
     """[library.sip2]: a SIP2 2.00 ACS over TCP."""
@@ -98,9 +101,13 @@ class Sip2ConnectorConfig:
             _require_name("home_libraries", code)
         try:
             codecs.lookup(self.encoding)
+            ascii_kept = SIP2_ASCII.encode(self.encoding) == SIP2_ASCII.encode("ascii")
             ZoneInfo(self.timezone)
         except (LookupError, ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Asia"
             raise DriverConfigError(f"bad encoding or timezone: {exc}") from None
+        if not ascii_kept:  # utf-16: SIP2's separators, CR and checksums are ASCII bytes
+            raise DriverConfigError(f"encoding = {self.encoding!r}: SIP2 needs a charset that "
+                                    "writes ASCII as ASCII (utf-8, euc-kr, cp949, latin-1, ...)")
 
 
 def read_token(path: str) -> str:
