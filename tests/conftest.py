@@ -30,13 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SIM_START_TIMEOUT = 20.0
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1" under `make test` (pytest-xdist)
 # Modules that start a machine per test, not per module: their tests are spread over the workers.
-SPREAD_MODULES = {"test_crash.py", "test_crash_random.py"}
+SPREAD_MODULES = {"test_crash.py", "test_crash_random.py", "test_device_faults.py"}
 # The longest modules start first, so that the workers finish together (timings of a full run).
 LONG_MODULES_FIRST = [
     # test_card_pcsc holds pcscd alone (READERS): the other worker starts on tests that need no
     # simulator meanwhile
     "test_card_pcsc.py", "test_policy_properties.py", "test_library_contract.py",
-    "test_crash.py", "test_ui_patron.py", "test_kiosk_speech.py", "test_kiosk_patrons.py",
+    "test_crash.py", "test_device_faults.py", "test_ui_patron.py", "test_kiosk_speech.py", "test_kiosk_patrons.py",
     "test_ui_machine.py", "test_ui_voice.py", "test_tech_stock.py", "test_kiosk_holds.py", "test_crash_random.py",
     "test_kiosk_checkout.py", "test_obs_alerts_faults.py", "test_kiosk_slow_library.py",
     "test_demo_restart.py", "test_kiosk_records.py", "test_tech_jobs.py", "test_tech_audit.py",
