@@ -2,13 +2,14 @@
 at a seeded moment; the machine must reach a safe state, tell the patron, alert the technician,
 serve again after the technician's remedy and reset, and lose or invent nothing.
 
-Faults (tests/device_fault_cases.py): a jam of each fault code 1..7 on each patron move (FETCH,
-RETRACT, STORE; the PLC spec gives door commands no JAM, so doors fail by being blocked) and on the
-technician's HOME; a blocked pickup door and return shutter; the PLC hanging and rebooting; tag
-reads failing; RFID collisions (two books pushed in together, an unresolvable collision at the
-return and at the pickup antenna); the card reader lost; the journal's disk full, before and
-during a vend. Each case runs on a machine of its own (simulator at speed 20 and a real
-controller), at most CASE_SECONDS; `make test` runs the few marked fast.
+Faults (tests/device_fault_cases.py; the hands and eyes in tests/device_fault_visit.py): a jam
+of each fault code 1..7 on each patron move (FETCH, RETRACT, STORE; the PLC spec gives door
+commands no JAM, so doors fail by being blocked) and on the technician's HOME; a blocked pickup
+door and return shutter; the PLC hanging and rebooting; tag reads failing; RFID collisions (two
+books pushed in together, an unresolvable collision at the return and at the pickup antenna);
+the card reader lost; the journal's disk full, before and during a vend. Each case runs on a
+machine of its own (simulator at speed 20 and a real controller): about 10 s, every wait bounded
+(60 s), so the 36 cases take some 6 minutes of cases; `make test` runs the four marked fast.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import random
 
 import pytest
 
-from device_fault_cases import ABOUT, CASES, Case, Visit
+from device_fault_cases import ABOUT, CASES, Case
+from device_fault_visit import Visit
 from kiosk_rig import make_rig
 from test_crash import (
     assert_journal_is_the_world,

@@ -17,7 +17,13 @@ from sim import store
 from sim.pcsc_link import PcscLink
 from sim.rfid_device import RfidSim
 from sim.world import Place, PlaceKind, World, WorldError, make_book
-from test_carousel_support import PlcRig, drive, homed, rig, uid_of  # noqa: F401  (rig: fixture)
+from test_carousel_support import (
+    PlcRig,
+    drive,
+    homed,
+    rig,  # noqa: F401  (fixture)
+    uid_of,
+)
 
 RETURN = Place(PlaceKind.RETURN_PORT)
 OPENING = Place(PlaceKind.RETURN_OPENING)
