@@ -245,6 +245,22 @@ async def slots_move(sim: "Simulator", body: dict) -> dict:
     return {"item_id": book.item_id, "uid": book.uid_hex}
 
 
+@route("/picker/unload")
+async def picker_unload(sim: "Simulator", body: dict) -> dict:
+    """The technician, the cabinet open, takes the book a jam left on the picker by hand and
+    puts it into an empty slot (`to`), or out of the machine (`to` null)."""
+    world = sim.world
+    if world.sensors.service_door_closed:
+        raise WorldError("the service door is closed: the picker is out of reach")
+    book = world.book_at(Place(PlaceKind.PICKER))
+    if book is None:
+        raise WorldError("the picker holds no book")
+    destination = field(body, "to", (int, type(None)))
+    world.move(book.uid, Place(PlaceKind.OUT) if destination is None
+               else Place(PlaceKind.SLOT, destination))
+    return {"item_id": book.item_id, "uid": book.uid_hex}
+
+
 @route("/hand")
 async def hand(sim: "Simulator", body: dict) -> dict:
     """A hand enters (present=true) or leaves a door's light curtain."""

@@ -256,6 +256,8 @@ const ACTIONS = {
   "hand-return": () => ["/hand", {door: "return", present: !world.sensors.return_hand}],
   "service-door": () => ["/service-door", {open: world.sensors.service_door_closed}],
   "estop": () => ["/estop", {pressed: world.sensors.estop_released}],
+  "picker-unload": () => ["/picker/unload", {
+    to: $("picker-to").value.trim() === "" ? null : Number($("picker-to").value)}],
   "jam": () => ["/faults/jam", {fault_code: Number($("jam-code").value)}],
   "door-blocked": () => ["/faults/door-blocked", {door: $("blocked-door").value}],
   "power-cycle": () => ["/faults/plc-power-cycle", {}],
