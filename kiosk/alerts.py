@@ -32,6 +32,7 @@ class Alert(StrEnum):
     SYNC_CONFLICTS = "sync_conflicts"
     AUDIT_FLAGS = "audit_flags"
     RETURN_HELD = "returned_book_held"
+    READER_LOST = "reader_lost"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def conditions(r: Readings, config: AlertsConfig) -> dict[Alert, dict | None]:
         if r.conflicts else None,
         Alert.AUDIT_FLAGS: {"open_flags": r.open_flags} if r.open_flags else None,
         Alert.RETURN_HELD: {"books": r.holds_ready} if r.holds_ready else None,
+        Alert.READER_LOST: {"readers": r.readers_lost} if r.readers_lost else None,
     }
 
 

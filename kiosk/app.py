@@ -25,6 +25,8 @@ def control_socket(config: KioskConfig) -> Path:
 
 async def run(config: KioskConfig) -> None:
     """Run the controller until SIGTERM or SIGINT."""
+    # Past a file size limit a write fails (EFBIG, journaled as a fault) instead of killing us.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     controller = Controller(config)
     started = asyncio.Event()
     main = asyncio.create_task(controller.run(started), name="controller")

@@ -37,6 +37,10 @@ class MachineConfig:
     id: str = "kiosk-1"
     state_dir: str = "/var/lib/kiosk"
     endpoints_file: str | None = None  # a simulator's endpoints.json fills in device addresses
+    journal_reserve_mb: float = 64.0  # less room than this for the journal: no new patron
+
+    def __post_init__(self) -> None:
+        require_range("journal_reserve_mb", self.journal_reserve_mb, 0.0, 1_000_000.0)
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,12 @@ from statemachine.exceptions import TransitionNotAllowed
 
 from drivers.barcode import Scanned
 from drivers.errors import DriverError
-from kiosk import device_events, library_holds, patron, text_input
+from kiosk import device_events, journal_room, library_holds, patron, text_input
 from kiosk.access import TechnicianAccess
 from kiosk.actions import ACTIONS, WAITS_FOR
 from kiosk.config import KioskConfig
 from kiosk.connectors import LibraryUnavailable
-from kiosk.device_health import DeviceHealth
+from kiosk.device_health import HEALTH_EVENTS, DeviceHealth
 from kiosk.devices import Devices, Library
 from kiosk.flows import Credential, CredentialKind, Flows
 from kiosk.guards import FlowGuards
@@ -120,6 +120,7 @@ class Controller:
         await self.open()
         sync_task = asyncio.create_task(self._supervise_sync(), name="sync")
         hours_task = asyncio.create_task(self._watch_hours(), name="hours")
+        room_task = asyncio.create_task(journal_room.watch(self), name="journal-room")
         try:
             await self.machine.activate_initial_state()
             if started is not None:
@@ -127,7 +128,7 @@ class Controller:
             while True:
                 await self._dispatch(await self.queue.get())
         finally:
-            for task in (sync_task, hours_task, self._task):
+            for task in (sync_task, hours_task, room_task, self._task):
                 if task is not None:
                     task.cancel()
             await self.close()
@@ -200,6 +201,8 @@ class Controller:
             await self._scanned(item.data)
         elif (event := device_events.translate(item, self.health)) is not None:
             await self._apply(*event, Source.DEVICE)
+        elif isinstance(item, HEALTH_EVENTS):
+            self.publish()  # the screen shows which ways in work (a lost card reader: QR only)
 
     async def _scanned(self, data: str) -> None:
         """A member's QR code or barcode; anything that is no member number is logged, not sent.
@@ -359,6 +362,9 @@ class Controller:
                 report(fault)
             except DriverError as exc:
                 report(Fault("device", f"{type(exc).__name__}: {exc}"))
+            except (sqlite3.Error, OSError) as exc:  # the journal could not be written
+                log.exception("action of %s could not write the journal", state.value)
+                report(journal_room.write_failure(self, exc))
             except Exception as exc:
                 log.exception("action of %s failed", state.value)
                 report(Fault("internal", f"{type(exc).__name__}: {exc}"))
@@ -449,6 +455,7 @@ class Controller:
             "backlog": sync.backlog if sync is not None else None,
             "idle_timeout": self.idle_backstop,
             "job": self.flows.job.public() if self.flows.job is not None else None,
+            "readers": {"card": self.health.card.ok, "scanner": self.health.scanner.ok},
         }
 
     def publish(self) -> None:

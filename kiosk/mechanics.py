@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from drivers.carousel import CarouselStatus, Command, Lamp, Result, Sensors
 from drivers.errors import DeviceTimeout, DriverError
-from drivers.rfid import Antenna, TagData, TagDecodeError
+from drivers.rfid import Antenna, Collision, TagData, TagDecodeError
 from kiosk.devices import Devices
 from kiosk.journal import MoveFailure
 
@@ -110,8 +110,12 @@ class Mechanics:
         return [tag.uid.hex().upper() for tag in found]
 
     async def read_one(self, antenna: Antenna) -> tuple[str, TagData]:
-        """The single library tag at an antenna, decoded; TagProblem otherwise."""
-        uids = await self.tags(antenna)
+        """The single library tag at an antenna, decoded; TagProblem otherwise. A COLLISION
+        (tags the reader cannot tell apart) is several tags, as an inventory of two is."""
+        try:
+            uids = await self.tags(antenna)
+        except Collision:
+            raise TagProblem("several_tags") from None
         if not uids:
             raise TagProblem("no_tag")
         if len(uids) > 1:

@@ -204,6 +204,15 @@ class LevelCollector(Collector):
         if r.plc_cycles is not None:
             yield CounterMetricFamily("kiosk_plc_cycles", "Motions the PLC has made (its CYCLES "
                                       "register)", value=r.plc_cycles)
+        readers = GaugeMetricFamily("kiosk_reader_up", "1 while the reader answers (the card "
+                                    "reader, the barcode scanner)", labels=["reader"])
+        for name, ok in sorted(r.readers.items()):
+            readers.add_metric([name], 1.0 if ok else 0.0)
+        yield readers
+        if r.journal_room is not None:
+            yield GaugeMetricFamily("kiosk_journal_room_bytes", "Bytes the journal may still grow "
+                                    "by (free disk space or the file size limit)",
+                                    value=r.journal_room)
         active = GaugeMetricFamily("kiosk_alert_active", "1 while the controller's alert fires",
                                    labels=["alert"])
         for name, firing in sorted(self.alerts().items()):

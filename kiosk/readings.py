@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kiosk.journal import Place, utc_now
+from kiosk.journal_room import journal_room
 
 if TYPE_CHECKING:
     from kiosk.controller import Controller
@@ -34,6 +35,13 @@ class Readings:
     pickup_unclaimed: bool = False  # a book in the pickup port and no vend waiting for a take
     bin_full_sensor: bool = False
     plc_cycles: int | None = None  # the PLC's CYCLES register (None: not read yet)
+    readers: dict[str, bool] = field(default_factory=dict)  # card_reader, barcode_scanner: ok
+    journal_room: int | None = None  # bytes the journal may still grow by (None: unknown)
+
+    @property
+    def readers_lost(self) -> list[str]:
+        """The readers that are lost now."""
+        return sorted(name for name, ok in self.readers.items() if not ok)
 
     @property
     def bin_items(self) -> int:
@@ -64,4 +72,13 @@ def read(ctl: "Controller") -> Readings:
         pickup_unclaimed=bool(sensors and sensors.pickup_item_present and ctl.flows.vend is None),
         bin_full_sensor=bool(sensors and sensors.overflow_bin_full),
         plc_cycles=status.cycles if status is not None else None,
+        readers={"card_reader": ctl.health.card.ok, "barcode_scanner": ctl.health.scanner.ok},
+        journal_room=_room(ctl),
     )
+
+
+def _room(ctl: "Controller") -> int | None:
+    try:
+        return journal_room(ctl.config.journal_path)
+    except OSError:
+        return None

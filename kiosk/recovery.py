@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 from drivers.carousel import CommandFate, CommandRecord, Command, Result, State
 from drivers.rfid import Antenna
-from kiosk import policy
+from kiosk import planner, policy
 from kiosk.flows import RecoveryFlow, ReturnFlow, VendFlow
 from kiosk.journal import (
     AuditFlagged,
     AuditReason,
     IntentKind,
+    ItemLocated,
     ItemUnstocked,
     MoveFailure,
     Place,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BUSY_WAIT_SECONDS = 120.0
+PORTS = ((Antenna.PICKUP, Place.PICKUP_PORT), (Antenna.RETURN, Place.RETURN_PORT))
 REJECTED_BY_PLC = Result.BUSY  # how a rejected SEQ settles: the PLC refused it, nothing moved
 
 
@@ -107,7 +109,10 @@ async def settle_next(ctl: "Controller", flow: RecoveryFlow) -> Step:
         if step is not None:
             flow.handed_over.add(intent.intent_id)
             return step
+    await _locate_in_ports(ctl)
     step = await _put_away_strays(ctl, flow)
+    if step is None:
+        await _require_clear_pickup_port(ctl)
     return step if step is not None else Step(Event.RECOVERED, {"recovery": None})
 
 
@@ -244,8 +249,25 @@ async def _flag_unproven(ctl: "Controller", flow: RecoveryFlow, intent: "Intent"
     _flag(ctl, intent, AuditReason.MOVE_UNCONFIRMED)
 
 
+async def _locate_in_ports(ctl: "Controller") -> None:
+    """A book a failed move left unknown (a jam) whose tag is the one read at a port's antenna is
+    proven there: located, so that it is put away as a stray is (its flag stays for the audit of
+    the slots the jam involved)."""
+    unknown = {item.uid: item for item in ctl.journal.items(Place.UNKNOWN)}
+    for antenna, place in PORTS:
+        if not unknown or ctl.journal.item_at(place) is not None:
+            continue
+        tags = await ctl.mech.tags(antenna)
+        if len(tags) == 1 and tags[0] in unknown:
+            item = unknown.pop(tags[0])
+            log.warning("%s, unknown since a failed move, is read in the %s", item.item_id,
+                        place.value)
+            ctl.journal.append(ItemLocated(item_id=item.item_id, place=place))
+
+
 async def _put_away_strays(ctl: "Controller", flow: RecoveryFlow) -> Step | None:
-    """An identified return left in the port is shelved; anything else in a port is audited."""
+    """A known book left in a port is put away (a return shelved, one in the pickup port
+    retracted into a free slot); one whose tag is not there is audited."""
     for item in ctl.journal.items(Place.RETURN_PORT):
         stray = f"stray:{item.item_id}"
         if stray not in flow.handed_over and await _at(ctl, Antenna.RETURN, item.uid):
@@ -254,9 +276,27 @@ async def _put_away_strays(ctl: "Controller", flow: RecoveryFlow) -> Step | None
                         {"ret": ReturnFlow(intent_id=None, item_id=item.item_id)})
         ctl.journal.append(AuditFlagged(reason=AuditReason.ITEM_MISSING, item_id=item.item_id))
     for item in ctl.journal.items(Place.PICKUP_PORT):
+        stray = f"stray:{item.item_id}"
+        free = ctl.journal.free_slots()
+        if stray not in flow.handed_over and free and await _at(ctl, Antenna.PICKUP, item.uid):
+            flow.handed_over.add(stray)
+            status = await ctl.mech.status()
+            slot = planner.choose_return_slot(free, (status.level, status.position),
+                                              status.geometry, ctl.timing)
+            return Step(Event.RECOVERY_NEEDS_RETRACT,
+                        {"vend": VendFlow(item_id=item.item_id, slot=slot)})
         ctl.journal.append(AuditFlagged(reason=AuditReason.UNEXPECTED_OCCUPANT, item_id=item.item_id,
                                         place=Place.PICKUP_PORT))
     return None
+
+
+async def _require_clear_pickup_port(ctl: "Controller") -> None:
+    """Nothing may be left in the pickup port: the next vend's FETCH could not put its book
+    there. A book recovery could not account for keeps the machine out of service."""
+    if (await ctl.mech.sensors()).pickup_item_present:
+        raise Fault("pickup_port_occupied",
+                    "a book recovery cannot account for is in the pickup port: take it out "
+                    "(kiosk maintenance on, kiosk door open pickup), then audit")
 
 
 def _slot(intent: "Intent") -> int:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from drivers.carousel import Command, Lamp, Result, State
 from drivers.errors import DriverError
-from kiosk import recovery
+from kiosk import journal_room, recovery
 from kiosk.machine_check import MachineMismatch, check_geometry
 from kiosk.steps import Event, Fault, StartRefused, Step
 
@@ -30,12 +30,14 @@ async def start(ctl: "Controller") -> Step:
         raise Fault("plc_fault", status.fault.name.lower() if status.fault else "unknown")
     if status.state is State.INTERLOCK:
         raise Fault("interlock", "service door open or emergency stop pressed")
+    journal_room.require_room(ctl)
     return Step(Event.STARTED)
 
 
 async def home(ctl: "Controller") -> Step:
     """Open what is not open, note what recovery needs, clear a latched fault, home."""
     await ctl.devices.start()  # after a fault at start, a reset opens what never opened
+    journal_room.require_room(ctl)  # a reset with the disk still full stays out of service
     flow = await recovery.prepare(ctl)  # before RESET_FAULT, whose SEQ would hide the last one's
     if (await ctl.mech.status()).state is State.FAULT:
         await ctl.mech.run(Command.RESET_FAULT)

@@ -19,6 +19,7 @@ from sim.collection import CatalogRow, DemoBook, demo_collection, popularity, sp
 from sim.keypad import Keypad
 from sim.library import LibrarySim
 from sim.library.demo import panel_patrons
+from sim.pcsc_link import PcscLink
 from sim.plc import PlcSim
 from sim.rfid_device import RfidSim
 from sim.vcard import VirtualCard
@@ -69,6 +70,7 @@ class Simulator:
         self.scanner = BarcodeSim()
         self.keypad = Keypad()
         self.card = VirtualCard(host="127.0.0.1", port=options.vpcd_port)
+        self.pcsc_link = PcscLink()  # the card reader's cable, which a fault can cut
         self.library = LibrarySim(
             options.state_dir / "library.db",
             clock_rate=options.speed if options.scaled_library_clock else 1.0)
@@ -85,6 +87,7 @@ class Simulator:
         rtu_path = await self.plc.start_rtu()
         rfid_path = self.rfid.start()
         barcode_path = self.scanner.start()
+        pcsc_socket = await self.pcsc_link.start()
         await self.library.start(host=host)
         world_url = await self._start_world_api(host)
         self.endpoints = {
@@ -92,7 +95,7 @@ class Simulator:
             "modbus_rtu": {"path": rtu_path},
             "rfid": {"path": rfid_path},
             "barcode": {"path": barcode_path},
-            "card": {"reader": self.card.reader_name},
+            "card": {"reader": self.card.reader_name, "pcsc_socket": pcsc_socket},
             "world": {"url": world_url},
             "library": self.library.endpoint(),
             "speed": self.options.speed,
@@ -111,6 +114,7 @@ class Simulator:
         if self._runner is not None:
             await self._runner.cleanup()
         await self.card.close()
+        await self.pcsc_link.stop()
         await self.library.stop()
         self.scanner.stop()
         self.rfid.stop()
@@ -150,9 +154,11 @@ class Simulator:
         present = self.card.present
         return {
             "card": {"reader": self.card.reader_name,
-                     "present": None if present is None else present.hex().upper()},
+                     "present": None if present is None else present.hex().upper(),
+                     "lost": self.pcsc_link.cut},
             "keypad": self.keypad.state(),
             "faults": {"rfid_read_errors": self.rfid.read_errors_pending,
+                       "rfid_collisions": self.rfid.collisions_pending,
                        "library": self.library.faults.describe()},
         }
 

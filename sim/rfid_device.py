@@ -27,6 +27,8 @@ class RfidSim:
         self._line = PtyLine(self._received)
         self._decoder = FrameDecoder()
         self._read_errors = 0
+        self._collisions = 0
+        self._collision_antenna: int | None = None  # None: whichever antenna is asked
 
     def start(self) -> str:
         """Serve on a new pty (call on the simulator's running loop); returns its path."""
@@ -41,6 +43,18 @@ class RfidSim:
         if count < 0:
             raise ValueError(f"count {count} is negative")
         self._read_errors = count
+
+    def inject_collisions(self, count: int, antenna: int | None = None) -> None:
+        """The next `count` INVENTORY requests (on `antenna`, or any) answer COLLISION
+        (0 clears)."""
+        if count < 0:
+            raise ValueError(f"count {count} is negative")
+        self._collisions, self._collision_antenna = count, antenna
+
+    @property
+    def collisions_pending(self) -> dict:
+        """How many inventories will still answer COLLISION, and on which antenna (None: any)."""
+        return {"count": self._collisions, "antenna": self._collision_antenna}
 
     @property
     def read_errors_pending(self) -> int:
@@ -81,6 +95,9 @@ class RfidSim:
         if isinstance(request, (Inventory, ReadBlocks)) and self._read_errors:
             self._read_errors -= 1
             return Status.TAG_ERROR, b""
+        if isinstance(request, Inventory) and self._collides(request.antenna):
+            self._collisions -= 1
+            return Status.COLLISION, b""
         if isinstance(request, Inventory):
             books = self.world.antenna_books(request.antenna)
             return Status.OK, encode_inventory([TagInfo(b.uid, b.dsfid, b.afi) for b in books])
@@ -107,6 +124,9 @@ class RfidSim:
                 info = SystemInfo(book.dsfid, book.afi, len(book.memory) // BLOCK_SIZE, BLOCK_SIZE)
                 return Status.OK, encode_system_info(info)
         return Status.OK, b""
+
+    def _collides(self, antenna: int) -> bool:
+        return self._collisions > 0 and self._collision_antenna in (None, antenna)
 
     def _book_in_field(self, antenna: int, uid: bytes) -> Book | None:
         return next((b for b in self.world.antenna_books(antenna) if b.uid == uid), None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.world import Book, Place, PlaceKind, World, WorldError
+from sim.world import STACKING_PLACES, Book, Place, PlaceKind, World, WorldError
 
 log = logging.getLogger(__name__)
 FORMAT = 1
@@ -65,7 +65,8 @@ def restore(world: World, data: dict[str, Any]) -> Retained:
         book = Book(uid=bytes.fromhex(entry["uid"]), item_id=entry["item_id"], title=entry["title"],
                     memory=bytearray.fromhex(entry["memory"]), afi=entry["afi"],
                     dsfid=entry["dsfid"])
-        world.add(book, Place(PlaceKind(entry["place"]), entry["slot"]))
+        place = Place(PlaceKind(entry["place"]), entry["slot"])
+        world.add(book, place, stacked=place.kind in STACKING_PLACES)
     for name in KEPT_SENSORS:
         setattr(world.sensors, name, bool(data["sensors"][name]))
     world.picker_facing = data["picker_facing"]

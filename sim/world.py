@@ -32,6 +32,9 @@ class PlaceKind(StrEnum):
 
 
 SINGLE_PLACES = (PlaceKind.PICKER, PlaceKind.PICKUP_PORT, PlaceKind.RETURN_PORT, PlaceKind.RETURN_OPENING)
+# A patron may push several books into the return port at once: they lie there, and are pushed
+# out, as one stack (the first one in at the bottom).
+STACKING_PLACES = (PlaceKind.RETURN_PORT, PlaceKind.RETURN_OPENING)
 
 
 @dataclass(frozen=True)
@@ -101,17 +104,18 @@ class World:
         self.lamps = {"fault_beacon": False, "pickup_lamp": False, "return_lamp": False}
         self.picker_facing: int | None = None  # slot the picker's antenna faces
         self._place_of: dict[bytes, Place] = {}
-        self._at: dict[Place, bytes] = {}
+        self._at: dict[Place, bytes] = {}  # the book at a single place (a stack's bottom one)
+        self._stacked: dict[Place, list[bytes]] = {}  # books on top of it (STACKING_PLACES)
         self._bin: list[bytes] = []
         self._listeners: list[Callable[[], None]] = []
         self.version = 0
 
     # -- books and places -------------------------------------------------
-    def add(self, book: Book, place: Place) -> None:
-        """Put a new book into the world at `place`."""
+    def add(self, book: Book, place: Place, *, stacked: bool = False) -> None:
+        """Put a new book into the world at `place` (`stacked`: onto the books there)."""
         if book.uid in self.books:
             raise WorldError(f"tag {book.uid_hex} already exists")
-        self._check_free(place)
+        self._check_free(place, stacked)
         self.books[book.uid] = book
         self._put(book.uid, place)
         self.changed()
@@ -121,14 +125,32 @@ class World:
         for demo in demos:
             self.add(book_from_demo(demo), Place(PlaceKind.SLOT, demo.slot))
 
-    def move(self, uid: bytes, place: Place) -> None:
-        """Move a book; the destination must be free."""
+    def move(self, uid: bytes, place: Place, *, stacked: bool = False) -> None:
+        """Move a book; the destination must be free (`stacked`: or a stacking place, the book
+        put on top of what lies there)."""
         if uid not in self.books:
             raise WorldError(f"no book with tag {uid.hex().upper()}")
-        self._check_free(place)
+        self._check_free(place, stacked)
         self._take(uid)
         self._put(uid, place)
         self.changed()
+
+    def move_stack(self, source: Place, place: Place) -> list[Book]:
+        """Move every book at a stacking place to `place` together (pushed out, taken back);
+        returns them, bottom first."""
+        books = self.books_at(source)
+        if not books:
+            return books
+        self._check_free(place)
+        if len(books) > 1 and place.kind in SINGLE_PLACES and place.kind not in STACKING_PLACES:
+            raise WorldError(f"{len(books)} books do not fit in the {place.kind.value}")
+        if place.kind is PlaceKind.OVERFLOW_BIN and len(self._bin) + len(books) > self.bin_capacity:
+            raise WorldError("overflow bin is full")
+        for book in books:
+            self._take(book.uid)
+            self._put(book.uid, place)
+        self.changed()
+        return books
 
     def place_of(self, uid: bytes) -> Place:
         """Where a book is."""
@@ -138,6 +160,13 @@ class World:
         """The book at a single place (a slot, the picker, a port), or None."""
         uid = self._at.get(place)
         return None if uid is None else self.books[uid]
+
+    def books_at(self, place: Place) -> list[Book]:
+        """Every book at a single place: none, one, or a stack (bottom first)."""
+        bottom = self._at.get(place)
+        if bottom is None:
+            return []
+        return [self.books[uid] for uid in (bottom, *self._stacked.get(place, ()))]
 
     def slot_book(self, slot: int) -> Book | None:
         """The book in a slot, or None."""
@@ -167,7 +196,7 @@ class World:
                 places.append(Place(PlaceKind.SLOT, self.picker_facing))
         else:
             return []
-        return [b for b in (self.book_at(p) for p in places) if b is not None]
+        return [book for place in places for book in self.books_at(place)]
 
     # -- observers --------------------------------------------------------
     def subscribe(self, listener: Callable[[], None]) -> None:
@@ -196,12 +225,15 @@ class World:
         slots = {str(p.slot): entry(u) for p, u in sorted(self._at.items(), key=_slot_key)
                  if p.kind is PlaceKind.SLOT}
         out = [entry(u) for u, p in self._place_of.items() if p.kind is PlaceKind.OUT]
+        stacked = {kind.value: [entry(u) for u in self._stacked.get(Place(kind), ())]
+                   for kind in STACKING_PLACES}
         return {
             "geometry": {"levels": self.geometry.levels, "positions": self.geometry.positions,
                          "pickup_level": self.geometry.pickup_level,
                          "return_level": self.geometry.return_level},
             "slots": slots,
             **single,
+            "stacked": stacked,
             "overflow_bin": [entry(u) for u in self._bin],
             "bin_capacity": self.bin_capacity,
             "out": out,
@@ -212,19 +244,21 @@ class World:
         }
 
     # -- internals --------------------------------------------------------
-    def _check_free(self, place: Place) -> None:
+    def _check_free(self, place: Place, stacked: bool = False) -> None:
         if place.kind is PlaceKind.SLOT:
             if place.slot is None or not 0 <= place.slot < self.geometry.slot_count:
                 raise WorldError(f"no slot {place.slot}")
         if place.kind is PlaceKind.OVERFLOW_BIN and self.bin_full():
             raise WorldError("overflow bin is full")
-        if place in self._at:
+        if place in self._at and not (stacked and place.kind in STACKING_PLACES):
             raise WorldError(f"{place.kind.value} {place.slot if place.slot is not None else ''} is taken".replace("  ", " "))
 
     def _put(self, uid: bytes, place: Place) -> None:
         self._place_of[uid] = place
         if place.kind is PlaceKind.OVERFLOW_BIN:
             self._bin.append(uid)
+        elif place in self._at:
+            self._stacked.setdefault(place, []).append(uid)
         elif place.kind is not PlaceKind.OUT:
             self._at[place] = uid
 
@@ -232,8 +266,16 @@ class World:
         place = self._place_of.pop(uid)
         if place.kind is PlaceKind.OVERFLOW_BIN:
             self._bin.remove(uid)
-        elif place.kind is not PlaceKind.OUT:
+        elif place.kind is PlaceKind.OUT:
+            return
+        elif self._at[place] != uid:
+            self._stacked[place].remove(uid)
+        elif self._stacked.get(place):
+            self._at[place] = self._stacked[place].pop(0)
+        else:
             del self._at[place]
+        if place in self._stacked and not self._stacked[place]:
+            del self._stacked[place]
 
 
 def _slot_key(item: tuple[Place, bytes]) -> int:

@@ -11,7 +11,6 @@ from aiohttp import web
 
 from drivers.rfid.tag28560 import TAG_BYTES, tag_crc
 from sim import keypad, panel_server
-from sim.library.validate import BadRequest as LibraryBadRequest
 from sim.world import Place, PlaceKind, World, WorldError, make_book
 
 if TYPE_CHECKING:
@@ -131,8 +130,32 @@ async def return_insert(sim: "Simulator", body: dict) -> dict:
     if world.sensors.return_shutter_closed:
         raise WorldError("the return shutter is closed")
     book = _book_to_insert(sim, body)
+    together = [_book_out(world, item_id) for item_id in _item_ids(body, "with")]
+    if book in together or len(set(map(id, together))) < len(together):
+        raise BadRequest("a book cannot be inserted together with itself")
     world.move(book.uid, Place(PlaceKind.RETURN_PORT))
-    return {"item_id": book.item_id, "uid": book.uid_hex}
+    for other in together:  # pushed in at once: a stack in the port, every tag in the field
+        world.move(other.uid, Place(PlaceKind.RETURN_PORT), stacked=True)
+    return {"item_id": book.item_id, "uid": book.uid_hex,
+            "with": [{"item_id": b.item_id, "uid": b.uid_hex} for b in together]}
+
+
+def _item_ids(body: dict, name: str) -> list[str]:
+    """An optional list of item ids in the body."""
+    ids = field(body, name, list, [])
+    if not all(isinstance(item_id, str) for item_id in ids) or len(ids) > 3:
+        raise BadRequest(f"field '{name}' must be a list of at most 3 item ids")
+    return ids
+
+
+def _book_out(world: World, item_id: str):
+    """A book of the world that a patron has (it is out of the machine)."""
+    book = world.find_item(item_id)
+    if book is None:
+        raise NotFound(f"no book {item_id}")
+    if world.place_of(book.uid).kind is not PlaceKind.OUT:
+        raise WorldError(f"book {item_id} is inside the machine, not with a patron")
+    return book
 
 
 def _book_to_insert(sim: "Simulator", body: dict):
@@ -148,12 +171,7 @@ def _book_to_insert(sim: "Simulator", body: dict):
             _break_tag(book)
         world.add(book, Place(PlaceKind.OUT))
         return book
-    item_id = field(body, "item_id", str)
-    book = world.find_item(item_id)
-    if book is None:
-        raise NotFound(f"no book {item_id}")
-    if world.place_of(book.uid).kind is not PlaceKind.OUT:
-        raise WorldError(f"book {item_id} is inside the machine, not with a patron")
+    book = _book_out(world, field(body, "item_id", str))
     if field(body, "damaged_tag", bool, False):
         _break_tag(book)
     return book
@@ -204,12 +222,12 @@ def _foreign_uid(world: World) -> bytes:
 
 @route("/return/take-back")
 async def return_take_back(sim: "Simulator", body: dict) -> dict:
-    """The patron takes back a book the machine pushed out of the return slot."""
-    book = sim.world.book_at(Place(PlaceKind.RETURN_OPENING))
-    if book is None:
+    """The patron takes back what the machine pushed out of the return slot (a stack whole)."""
+    books = sim.world.move_stack(Place(PlaceKind.RETURN_OPENING), Place(PlaceKind.OUT))
+    if not books:
         raise WorldError("no book is waiting in the return opening")
-    sim.world.move(book.uid, Place(PlaceKind.OUT))
-    return {"item_id": book.item_id, "uid": book.uid_hex}
+    return {"item_id": books[0].item_id, "uid": books[0].uid_hex,
+            "with": [{"item_id": b.item_id, "uid": b.uid_hex} for b in books[1:]]}
 
 
 @route("/slots/move")
@@ -271,81 +289,6 @@ async def estop(sim: "Simulator", body: dict) -> dict:
     return {}
 
 
-# -- fault injection -----------------------------------------------------------
-@route("/faults/jam")
-async def fault_jam(sim: "Simulator", body: dict) -> dict:
-    """The next motion command jams (fault code 1..7, default drum jam)."""
-    code = field(body, "fault_code", int, 1)
-    if not 1 <= code <= 7:
-        raise BadRequest("fault_code must be 1..7")
-    sim.plc.inject_jam(fault_code=code)
-    return {}
-
-
-@route("/faults/door-blocked")
-async def fault_door_blocked(sim: "Simulator", body: dict) -> dict:
-    """The next close of this door is blocked."""
-    door = field(body, "door", str)
-    if door not in ("pickup", "return"):
-        raise BadRequest("door must be 'pickup' or 'return'")
-    sim.plc.inject_door_blocked(door)
-    return {}
-
-
-@route("/faults/plc-power-cycle")
-async def fault_power_cycle(sim: "Simulator", body: dict) -> dict:
-    """The PLC loses power and boots again."""
-    sim.plc.power_cycle()
-    return {}
-
-
-@route("/faults/plc-hang")
-async def fault_hang(sim: "Simulator", body: dict) -> dict:
-    """The PLC hangs (hang=true) or recovers (hang=false)."""
-    sim.plc.set_hang(field(body, "hang", bool))
-    return {}
-
-
-@route("/faults/rfid-errors")
-async def fault_rfid_errors(sim: "Simulator", body: dict) -> dict:
-    """The next `count` tag reads fail."""
-    count = field(body, "count", int)
-    if not 0 <= count <= 1000:
-        raise BadRequest("count must be 0..1000")
-    sim.rfid.inject_read_errors(count)
-    return {}
-
-
-@route("/faults/garbage")
-async def fault_garbage(sim: "Simulator", body: dict) -> dict:
-    """Raw bytes appear on a serial line ('rfid' or 'barcode')."""
-    device = field(body, "device", str)
-    data = parse_hex(field(body, "hex", str), "hex", tuple(range(1, 4097)))
-    if device == "rfid":
-        sim.rfid.inject_garbage(data)
-    elif device == "barcode":
-        sim.scanner.inject_garbage(data)
-    else:
-        raise BadRequest("device must be 'rfid' or 'barcode'")
-    return {}
-
-
-@route("/faults/library")
-async def fault_library(sim: "Simulator", body: dict) -> dict:
-    """The library emulator misbehaves towards the kiosk (the spec of its POST /admin/faults)."""
-    try:
-        return {"faults": sim.library.faults.inject(body)}
-    except LibraryBadRequest as exc:
-        raise BadRequest(str(exc)) from None
-
-
-@route("/faults/library/clear")
-async def fault_library_clear(sim: "Simulator", body: dict) -> dict:
-    """The library emulator behaves again."""
-    sim.library.faults.clear()
-    return {"faults": {}}
-
-
 # -- the aiohttp application ------------------------------------------------------
 async def get_world(request: web.Request) -> web.Response:
     """GET /world: the ground truth, the PLC's registers and the card."""
@@ -400,3 +343,6 @@ async def _json_body(request: web.Request) -> dict:
 
 def _error(status: int, exc: Exception) -> web.Response:
     return web.json_response({"ok": False, "error": str(exc)}, status=status)
+
+
+from sim import fault_routes  # noqa: E402,F401  (the fault injection routes register here)

@@ -30,18 +30,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SIM_START_TIMEOUT = 20.0
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1" under `make test` (pytest-xdist)
 # Modules whose tests are spread one by one over the workers: a machine (or a library) per
-# test (crash, chaos), or minutes of fuzzing per test in `make campaigns` (fuzz).
+# test (crash, chaos, device faults), or minutes of fuzzing per test in `make campaigns`.
 SPREAD_MODULES = {"test_crash.py", "test_crash_random.py", "test_crash_activities.py",
-                  "test_library_chaos.py", "test_fuzz_devices.py", "test_fuzz_requests.py",
-                  "test_fuzz_sip2.py"}
+                  "test_library_chaos.py", "test_device_faults.py", "test_fuzz_devices.py",
+                  "test_fuzz_requests.py", "test_fuzz_sip2.py"}
 # The longest modules start first, so that the workers finish together (timings of a full run).
 LONG_MODULES_FIRST = [
     # test_card_pcsc holds pcscd alone (READERS): the other worker starts on tests that need no
     # simulator meanwhile
     "test_card_pcsc.py", "test_soak.py", "test_policy_properties.py", "test_library_contract.py",
-    "test_crash_activities.py", "test_crash.py", "test_library_chaos.py", "test_ui_patron.py",
-    "test_kiosk_speech.py",
-    "test_kiosk_patrons.py",
+    "test_crash_activities.py", "test_crash.py", "test_device_faults.py", "test_library_chaos.py",
+    "test_ui_patron.py", "test_kiosk_speech.py", "test_kiosk_patrons.py",
     "test_ui_machine.py", "test_ui_voice.py", "test_tech_stock.py", "test_kiosk_holds.py", "test_crash_random.py",
     "test_kiosk_checkout.py", "test_obs_alerts_faults.py", "test_kiosk_slow_library.py",
     "test_demo_restart.py", "test_kiosk_records.py", "test_tech_jobs.py", "test_tech_audit.py",

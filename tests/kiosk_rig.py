@@ -242,7 +242,7 @@ def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = tr
              pickup_timeout: float = 10.0, stock: bool = True,
              library_deadline: float = 10.0, library: str = "http", ui: str = "",
              control: str = "", extra: str = "", session: str = "", speech: str = "",
-             idle_timeout: float = 120.0) -> KioskRig:
+             idle_timeout: float = 120.0, env: dict | None = None) -> KioskRig:
     """Write a config pointing at `sim`, start the controller, stock it from the loading list.
 
     `library`: "http", or "sip2-<profile>" for SIP2 to the emulator's ACS in that profile.
@@ -252,6 +252,7 @@ def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = tr
     `speech`: lines added to the [speech] section (output "files" into <directory>/speech).
     `idle_timeout`: [session] idle_timeout (the screens' [ui] idle must fit under it).
     `extra`: sections added at the end (e.g. [alerts], [log]).
+    `env`: the controller's environment on top of this process's (e.g. PCSCLITE_CSOCK_NAME).
     """
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "token").write_text(DEMO_TOKEN)
@@ -271,7 +272,7 @@ def make_rig(sim: SimHandle, directory: Path, *, policy: str = "always_open = tr
                      ).raise_for_status()
     config.write_text(text.replace("idle_timeout = 120.0\n", f"idle_timeout = {idle_timeout}\n"
                                    f"library_deadline = {library_deadline}\n{session}\n"))
-    rig = KioskRig(sim=sim, directory=directory, config_path=config)
+    rig = KioskRig(sim=sim, directory=directory, config_path=config, env=dict(env or {}))
     rig.start(wait_ready=False)
     rig.wait_state(lambda s: s["state"] in ("ready", "closed"))
     if stock:

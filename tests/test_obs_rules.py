@@ -68,5 +68,5 @@ def test_rule_thresholds_are_the_alerts_defaults():
                       found["overflow_bin_nearly_full"]["expr"])
     assert share and float(share[1]) == defaults.bin_nearly_full
     for name in ("out_of_service", "overflow_bin_nearly_full", "few_free_slots",
-                 "sync_conflicts", "audit_flags", "returned_book_held"):
+                 "sync_conflicts", "audit_flags", "returned_book_held", "reader_lost"):
         assert "for" not in found[name], f"{name}: the controller raises it at once"

@@ -23,7 +23,8 @@ from kiosk.webhook import Webhook
 
 NOW = datetime(2026, 3, 1, 22, 0, tzinfo=timezone.utc)
 QUIET = Readings(state="ready", fault=None, library_up=True, backlog=0, oldest_pending_age=0.0,
-                 conflicts=0, refused=0, slots=1000, free_slots=40, items={"bin": 0})
+                 conflicts=0, refused=0, slots=1000, free_slots=40, items={"bin": 0},
+                 readers={"card_reader": True, "barcode_scanner": True})
 
 
 def started(alerts: Alerts, reading: Readings, at: float) -> set[str]:
@@ -46,6 +47,8 @@ def test_each_condition_raises_its_alert_and_its_end_ends_it():
         Alert.SYNC_CONFLICTS: replace(QUIET, conflicts=1),
         Alert.AUDIT_FLAGS: replace(QUIET, open_flags=2),
         Alert.RETURN_HELD: replace(QUIET, holds_ready=1),
+        Alert.READER_LOST: replace(QUIET, readers={"card_reader": False,
+                                                   "barcode_scanner": True}),
     }
     for alert, reading in cases.items():
         assert started(alerts, reading, 0.0) == {alert.value}
@@ -67,6 +70,14 @@ def test_lasting_conditions_wait_their_threshold():
     assert alerts.listing()[0]["alert"] == "pickup_item_left"
     assert started(alerts, replace(left, pickup_unclaimed=False), 601.0) == {"library_link_lost"}
     assert started(alerts, left, 602.0) == {"library_link_lost"}  # the wait starts again
+
+
+def test_a_lost_reader_is_named():
+    alerts = Alerts(AlertsConfig())
+    alerts.update(replace(QUIET, readers={"card_reader": False, "barcode_scanner": False}),
+                  NOW, 0.0)
+    assert alerts.listing() == [{"alert": "reader_lost", "since": NOW.isoformat(),
+                                 "detail": {"readers": ["barcode_scanner", "card_reader"]}}]
 
 
 def test_out_of_service_names_its_fault():

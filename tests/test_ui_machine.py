@@ -1,5 +1,6 @@
 """The touchscreen at the return slot and when the machine cannot lend: a return accepted, a
-foreign book handed back, closed hours, out of service after a jam, the library unreachable;
+foreign book handed back, closed hours, out of service after a jam, the card reader lost (the
+app's QR code still works), the library unreachable;
 hostile titles stay text; the kiosk's page keeps the patron in it."""
 
 from __future__ import annotations
@@ -90,6 +91,22 @@ def test_out_of_service_after_a_jam_tells_the_patron_what_to_do(make_kiosk, new_
     screen.wait("out_of_service")
     screen.wait_text(screen.says("out_of_service.returns"))
     screen.check()
+
+
+def test_a_lost_card_reader_leaves_the_app_qr_code_as_the_way_in(make_kiosk, new_page):
+    kiosk = make_kiosk()
+    kiosk.stop()  # the controller reaches pcscd through the simulator's link, which can be cut
+    kiosk.env["PCSCLITE_CSOCK_NAME"] = kiosk.sim.endpoints["card"]["pcsc_socket"]
+    kiosk.start()
+    screen = Screen(new_page(), kiosk)
+    screen.wait_text(screen.says("attract.tap"))
+    kiosk.sim.world_post("/faults/card-reader", {"lost": True})
+    screen.wait_text(screen.says("attract.qr_only"))
+    screen.wait_text(screen.says("attract.card_reader_down"))
+    assert screen.says("attract.tap") not in screen.text()
+    screen.check()
+    kiosk.sim.world_post("/faults/card-reader", {"lost": False})
+    screen.wait_text(screen.says("attract.tap"))
 
 
 def test_the_library_unreachable_shows_what_still_works(make_kiosk, new_page):

@@ -28,6 +28,10 @@ function book(entry) {
   return title ? `${entry.item_id} – ${title}` : entry.item_id;
 }
 
+function stack(entry, above) {
+  return [book(entry), ...above.map(book)].join(` ${TEXT.stacked} `);
+}
+
 function yesNo(value) {
   return value ? TEXT.yes : TEXT.no;
 }
@@ -39,7 +43,8 @@ async function loadTitles() {
 
 function knowsEveryTitle(state) {
   const entries = [state.picker, state.pickup_port, state.return_port, state.return_opening,
-    ...state.out, ...state.overflow_bin];
+    ...state.out, ...state.overflow_bin, ...state.stacked.return_port,
+    ...state.stacked.return_opening];
   return entries.every((entry) => !entry || entry.item_id in titles);
 }
 
@@ -105,8 +110,8 @@ function renderPorts(state) {
   const shut = s.return_shutter_closed;
   put("return-shutter", shut ? TEXT.closed : TEXT.open, !shut);
   put("return-curtain", s.return_hand ? TEXT.hand : TEXT.clear, s.return_hand);
-  put("return-port", book(state.return_port));
-  put("return-opening", book(state.return_opening));
+  put("return-port", stack(state.return_port, state.stacked.return_port));
+  put("return-opening", stack(state.return_opening, state.stacked.return_opening));
   put("return-lamp", state.lamps.return_lamp ? TEXT.on : TEXT.off);
   const binned = state.overflow_bin.length;
   put("bin-count", String(binned), binned >= state.bin_capacity);
@@ -145,6 +150,11 @@ function armedFaults(state) {
   if (state.plc.armed.jam) armed.push(`${TEXT.jam} ${state.plc.armed.jam}`);
   for (const door of state.plc.armed.door_blocked) armed.push(`${door}: ${TEXT.blocked}`);
   if (state.faults.rfid_read_errors) armed.push(`${TEXT.rfid}: ${state.faults.rfid_read_errors}`);
+  const collisions = state.faults.rfid_collisions;
+  if (collisions.count) {
+    const where = collisions.antenna === null ? "" : ` (${collisions.antenna})`;
+    armed.push(`${TEXT.collisions}${where}: ${collisions.count}`);
+  }
   return armed.join("; ");
 }
 
@@ -153,7 +163,8 @@ function renderSafety(state) {
   const cabinet = s.service_door_closed;
   put("service-door-state", cabinet ? TEXT.closed : TEXT.open, !cabinet);
   put("estop-state", s.estop_released ? TEXT.released : TEXT.pressed, !s.estop_released);
-  put("card-reader", state.card.reader);
+  put("card-reader", state.card.lost ? `${state.card.reader}: ${TEXT.lost}` : state.card.reader,
+    state.card.lost);
   put("card-present", cardText(state));
   put("jack-state", state.keypad.jack ? TEXT.plugged : TEXT.unplugged);
   put("keys-sent", String(state.keypad.keys_sent));
@@ -175,7 +186,7 @@ function renderToggles(state) {
   const s = state.sensors;
   const pressed = {"hand-pickup": s.pickup_hand, "hand-return": s.return_hand,
     "service-door": !s.service_door_closed, "estop": !s.estop_released, "hang": state.plc.hung,
-    "jack": state.keypad.jack};
+    "jack": state.keypad.jack, "card-reader-lost": state.card.lost};
   for (const [id, on] of Object.entries(pressed)) $(id).setAttribute("aria-pressed", String(on));
 }
 
@@ -232,6 +243,9 @@ const ACTIONS = {
   "hand-pickup": () => ["/hand", {door: "pickup", present: !world.sensors.pickup_hand}],
   "insert-out": () => ["/return/insert", {item_id: $("out-book").value,
     damaged_tag: $("out-damaged").checked}],
+  "insert-two": () => ["/return/insert", {item_id: $("out-book").value,
+    with: world.out.map((entry) => entry.item_id).filter((id) => id !== $("out-book").value)
+      .slice(0, 1)}],
   "scan-out": () => ["/barcode/scan", {data: $("out-book").value, symbology: "]C0"}],
   "insert-new": () => ["/return/insert", {new: {}}],
   "move-book": () => ["/slots/move", {from: Number($("move-from").value),
@@ -242,11 +256,16 @@ const ACTIONS = {
   "hand-return": () => ["/hand", {door: "return", present: !world.sensors.return_hand}],
   "service-door": () => ["/service-door", {open: world.sensors.service_door_closed}],
   "estop": () => ["/estop", {pressed: world.sensors.estop_released}],
+  "picker-unload": () => ["/picker/unload", {
+    to: $("picker-to").value.trim() === "" ? null : Number($("picker-to").value)}],
   "jam": () => ["/faults/jam", {fault_code: Number($("jam-code").value)}],
   "door-blocked": () => ["/faults/door-blocked", {door: $("blocked-door").value}],
   "power-cycle": () => ["/faults/plc-power-cycle", {}],
   "hang": () => ["/faults/plc-hang", {hang: !world.plc.hung}],
   "rfid-errors": () => ["/faults/rfid-errors", {count: Number($("rfid-count").value)}],
+  "rfid-collision": () => ["/faults/rfid-collision", {count: 1,
+    antenna: Number($("collision-antenna").value)}],
+  "card-reader-lost": () => ["/faults/card-reader", {lost: !world.card.lost}],
   "garbage": () => ["/faults/garbage", {device: $("garbage-device").value,
     hex: $("garbage-hex").value.trim()}],
   "library-fault": () => ["/faults/library", libraryFault()],

@@ -123,7 +123,7 @@ class Mechanics:
             return Result.PORT_OCCUPIED  # the last pushed-out book is still in the opening
         await self._open("return")
         await self._step(self.timing.handle)
-        self._move(book.uid, RETURN_OPENING)
+        self._move_stack(RETURN_PORT, RETURN_OPENING)  # books pushed in together go out together
         return Result.OK
 
     async def _divert(self, *_: int) -> Result:
@@ -133,7 +133,7 @@ class Mechanics:
         if self.world.bin_full():
             return Result.BIN_FULL
         await self._step(self.timing.handle)
-        self._move(book.uid, Place(PlaceKind.OVERFLOW_BIN))
+        self._move_stack(RETURN_PORT, Place(PlaceKind.OVERFLOW_BIN))  # a stack falls in whole
         return Result.OK
 
     async def _open(self, door: str) -> Result:
@@ -164,6 +164,8 @@ class Mechanics:
         if book is None or self.world.book_at(PICKER) is not None:
             return Result.TIMEOUT  # the picker still holds a book left by a jam or a power cut
         await self._travel(src_at)
+        if len(self.world.books_at(src)) > 1:
+            raise Jammed(FaultCode.PICKER_JAM)  # its gripper cannot close on a stack of books
         await self._step(self.timing.handle)
         self._move(book.uid, PICKER)
         await self._travel(dst_at)
@@ -225,6 +227,12 @@ class Mechanics:
     def _move(self, uid: bytes, place: Place) -> None:
         try:
             self.world.move(uid, place)
+        except WorldError as exc:
+            raise _Blocked(str(exc)) from exc
+
+    def _move_stack(self, source: Place, place: Place) -> None:
+        try:
+            self.world.move_stack(source, place)
         except WorldError as exc:
             raise _Blocked(str(exc)) from exc
 

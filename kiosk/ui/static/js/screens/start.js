@@ -18,14 +18,20 @@ function returnButton(ctx) {
   return button(ctx.t("return.start"), () => ctx.post("/api/return"), { class: "primary", "data-action": "return" });
 }
 
+/** The ways in that work now: with the card reader lost, only the app's QR code. */
+function cardReaderLost(ui) {
+  return ui.snap?.readers?.card === false;
+}
+
 export const attract = {
-  key: (ctx) => JSON.stringify(ctx.ui.info.hours),
+  key: (ctx) => JSON.stringify([ctx.ui.info.hours, cardReaderLost(ctx.ui)]),
   draw(ctx) {
     const { t, ui } = ctx;
     const closes = ui.info.hours.closes_at;
+    const qrOnly = cardReaderLost(ui);
     return h("section", { class: "stack attract" },
-      h("h1", { class: "card-hint" }, t("attract.tap")),
-      h("p", { class: "lead" }, t("attract.where")),
+      h("h1", { class: "card-hint" }, t(qrOnly ? "attract.qr_only" : "attract.tap")),
+      h("p", { class: "lead" }, t(qrOnly ? "attract.card_reader_down" : "attract.where")),
       closes ? h("p", {}, t("hours.closes_at", { time: ctx.i18n.moment(closes) })) : null,
       hoursTable(ctx),
       h("div", { class: "row" }, returnButton(ctx)));
