@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import defaultdict
@@ -14,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import machine  # noqa: E402  (after the path: the script runs from anywhere)
 
+SIZES = ("KIOSK_SOAK_SESSIONS", "KIOSK_RANDOM_CRASHES")  # campaign sizes set from the environment
 ORDER = ("crash", "power_cut", "library_chaos", "device_faults", "fuzz", "soak")
 PREAMBLE = """# Reliability
 
@@ -104,11 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--command", default="make campaigns")
     parser.add_argument("--wall", type=float, help="the whole run's seconds")
     args = parser.parse_args(argv)
+    sizes = " ".join(f"{name}={os.environ[name]}" for name in SIZES if name in os.environ)
+    command = f"{sizes} {args.command}" if sizes else args.command
     runs = load(args.record) if args.record.exists() else []
     if not runs:
         print(f"no campaign case recorded in {args.record}", file=sys.stderr)
         return 1
-    args.out.write_text(document(runs, args.command, args.wall), encoding="utf-8")
+    args.out.write_text(document(runs, command, args.wall), encoding="utf-8")
     print(f"wrote {args.out}: {len(runs)} runs", file=sys.stderr)
     return 0
 
