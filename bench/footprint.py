@@ -332,7 +332,7 @@ def report(run: Footprint) -> str:
         f"{rows}\n\n"
         f"**Resident memory at most {rss.measured}** ({word[rss.met]} the budget of "
         f"{_mb(BUDGET_RSS)} MiB; the peak, VmHWM, {_mb(max(m.peak for m in readings(run)))} "
-        "MiB); **idle CPU {cpu.measured}** ({word[cpu.met]} "
+        f"MiB); **idle CPU {cpu.measured}** ({word[cpu.met]} "
         f"{100 * BUDGET_IDLE_CPU:g} %); **start to ready less homing at most "
         f"{start.measured}** ({word[start.met]} {BUDGET_START:g} s).\n\n"
         f"Run with `.venv/bin/python -m bench footprint` on {bench.machine()}, "

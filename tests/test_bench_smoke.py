@@ -324,6 +324,8 @@ def test_the_footprint_report_judges_memory_cpu_and_start_less_homing() -> None:
     assert "| ready less HOME's mechanics | 1.00 | 1.10 |" in text  # p50 and max of 0.9, 1.1
     assert "| stocked with the demo collection (one `stock` request) | 65.0 | 84.0 |" in text
     assert "the peak, VmHWM, 90.0 MiB" in text and "p50 1.00 s, next to" in text
+    assert "**idle CPU 1.00 % of a core** (within 2 %)" in text
+    assert "**start to ready less homing at most 1.10 s** (within 2 s)" in text
     over = footprint.verdicts(_footprint_sample(85.0, 0.05, 3.0))
     assert [v.met for v in over] == [False, False, False]
     assert [v.note.split(":")[0] for v in over] == ["+5.0 MiB", "2.5x", "+0.40 s"]
