@@ -84,7 +84,10 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     queue = ctl.screens.subscribe()
     try:
-        await _send_event(response, await _snapshot(ctl))
+        try:
+            await _send_event(response, await _snapshot(ctl))
+        except asyncio.TimeoutError:  # a loop that does not answer: the next change is sent
+            log.warning("no first snapshot for a screen: the controller does not answer")
         while True:
             try:
                 snapshot = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_SECONDS)
