@@ -52,7 +52,8 @@ def machine(make_sim, tmp_path):
     for case in CASES])
 def test_a_device_fault_is_safe_told_alerted_resumed_and_loses_nothing(machine, case: Case,
                                                                        campaign_facts):
-    campaign_facts.update({"runs": 1, "fault": case.fault, "about": ABOUT})
+    campaign_facts.update({"runs": 1, "safe_state": 0, "patron_told": 0, "alerted": 0,
+                           "resumed": 0, "fault": case.kind, "about": ABOUT})
     visit = Visit(machine, random.Random(case.seed), campaign_facts)
     books = case.run(visit)
 
