@@ -40,8 +40,18 @@ def make_app(ctl: "Controller", body_timeout: float = REQUEST_TIMEOUT) -> web.Ap
 
 
 async def get_state(request: web.Request) -> web.Response:
-    """GET /api/state: what the screen shows now."""
-    return web.json_response(request.app[CTL].snapshot())
+    """GET /api/state: what the screen shows now, read on the loop between two events (read
+    directly, it could catch a transition half-way: out of service with no fault yet)."""
+    try:
+        snapshot = await _snapshot(request.app[CTL])
+    except asyncio.TimeoutError:
+        return web.json_response({"ok": False, "error": "the controller does not answer"},
+                                 status=503)
+    return web.json_response(snapshot)
+
+
+async def _snapshot(ctl: "Controller") -> dict:
+    return await asyncio.wait_for(ctl.query(lambda c: c.snapshot()), observe.QUERY_TIMEOUT)
 
 
 async def get_books(request: web.Request) -> web.Response:
@@ -62,7 +72,10 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     queue = ctl.screens.subscribe()
     try:
-        await _send_event(response, ctl.snapshot())
+        try:
+            await _send_event(response, await _snapshot(ctl))
+        except asyncio.TimeoutError:  # a loop that does not answer: the next change is sent
+            log.warning("no first snapshot for a screen: the controller does not answer")
         while True:
             try:
                 snapshot = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_SECONDS)

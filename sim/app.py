@@ -70,7 +70,7 @@ class Simulator:
         self.scanner = BarcodeSim()
         self.keypad = Keypad()
         self.card = VirtualCard(host="127.0.0.1", port=options.vpcd_port)
-        self.pcsc_link = PcscLink()  # the card reader's cable, which a fault can cut
+        self.pcsc_link = PcscLink(folder=options.state_dir)  # the card reader's cable
         self.library = LibrarySim(
             options.state_dir / "library.db",
             clock_rate=options.speed if options.scaled_library_clock else 1.0)

@@ -22,6 +22,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 PCSCD_SOCKET = "/run/pcscd/pcscd.comm"  # pcsc-lite's default
+SOCKET_NAME = "pcscd.comm"
+MAX_SOCKET_PATH = 100  # a Unix socket's path has at most 107 bytes
 CHUNK = 65536
 
 
@@ -33,9 +35,11 @@ def pcscd_socket() -> str:
 class PcscLink:
     """A cuttable byte pipe from a Unix socket of its own to pcscd's."""
 
-    def __init__(self, upstream: str | None = None):
+    def __init__(self, upstream: str | None = None, folder: Path | None = None):
         self.upstream = upstream or pcscd_socket()
+        self._folder = folder  # where the socket goes when its path is short enough
         self._dir: Path | None = None
+        self._own_dir = False  # a folder of its own under /tmp, removed at stop
         self._server: asyncio.AbstractServer | None = None
         self._pipes: set[asyncio.Task] = set()
         self.cut_since: float | None = None  # loop time of the cut; None while it carries
@@ -45,7 +49,7 @@ class PcscLink:
         """The link's socket (a short path: a Unix socket's name has at most 107 bytes)."""
         if self._dir is None:
             raise RuntimeError("the PC/SC link is not started")
-        return str(self._dir / "pcscd.comm")
+        return str(self._dir / SOCKET_NAME)
 
     @property
     def cut(self) -> bool:
@@ -54,16 +58,20 @@ class PcscLink:
 
     async def start(self) -> str:
         """Listen (call on the simulator's loop); returns the socket's path."""
-        self._dir = Path(tempfile.mkdtemp(prefix="kiosk-pcsc-"))
+        folder = self._folder.resolve() if self._folder is not None else None
+        if folder is not None and len(str(folder / SOCKET_NAME)) <= MAX_SOCKET_PATH:
+            self._dir = folder
+        else:
+            self._dir, self._own_dir = Path(tempfile.mkdtemp(prefix="kiosk-pcsc-")), True
         await self._listen()
         return self.path
 
     async def stop(self) -> None:
         """Close everything and remove the socket."""
         await self._close_all()
-        if self._dir is not None:
+        if self._dir is not None and self._own_dir:
             shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+        self._dir = None
 
     async def set_cut(self, cut: bool) -> None:
         """Cut the link (every connection closed, the socket removed) or mend it."""

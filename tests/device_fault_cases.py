@@ -39,6 +39,11 @@ class Case:
     fast: bool = False
 
     @property
+    def kind(self) -> str:
+        """The fault without its variant: `jam FETCH` for each of its fault codes."""
+        return " ".join(self.fault.split()[:2]) if self.fault.startswith("jam ") else self.fault
+
+    @property
     def id(self) -> str:
         return self.fault.replace(" ", "-")
 

@@ -133,6 +133,13 @@ def test_valid_text_reaches_the_controller(api):
     assert len(api.ctl.reached) == 1
 
 
+def test_the_screens_state_is_read_on_the_loop_between_two_events(api):
+    raw = api.exchange(b"GET /api/state HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n")
+    assert parse(raw)[0] == 200 and raw.endswith(b"[]")  # the query's answer, not a direct read
+    [(read, args)] = api.ctl.reached
+    assert read(api.ctl, *args) == {"state": "ready"}
+
+
 @pytest.mark.parametrize(("query", "expected"), [("%ED%A0%80", None), ("%01", 400),
                                                    ("%F0%9F%93%9A%20rain", 200)])
 def test_the_books_query_is_checked(api, query, expected):

@@ -4,7 +4,9 @@ return port together, or an injected COLLISION), and the card reader's link to p
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import tempfile
 import threading
 from pathlib import Path
 
@@ -219,3 +221,23 @@ def test_the_card_readers_link_carries_bytes_until_cut_and_again_once_mended(sim
         asyncio.run_coroutine_threadsafe(link.stop(), sim_loop.loop).result(10)
         daemon.server.close()
     assert not Path(path).exists()
+
+
+def test_the_link_lies_in_the_state_dir_unless_that_path_is_too_long_for_a_socket(sim_loop):
+    def started(folder: Path) -> tuple[PcscLink, str]:
+        link = PcscLink("/nonexistent/pcscd.comm", folder=folder)
+        return link, asyncio.run_coroutine_threadsafe(link.start(), sim_loop.loop).result(10)
+
+    short = Path(tempfile.mkdtemp(prefix="sim-"))
+    deep = short / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    try:
+        for folder in (short, deep):
+            link, path = started(folder)
+            assert len(path) < 108 and Path(path).is_socket()
+            assert (Path(path).parent == folder) == (folder == short)
+            asyncio.run_coroutine_threadsafe(link.stop(), sim_loop.loop).result(10)
+            assert not Path(path).exists()
+            assert folder.is_dir() and (folder == short or not Path(path).parent.exists())
+    finally:
+        shutil.rmtree(short)

@@ -18,20 +18,24 @@ function returnButton(ctx) {
   return button(ctx.t("return.start"), () => ctx.post("/api/return"), { class: "primary", "data-action": "return" });
 }
 
-/** The ways in that work now: with the card reader lost, only the app's QR code. */
-function cardReaderLost(ui) {
-  return ui.snap?.readers?.card === false;
+/** How a patron gets in now: a lost card reader leaves the app's QR code, a lost scanner the
+ * card (both lost: the card reader's words; the technician is alerted either way). */
+function waysIn(ui) {
+  const readers = ui.snap?.readers || {};
+  if (readers.card === false) return ["attract.qr_only", "attract.card_reader_down"];
+  if (readers.scanner === false) return ["attract.card_only", "attract.scanner_down"];
+  return ["attract.tap", "attract.where"];
 }
 
 export const attract = {
-  key: (ctx) => JSON.stringify([ctx.ui.info.hours, cardReaderLost(ctx.ui)]),
+  key: (ctx) => JSON.stringify([ctx.ui.info.hours, waysIn(ctx.ui)]),
   draw(ctx) {
     const { t, ui } = ctx;
     const closes = ui.info.hours.closes_at;
-    const qrOnly = cardReaderLost(ui);
+    const [hint, where] = waysIn(ui);
     return h("section", { class: "stack attract" },
-      h("h1", { class: "card-hint" }, t(qrOnly ? "attract.qr_only" : "attract.tap")),
-      h("p", { class: "lead" }, t(qrOnly ? "attract.card_reader_down" : "attract.where")),
+      h("h1", { class: "card-hint" }, t(hint)),
+      h("p", { class: "lead" }, t(where)),
       closes ? h("p", {}, t("hours.closes_at", { time: ctx.i18n.moment(closes) })) : null,
       hoursTable(ctx),
       h("div", { class: "row" }, returnButton(ctx)));
