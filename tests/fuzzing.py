@@ -7,8 +7,9 @@ any other exception fails the case (hypothesis shrinks it to a small input first
 Hypothesis's cost is per example and per draw, not per byte: an example carries BATCH inputs
 (100,000 inputs are 10,000 examples), and an input is mostly one drawn number that picks a
 whole near-valid value from pools (`pick`, `fill`, `spiked`) and one or two that edit it
-(`edited`). A parser's 100,000 then take 30 to 90 s of one core, the whole campaign about
-twelve minutes (measured: 743 s of CPU for every full case, under load).
+(`edited`). A parser's 100,000 then take 30 to 90 s of one core (config files and SIP2
+conversations about 4.5 min), the whole campaign about eighteen minutes (measured before
+those two reached 100,000: 743 s of CPU for every full case, under load).
 """
 
 from __future__ import annotations
@@ -28,16 +29,16 @@ FAST = 300  # inputs per parser in `make test`
 BATCH = 10  # inputs per hypothesis example
 ABOUT = ("Every parser of outside input gets hypothesis inputs, derandomized (the same every "
          "run): RFID frames and reader messages, ISO 28560 tag blocks, barcode lines, card "
-         "responses, PLC registers, SIP2 messages, the library's HTTP/JSON answers, patron API "
-         "bodies and control-socket requests get 100,000 each; config files 30,000 and the "
-         "SIP2 connector 30,000 calls (each a conversation with an ACS whose every answer is "
-         "drawn), for time; the real patron API (127.0.0.1) and control socket (a Unix socket) "
+         "responses, PLC registers, SIP2 messages, the SIP2 connector (each call a conversation "
+         "with an ACS whose every answer is drawn), the library's HTTP/JSON answers, config "
+         "files, patron API bodies and control-socket requests get 100,000 each; the real "
+         "patron API (127.0.0.1) and control socket (a Unix socket) "
          "3,000 garbage requests each. Inputs are near-valid (valid ones with bytes flipped, "
          "cut or added; fields of the wrong type, out of range, unknown or dropped; odd "
          "characters) or random. Each must come back as a typed value or the parser's own "
          "documented error, nothing else; a server must answer every request with a result "
-         "or a structured error, and still answer after. Bounded: about twelve minutes of one "
-         "core (tests/fuzzing.py).")
+         "or a structured error, and still answer after. Bounded: about eighteen minutes of "
+         "one core (tests/fuzzing.py).")
 
 
 def sizes(full: int = FULL, fast: int = FAST) -> list[Any]:
