@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import json
 import logging
 import os
@@ -16,6 +18,9 @@ from kiosk.private_files import private_dir, write_private
 
 log = logging.getLogger(__name__)
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
+MMAP_THRESHOLD = 128 * 1024  # glibc's default; fixed, it no longer rises after a large free
+
 
 def control_socket(config: KioskConfig) -> Path:
     """The control socket's path (relative paths are under the state directory)."""
@@ -23,10 +28,26 @@ def control_socket(config: KioskConfig) -> Path:
     return path if path.is_absolute() else Path(config.machine.state_dir) / path
 
 
+def unmap_large_blocks() -> None:
+    """Have glibc map every large block and give it back when freed.
+
+    A technician PIN check (scrypt) takes 16 MiB. With glibc's moving threshold, the first
+    free raised it, later checks took the block from a thread's heap, and it stayed resident
+    for good (the soak campaign measured +17 MiB of RSS). Elsewhere than glibc: nothing to do.
+    """
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError):
+        return
+    if not mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD):
+        log.warning("mallopt(M_MMAP_THRESHOLD) refused: large blocks may stay resident")
+
+
 async def run(config: KioskConfig) -> None:
     """Run the controller until SIGTERM or SIGINT."""
     # Past a file size limit a write fails (EFBIG, journaled as a fault) instead of killing us.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    unmap_large_blocks()
     controller = Controller(config)
     started = asyncio.Event()
     main = asyncio.create_task(controller.run(started), name="controller")
