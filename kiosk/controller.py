@@ -384,7 +384,8 @@ class Controller:
         """A library call within the session's deadline; a late answer counts as unreachable."""
         deadline = self.config.session.library_deadline
         try:
-            return await asyncio.wait_for(self.library.call(method, *args), deadline)
+            async with asyncio.timeout(deadline):  # wait_for (3.11) can lose a cancel
+                return await self.library.call(method, *args)
         except asyncio.TimeoutError:
             raise LibraryUnavailable(f"{method}: no answer within {deadline} s") from None
 

@@ -93,8 +93,8 @@ def _metrics(ctl_key: web.AppKey):
     async def view(request: web.Request) -> web.Response:
         ctl = request.app[ctl_key]
         try:
-            body = await asyncio.wait_for(
-                ctl.query(lambda c: c.observe.metrics.exposition()), QUERY_TIMEOUT)
+            async with asyncio.timeout(QUERY_TIMEOUT):
+                body = await ctl.query(lambda c: c.observe.metrics.exposition())
         except asyncio.TimeoutError:
             return web.Response(status=503, text="the controller's loop does not answer\n")
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -105,8 +105,8 @@ def _health(ctl_key: web.AppKey):
     async def view(request: web.Request) -> web.Response:
         ctl = request.app[ctl_key]
         try:
-            health = await asyncio.wait_for(ctl.query(lambda c: c.observe.health(c)),
-                                            QUERY_TIMEOUT)
+            async with asyncio.timeout(QUERY_TIMEOUT):
+                health = await ctl.query(lambda c: c.observe.health(c))
         except asyncio.TimeoutError:
             return web.json_response({"state": "unresponsive", "healthy": False}, status=503)
         return web.json_response(health, status=200 if health["healthy"] else 503)

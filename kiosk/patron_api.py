@@ -51,7 +51,8 @@ async def get_state(request: web.Request) -> web.Response:
 
 
 async def _snapshot(ctl: "Controller") -> dict:
-    return await asyncio.wait_for(ctl.query(lambda c: c.snapshot()), observe.QUERY_TIMEOUT)
+    async with asyncio.timeout(observe.QUERY_TIMEOUT):  # wait_for (3.11) can lose a cancel
+        return await ctl.query(lambda c: c.snapshot())
 
 
 async def get_books(request: web.Request) -> web.Response:
@@ -78,7 +79,8 @@ async def get_events(request: web.Request) -> web.StreamResponse:
             log.warning("no first snapshot for a screen: the controller does not answer")
         while True:
             try:
-                snapshot = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_SECONDS)
+                async with asyncio.timeout(SSE_KEEPALIVE_SECONDS):
+                    snapshot = await queue.get()
             except asyncio.TimeoutError:
                 await response.write(b": keep-alive\n\n")
                 continue

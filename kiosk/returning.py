@@ -141,7 +141,8 @@ async def _await_barcode(ctl: "Controller", flow: ReturnFlow) -> str | None:
     flow.barcode = asyncio.get_running_loop().create_future()
     ctl.progress("scan_book_barcode", None)
     try:
-        return await asyncio.wait_for(flow.barcode, ctl.config.session.barcode_timeout)
+        async with asyncio.timeout(ctl.config.session.barcode_timeout):
+            return await flow.barcode
     except TimeoutError:
         return None
     finally:

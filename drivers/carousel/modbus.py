@@ -73,9 +73,8 @@ class ModbusLink:
                 await self._open()
             call: Callable[..., Awaitable[Any]] = getattr(self._client, name)
             try:
-                response = await asyncio.wait_for(
-                    call(*args, device_id=self._config.device_id, **kwargs),
-                    self._config.request_timeout * 2 + 1)
+                async with asyncio.timeout(self._config.request_timeout * 2 + 1):
+                    response = await call(*args, device_id=self._config.device_id, **kwargs)
             except (ModbusIOException, asyncio.TimeoutError) as exc:
                 self._stale = True
                 raise DeviceTimeout(f"{name}: no response from the PLC") from exc
