@@ -93,6 +93,16 @@ def test_nonsense_status_is_a_protocol_error(change):
         wire.patron_status({**STATUS, **change}, MACHINE)
 
 
+@pytest.mark.parametrize("name", ["A\x00", "\ud800", "\udcff이름"])
+def test_text_with_a_nul_or_a_lone_surrogate_is_a_protocol_error(name):
+    """Found by the fuzz campaign: such text parsed, and would fail where the journal wrote
+    it (SQLite takes UTF-8 only)."""
+    with pytest.raises(LibraryProtocolError, match="not text"):
+        wire.patron_status({**STATUS, "patron": {**STATUS["patron"], "name": name}}, MACHINE)
+    assert wire.patron_status({**STATUS, "patron": {**STATUS["patron"], "name": "김이름"}},
+                              MACHINE).patron.name == "김이름"
+
+
 def test_a_loan_answer_about_another_transaction_is_a_protocol_error():
     t = uuid.uuid4()
     answer = {"transaction_id": str(uuid.uuid4()), "item_id": "EM1", "patron": "1",

@@ -220,7 +220,19 @@ def _typed(d: Obj, key: str, kind: type[T]) -> T:
 
 
 def _str(d: Obj, key: str) -> str:
-    return _typed(d, key, str)
+    value = _typed(d, key, str)
+    if "\x00" in value or not value.isascii() and not _utf8(value):
+        # the journal (SQLite, UTF-8) and the screen could not take it later
+        raise LibraryProtocolError(f"{key} is not text: a NUL or a lone surrogate")
+    return value
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _bool(d: Obj, key: str) -> bool:
