@@ -109,20 +109,31 @@ def _encode_value(value: Any) -> Any:
 
 def decode(cls: type, data: Mapping[str, Any], *, strict: bool = True) -> Any:
     """Plain dict -> dataclass `cls`; strict refuses missing or unknown keys."""
-    specs = field_specs(cls)
-    unknown = sorted(set(data) - set(specs))
-    missing = sorted(n for n in specs if n not in data and _required(cls, n))
-    if strict and (unknown or missing):
+    specs, required, plain = _decode_plan(cls)
+    if strict and not (data.keys() <= specs.keys() and required <= data.keys()):
+        unknown = sorted(set(data) - set(specs))
+        missing = sorted(n for n in specs if n not in data and n in required)
         raise PayloadError(f"{cls.__name__}: unknown keys {unknown}, missing keys {missing}")
     values = {
-        n: _decode_value(f"{cls.__name__}.{n}", specs[n], data[n], strict)
-        for n in specs
+        n: data[n] if n in plain else _decode_value(f"{cls.__name__}.{n}", spec, data[n], strict)
+        for n, spec in specs.items()
         if n in data
     }
     try:
         return cls(**values)
     except TypeError as exc:
         raise PayloadError(f"{cls.__name__}: {exc}") from None
+
+
+@cache
+def _decode_plan(cls: type) -> tuple[dict[str, FieldSpec], frozenset[str], frozenset[str]]:
+    """(field specs, required fields, fields whose values decode as they are): worked out once
+    per class, not once per payload read (the sync worker reads thousands a second)."""
+    specs = field_specs(cls)
+    required = frozenset(n for n in specs if _required(cls, n))
+    plain = frozenset(n for n, spec in specs.items()
+                      if spec.base in _PLAIN and spec.base is not bool)
+    return specs, required, plain
 
 
 def _required(cls: type, name: str) -> bool:
