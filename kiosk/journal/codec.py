@@ -33,6 +33,8 @@ class FieldSpec:
     base: type
     optional: bool
     bounds: Bounds | None
+    # A value of exactly this type needs no other check (no range, not str or datetime).
+    exact_is_enough: bool = False
 
 
 @cache
@@ -51,13 +53,18 @@ def _spec(hint: Any) -> FieldSpec:
     if typing.get_origin(hint) is Annotated:
         bounds = next((m for m in hint.__metadata__ if isinstance(m, Bounds)), None)
         hint = typing.get_args(hint)[0]
-    return FieldSpec(hint, optional, bounds)
+    return FieldSpec(hint, optional, bounds,
+                     exact_is_enough=bounds is None and hint is not str and hint is not datetime)
 
 
 def check_fields(obj: Any) -> None:
     """Raise PayloadError unless every field of `obj` has its declared type and range."""
     for name, spec in field_specs(type(obj)).items():
-        problem = _problem(spec, getattr(obj, name))
+        value = getattr(obj, name)
+        exact = type(value) is spec.base  # most values: decided without _problem's checks
+        if exact and (spec.exact_is_enough or spec.base is str and value.strip()):
+            continue
+        problem = _problem(spec, value)
         if problem:
             raise PayloadError(f"{type(obj).__name__}.{name} {problem}")
 
