@@ -178,3 +178,18 @@ ENUMS = [enums.Place, enums.IntentKind, enums.Stage, enums.Outcome, enums.MoveFa
 @pytest.mark.parametrize("enum", ENUMS, ids=lambda e: e.__name__)
 def test_reason_codes_are_codes_not_text(enum) -> None:
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", member.value) for member in enum)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: ev.HoldReported("B1", "P1", datetime(2030, 1, 4, 14, 59)),  # naive time
+        lambda: ev.VendTaken("B1", "P1", datetime(2030, 1, 4, tzinfo=timezone.utc)),  # not a date
+        lambda: ev.VendTaken("B1", "P1", date(2030, 1, 4), offline=1),  # not a bool
+        lambda: ev.VendTaken("B1", " ", date(2030, 1, 4)),  # blank
+    ],
+)
+def test_a_value_of_a_near_type_is_refused(build) -> None:
+    """Values of exactly the field's type skip the long checks; near types do not."""
+    with pytest.raises(PayloadError):
+        build()

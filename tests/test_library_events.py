@@ -188,3 +188,40 @@ def test_a_batch_is_one_transaction_and_a_refusal_undoes_only_its_event(tmp_path
     stored = sim.library.all("SELECT status FROM transactions ORDER BY status")
     assert [row["status"] for row in stored] == ["applied", "applied", "refused"]
     sim.library.conn.close()
+
+
+def test_one_event_twice_in_one_batch_is_applied_once(connector, admin):
+    member, now = admin.patron(), connector.info().now
+    lent = event(EventKind.CHECKOUT, item(1), member, now)
+    bad = event(EventKind.CHECKOUT, "EM99999999", member, now)
+    assert outcomes(connector.deliver_events([lent, bad, lent, bad])) == [
+        (Outcome.APPLIED, None), (Outcome.REFUSED, Reason.UNKNOWN_ITEM),
+        (Outcome.DUPLICATE, None), (Outcome.REFUSED, Reason.UNKNOWN_ITEM)]
+    assert len(admin.item(item(1))["loans"]) == 1
+
+
+def test_a_batch_looks_its_transaction_ids_up_in_one_query(tmp_path):
+    """A batch of new events asks for its ids once, not once per event; a replay still finds
+    every one of them recorded."""
+    from sim.collection import demo_collection
+    from sim.library import DEMO_PATRONS, LibrarySim
+    from sim.library import events as library_events
+
+    sim = LibrarySim(tmp_path / "library.sqlite", machine_id=MACHINE)
+    books = demo_collection(3)
+    sim.load_demo(books)
+    member, now = DEMO_PATRONS[0].member_number, datetime.now(SEOUL)
+    batch = [{"id": str(tx()), "kind": "checkout", "occurred_at": now, "item_id": b.item_id,
+              "machine_id": MACHINE, "patron": member, "offline": True} for b in books[:2]]
+    statements: list[str] = []
+    sim.library.conn.set_trace_callback(statements.append)
+    try:
+        first = library_events.apply_batch(sim.library, batch)
+    finally:
+        sim.library.conn.set_trace_callback(None)
+    again = library_events.apply_batch(sim.library, batch)
+    assert [r["status"] for r in first] == ["applied", "applied"]
+    assert [r["status"] for r in again] == ["duplicate", "duplicate"]
+    assert [s for s in statements if "FROM transactions WHERE" in s] == []
+    assert len([s for s in statements if "FROM transactions)" in s]) == 1
+    sim.library.conn.close()

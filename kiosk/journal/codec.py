@@ -33,6 +33,8 @@ class FieldSpec:
     base: type
     optional: bool
     bounds: Bounds | None
+    # A value of exactly this type needs no other check (no range, not str or datetime).
+    exact_is_enough: bool = False
 
 
 @cache
@@ -51,13 +53,18 @@ def _spec(hint: Any) -> FieldSpec:
     if typing.get_origin(hint) is Annotated:
         bounds = next((m for m in hint.__metadata__ if isinstance(m, Bounds)), None)
         hint = typing.get_args(hint)[0]
-    return FieldSpec(hint, optional, bounds)
+    return FieldSpec(hint, optional, bounds,
+                     exact_is_enough=bounds is None and hint is not str and hint is not datetime)
 
 
 def check_fields(obj: Any) -> None:
     """Raise PayloadError unless every field of `obj` has its declared type and range."""
     for name, spec in field_specs(type(obj)).items():
-        problem = _problem(spec, getattr(obj, name))
+        value = getattr(obj, name)
+        exact = type(value) is spec.base  # most values: decided without _problem's checks
+        if exact and (spec.exact_is_enough or spec.base is str and value.strip()):
+            continue
+        problem = _problem(spec, value)
         if problem:
             raise PayloadError(f"{type(obj).__name__}.{name} {problem}")
 
@@ -109,20 +116,31 @@ def _encode_value(value: Any) -> Any:
 
 def decode(cls: type, data: Mapping[str, Any], *, strict: bool = True) -> Any:
     """Plain dict -> dataclass `cls`; strict refuses missing or unknown keys."""
-    specs = field_specs(cls)
-    unknown = sorted(set(data) - set(specs))
-    missing = sorted(n for n in specs if n not in data and _required(cls, n))
-    if strict and (unknown or missing):
+    specs, required, plain = _decode_plan(cls)
+    if strict and not (data.keys() <= specs.keys() and required <= data.keys()):
+        unknown = sorted(set(data) - set(specs))
+        missing = sorted(n for n in specs if n not in data and n in required)
         raise PayloadError(f"{cls.__name__}: unknown keys {unknown}, missing keys {missing}")
     values = {
-        n: _decode_value(f"{cls.__name__}.{n}", specs[n], data[n], strict)
-        for n in specs
+        n: data[n] if n in plain else _decode_value(f"{cls.__name__}.{n}", spec, data[n], strict)
+        for n, spec in specs.items()
         if n in data
     }
     try:
         return cls(**values)
     except TypeError as exc:
         raise PayloadError(f"{cls.__name__}: {exc}") from None
+
+
+@cache
+def _decode_plan(cls: type) -> tuple[dict[str, FieldSpec], frozenset[str], frozenset[str]]:
+    """(field specs, required fields, fields whose values decode as they are): worked out once
+    per class, not once per payload read (the sync worker reads thousands a second)."""
+    specs = field_specs(cls)
+    required = frozenset(n for n in specs if _required(cls, n))
+    plain = frozenset(n for n, spec in specs.items()
+                      if spec.base in _PLAIN and spec.base is not bool)
+    return specs, required, plain
 
 
 def _required(cls: type, name: str) -> bool:

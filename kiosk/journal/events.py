@@ -330,7 +330,7 @@ OUTBOX_KINDS = frozenset(kind for kind, cls in PAYLOADS.items() if cls.outbox)
 def decode_payload(kind: str, data: dict[str, Any]) -> Payload:
     """Build the payload of `kind` from plain data; PayloadError if either is bad."""
     try:
-        cls = PAYLOADS[EventKind(kind)]
+        cls = PAYLOADS[kind if type(kind) is EventKind else EventKind(kind)]
     except ValueError:
         raise PayloadError(f"unknown event kind {kind!r}") from None
     if not isinstance(data, dict):

@@ -240,8 +240,10 @@ class Sync:
         if runs:
             self._last_delivery_at = self._clock()
             self._anonymise_due = True
-        kinds = {e.uuid: e.kind for e in batch}
-        for result in results:
+        objections = [r for r in results  # most batches have none
+                      if r.reason is not None or r.outcome in (Outcome.CONFLICT, Outcome.REFUSED)]
+        kinds = {e.uuid: e.kind for e in batch} if objections else {}
+        for result in objections:
             if needless(kinds.get(str(result.event_id)), result):
                 log.info("library did not need event %s any more (%s): settled",
                          result.event_id, result.reason)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sim.library import holds, items, patrons
+from sim.library import holds, patrons
 from sim.library.core import Library, Result
 from sim.library.db import from_db, to_db
 from sim.library.rules import (
@@ -32,10 +32,9 @@ def checkout(lib: Library, tx: str | None, machine_id: str, member_number: str, 
 def _checkout(lib: Library, machine_id: str, member_number: str, item_id: str,
               at: datetime, no_block: bool, offline: bool) -> Result:
     patron = patrons.require(lib, member_number)
-    item = items.require(lib, item_id)
-    if item["home_machine"] != machine_id:
+    home, loan = _copy_and_open_loan(lib, item_id)
+    if home != machine_id:
         raise Refused("wrong_location", item_id)
-    loan = _open_loan(lib, item_id)
     if loan is not None:
         same = loan["member_number"] == member_number
         raise Refused("already_on_loan" if same else "item_not_available", item_id)
@@ -66,11 +65,10 @@ def checkin(lib: Library, tx: str | None, machine_id: str, item_id: str, at: dat
 
 def _checkin(lib: Library, machine_id: str, item_id: str, at: datetime,
              no_block: bool, patron: str | None = None) -> Result:
-    item = items.require(lib, item_id)
-    loan = _open_loan(lib, item_id)
+    home, loan = _copy_and_open_loan(lib, item_id)
     if loan is None:
         raise Refused("not_on_loan", item_id)
-    conflict = None if item["home_machine"] == machine_id else "wrong_location"
+    conflict = None if home == machine_id else "wrong_location"
     if conflict is None and patron is not None and patron != loan["member_number"]:
         conflict = "not_loaned_to_patron"
     if conflict is not None and not no_block:
@@ -105,8 +103,7 @@ def renew(lib: Library, tx: str | None, machine_id: str, member_number: str, ite
 def _renew(lib: Library, machine_id: str, member_number: str, item_id: str, at: datetime,
            no_block: bool, offline: bool) -> Result:
     patron = patrons.require(lib, member_number)
-    items.require(lib, item_id)
-    loan = _open_loan(lib, item_id)
+    _, loan = _copy_and_open_loan(lib, item_id)
     if loan is None:
         raise Refused("not_on_loan", item_id)
     if loan["member_number"] != member_number:
@@ -139,8 +136,14 @@ def _held_for_other(lib: Library, item_id: str, member_number: str) -> str | Non
     return None
 
 
-def _open_loan(lib: Library, item_id: str):
-    return lib.one("SELECT * FROM loans WHERE item_id = ? AND returned_at IS NULL", item_id)
+def _copy_and_open_loan(lib: Library, item_id: str):
+    """(the copy's home machine, its open loan or None) in one query; Refused unknown_item."""
+    row = lib.one("SELECT i.home_machine AS copy_home, l.* FROM items i LEFT JOIN loans l "
+                  "ON l.item_id = i.item_id AND l.returned_at IS NULL WHERE i.item_id = ?",
+                  item_id)
+    if row is None:
+        raise Refused("unknown_item", item_id)
+    return row["copy_home"], row if row["loan_id"] is not None else None
 
 
 def place_hold(lib: Library, tx: str | None, machine_id: str, member_number: str,

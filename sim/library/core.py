@@ -24,6 +24,9 @@ class Library:
         self.clock = clock
         self.home_isil = home_isil
         self._depth = 0
+        self._unrecorded: set[str] = set()  # ids a batch found no transaction of (once, below)
+        self._batch_machines: dict[str, str] | None = None  # machine -> ISIL, during a batch
+        self._batch_stamp: str | None = None  # when the batch's transactions are recorded
 
     @property
     def tz(self):
@@ -82,9 +85,14 @@ class Library:
 
     def machine_library(self, machine_id: str) -> str:
         """ISIL of the library a machine belongs to; Refused for an unknown machine."""
+        known = self._batch_machines
+        if known is not None and machine_id in known:
+            return known[machine_id]
         row = self.one("SELECT isil FROM machines WHERE machine_id = ?", machine_id)
         if row is None:
             raise Refused("unknown_machine", machine_id)
+        if known is not None:
+            known[machine_id] = row["isil"]
         return row["isil"]
 
     def library_name(self, isil: str) -> str:
@@ -104,8 +112,8 @@ class Library:
         # Inside a transaction already (a batch of events), that one keeps the replay check,
         # the action and its record together; its own savepoint would only cost statements.
         with self.atomic() if not self._depth else nullcontext():
-            stored = self.one("SELECT * FROM transactions WHERE transaction_id = ?",
-                              transaction_id)
+            stored = None if self._first_time(transaction_id) else self.one(
+                "SELECT * FROM transactions WHERE transaction_id = ?", transaction_id)
             if stored is not None:
                 return self._replay(stored, key)
             try:
@@ -121,6 +129,29 @@ class Library:
                 return {**result, "duplicate": False}
         raise refused
 
+    @contextmanager
+    def batch(self, transaction_ids: list[str]) -> Iterator[None]:
+        """A transaction for a batch of events whose ids are looked up in one query, not one
+        each: `once` skips its lookup for an id found unrecorded here, the first time only."""
+        with self.atomic():
+            rows = self.conn.execute(
+                "SELECT value FROM json_each(?) WHERE value NOT IN "
+                "(SELECT transaction_id FROM transactions)", (json.dumps(transaction_ids),))
+            self._unrecorded = {row[0] for row in rows}
+            # One transaction: one time of record, and machines do not move during it.
+            self._batch_machines, self._batch_stamp = {}, to_db(self.now())
+            try:
+                yield
+            finally:
+                self._unrecorded, self._batch_machines, self._batch_stamp = set(), None, None
+
+    def _first_time(self, transaction_id: str) -> bool:
+        """Whether the batch found this id unrecorded and it is not seen again since."""
+        if transaction_id not in self._unrecorded:
+            return False
+        self._unrecorded.discard(transaction_id)  # a second time in one batch is a replay
+        return True
+
     def _replay(self, stored: sqlite3.Row, key: tuple[str, str | None, str | None]) -> Result:
         if (stored["kind"], stored["item_id"]) != key[:2]:
             raise Refused("transaction_reused", stored["transaction_id"])
@@ -133,5 +164,5 @@ class Library:
         self.run(
             "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             transaction_id, *key, machine_id, status, reason, json.dumps(result),
-            to_db(self.now()),
+            self._batch_stamp or to_db(self.now()),
         )

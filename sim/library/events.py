@@ -39,7 +39,7 @@ def apply_batch(lib: Library, events: list[dict[str, Any]]) -> list[Result]:
     undoes only its own event); one result per event."""
     known: set[str] = set()  # machines found (an unknown one is refused event by event)
     results = []
-    with lib.atomic():
+    with lib.batch([event["id"] for event in events]):
         for event in events:
             results.append(apply_event(lib, event, event["machine_id"] in known))
             if results[-1]["reason"] != "unknown_machine":

@@ -75,13 +75,15 @@ def patron_json(row: sqlite3.Row) -> Result:
 def standing(lib: Library, row: sqlite3.Row, machine_id: str, at: datetime) -> Standing:
     """The facts that decide whether the patron may borrow at `machine_id` at `at`."""
     member, isil = row["member_number"], lib.machine_library(machine_id)
-    checked_in = lib.one("SELECT 1 FROM checkins WHERE member_number = ? AND isil = ?",
-                         member, isil)
-    loans = open_loans(lib, member)
+    # A patron of this library needs no check-in there: one query less per loan.
+    member_here = row["home_isil"] == isil or lib.one(
+        "SELECT 1 FROM checkins WHERE member_number = ? AND isil = ?", member, isil) is not None
+    loans = lib.all("SELECT l.due_at, i.home_machine FROM loans l JOIN items i USING (item_id) "
+                    "WHERE l.member_number = ? AND l.returned_at IS NULL", member)
     return Standing(
         blocked=row["status"] == "blocked",
         expires_on=date.fromisoformat(row["expires_on"]),
-        member_here=row["home_isil"] == isil or checked_in is not None,
+        member_here=member_here,
         overdue_loans=sum(1 for loan in loans if is_overdue(from_db(loan["due_at"]), at)),
         suspended_until=_day(row["suspended_until"]),
         loans_here=sum(1 for loan in loans if loan["home_machine"] == machine_id),
