@@ -62,7 +62,8 @@ def check_fields(obj: Any) -> None:
     for name, spec in field_specs(type(obj)).items():
         value = getattr(obj, name)
         exact = type(value) is spec.base  # most values: decided without _problem's checks
-        if exact and (spec.exact_is_enough or spec.base is str and value.strip()):
+        if exact and (spec.exact_is_enough or spec.base is str and spec.bounds is None
+                      and value.strip()):
             continue
         problem = _problem(spec, value)
         if problem:
