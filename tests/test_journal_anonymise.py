@@ -165,6 +165,55 @@ def test_the_sync_worker_anonymises_what_the_library_acknowledged(journal, conne
     assert PARK in stored and journal.open_loans(PARK)  # still on loan
 
 
+def test_a_pass_pairs_at_a_time_ends_where_one_whole_pass_does(journal, tmp_path):
+    for n, patron in enumerate((KIM, PARK, OH)):
+        lend(journal, item(n + 1), patron)
+        give_back(journal, item(n + 1), n)
+    lend(journal, item(5), KIM)  # open: stays named
+    deliver_all(journal)
+    with Journal.open(tmp_path / "whole.db", slot_count=journal.slot_count) as whole:
+        whole.restore(journal.events())
+        deliver_all(whole)
+        whole.anonymise(key_of(journal).patron)
+        chunks = []
+        while rows := journal.anonymise(key_of(journal).patron, pairs_limit=1):
+            chunks.append(rows)
+        assert len(chunks) == 3  # one (patron, item) pair each
+        for table in ("loans", "intents", "events"):
+            assert journal.db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() == \
+                whole.db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+    assert journal.open_loans(KIM)
+
+
+def test_the_sync_worker_lets_the_loop_run_between_anonymising_chunks(journal, connect,
+                                                                       monkeypatch):
+    monkeypatch.setattr("kiosk.sync.worker.ANONYMISE_PAIRS", 1)
+    for n in range(4):
+        lend(journal, item(n + 1), KIM)
+        give_back(journal, item(n + 1), n)
+    deliver_all(journal)
+    ticks: list[int] = []
+
+    async def scenario() -> int:
+        sync = make_sync(journal, connect("http"))
+
+        async def tick() -> None:
+            while True:
+                ticks.append(len(ticks))
+                await asyncio.sleep(0)
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0)
+        before = len(ticks)
+        rows = await sync.anonymise()
+        ticker.cancel()
+        return len(ticks) - before, rows
+
+    ran, rows = asyncio.run(scenario())
+    assert rows > 0 and KIM not in everything_stored(journal.path)
+    assert ran >= 4  # once between each of the four pairs, at least
+
+
 def test_a_journal_file_is_private_whatever_the_umask(tmp_path):
     old = os.umask(0o022)
     try:

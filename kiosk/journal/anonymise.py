@@ -49,10 +49,12 @@ _CLOSED_ROWS = (
 )
 
 
-def anonymise(db: Database, pseudonym: Pseudonym, verified_before: datetime | None = None) -> int:
-    """Pseudonymise what is closed and delivered (in one transaction); rows changed."""
+def anonymise(db: Database, pseudonym: Pseudonym, verified_before: datetime | None = None,
+              pairs_limit: int = -1) -> int:
+    """Pseudonymise what is closed and delivered (in one transaction), at most `pairs_limit`
+    (patron, item) pairs of it (-1: all); rows changed (0: nothing was left)."""
     with db.atomic():
-        pairs = db.execute(_CLOSED_PAIRS).fetchall()
+        pairs = db.execute(f"{_CLOSED_PAIRS} LIMIT ?", (pairs_limit,)).fetchall()
         aliases = {patron: pseudonym(patron) for patron in {patron for patron, _ in pairs}}
         values = [{"pseudonym": aliases[patron], "patron": patron, "item": item}
                   for patron, item in pairs]

@@ -221,13 +221,15 @@ class Journal(JournalReader):
             raise JournalRefused(
                 Refusal.OUT_OF_ORDER, f"{blocker!r} of {item_id!r} is not delivered yet")
 
-    def anonymise(self, pseudonym: Pseudonym, verified_before: datetime | None = None) -> int:
-        """Member numbers of closed, delivered circulation become `pseudonym(member)`; rows changed.
+    def anonymise(self, pseudonym: Pseudonym, verified_before: datetime | None = None,
+                  pairs_limit: int = -1) -> int:
+        """Member numbers of closed, delivered circulation become `pseudonym(member)`, for at
+        most `pairs_limit` (patron, item) pairs (-1: all); rows changed (0: none was left).
 
         With secure_delete on and the WAL checkpointed and truncated after a change, the old
         member numbers are gone from the files too, not only from the tables.
         """
-        changed = anonymise(self.db, pseudonym, verified_before)
+        changed = anonymise(self.db, pseudonym, verified_before, pairs_limit)
         if changed:
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return changed

@@ -30,6 +30,10 @@ OFFLINE_LENDING = "offline_lending"  # library_policy key: "yes" or "no"
 # During a long catch-up, anonymise at most this often (seconds): each pass reads every event
 # still naming a member, and all of a backlog does until it is delivered. Always once drained.
 ANONYMISE_EVERY = 30.0
+# A pass goes this many (patron, item) pairs at a time, each its own transaction, and lets
+# the loop run between them: a week's catch-up closes thousands (one go held it 1.1-1.5 s).
+ANONYMISE_PAIRS = 200
+ANONYMISE_CHUNKS = 10_000  # at most this many in one pass (2,000,000 pairs); the next goes on
 
 
 class LibraryCaller(Protocol):
@@ -102,7 +106,7 @@ class Sync:
         if self._running:
             raise RuntimeError("Sync.run is already running")
         self._running = True
-        self.anonymise()  # what an earlier run delivered, or a journal from before anonymising
+        await self.anonymise()  # what an earlier run delivered, or a journal from before it
         try:
             while True:
                 await self._pause(await self.step())
@@ -118,7 +122,7 @@ class Sync:
             return None
         ok = await self._attempt(self._deliver(batch) if batch else self._probe())
         self._notify()
-        self._anonymise_delivered()
+        await self._anonymise_delivered()
         if not ok:
             return backoff_delay(self._failures, self.config, self._random.random())
         await self._pull_holds()  # on its own schedule, whatever the backlog
@@ -129,25 +133,33 @@ class Sync:
         yet resolved by a technician."""
         return [self._conflict(c) for c in self.journal.outbox_conflicts(open_only)]
 
-    def anonymise(self) -> int:
-        """Closed, delivered circulation loses its member numbers (kiosk/journal/anonymise.py)."""
+    async def anonymise(self) -> int:
+        """Closed, delivered circulation loses its member numbers (kiosk/journal/anonymise.py),
+        ANONYMISE_PAIRS at a time; rows changed."""
         if self._pseudonym is None:
             return 0
         window = timedelta(hours=self.policy.offline_recent_hours)
         self._anonymise_due, self._anonymised_at = False, time.monotonic()
+        changed = 0
         try:
-            return self.journal.anonymise(self._pseudonym, verified_before=self._clock() - window)
+            for _ in range(ANONYMISE_CHUNKS):
+                rows = self.journal.anonymise(self._pseudonym, self._clock() - window,
+                                              pairs_limit=ANONYMISE_PAIRS)
+                if not rows:
+                    break
+                changed += rows
+                await asyncio.sleep(0)  # the patron's flows and the screens go on meanwhile
         except Exception:  # privacy upkeep must never stop delivery; it runs again next time
             log.exception("anonymising delivered events failed")
-            return 0
+        return changed
 
-    def _anonymise_delivered(self) -> None:
+    async def _anonymise_delivered(self) -> None:
         """Anonymise after deliveries: once the backlog is drained, or every ANONYMISE_EVERY."""
         if not self._anonymise_due:
             return
         if (time.monotonic() - self._anonymised_at >= ANONYMISE_EVERY
                 or not self.journal.pending_outbox(1)):
-            self.anonymise()
+            await self.anonymise()
 
     async def _pause(self, delay: float | None) -> None:
         if delay is None:
