@@ -102,6 +102,7 @@ class Tally:
     faults: dict[str, int] = field(default_factory=dict)
     out_of_service: int = 0
     resets: int = 0
+    picker_cleared: int = 0  # a book left on the picker by a jam, taken off by the technician
     rescans: int = 0
     handed_back: int = 0
     cart_refused: int = 0

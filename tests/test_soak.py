@@ -29,6 +29,7 @@ from kiosk.journal.checks import consistency_problems
 from kiosk.journal.reads import JournalReader
 from kiosk_rig import KioskRig
 from soak_patrons import Patrons, StateStream
+from crash_strike import technician_clears_the_picker
 from test_crash import assert_journal_is_the_world, wait_synced
 
 SESSIONS = int(os.environ.get("KIOSK_SOAK_SESSIONS", "10000"))
@@ -46,7 +47,8 @@ ABOUT = (f"One machine (simulator and library clock at speed {SPEED}, a real con
          "door, browsing and leaving, refused, returning books, with a fault before 2 % of the "
          "sessions (library 5xx, slow or reset; a jam on the next move; a PLC hang; a blocked "
          "door; tag read errors; garbage on a serial line) and a technician's reset when the "
-         "machine goes out of service. Every 500 sessions, idle and synced: journal invariants, "
+         "machine goes out of service (with a book left on the picker by a jam: taken off "
+         "through the service door into a free slot, which the technician audits). Every 500 sessions, idle and synced: journal invariants, "
          "journal vs the simulator book by book, the library's loans vs the journal's, "
          "integrity_check, and the controller's RSS (slope by least squares, from the second "
          "sample on).")
@@ -86,6 +88,10 @@ def back_in_service(rig: KioskRig, stream: StateStream, patrons: Patrons) -> Non
             return
         patrons.tally.out_of_service += 1
         rig.sim.world_post("/faults/library/clear")
+        if (state["fault"] or {}).get("code") == "picker_loaded":  # a jam with a book aboard
+            technician_clears_the_picker(rig)  # takes it off, resets, audits its slot
+            patrons.tally.picker_cleared += 1
+            continue
         rig.control("reset")
         patrons.tally.resets += 1
         time.sleep(0.2)
@@ -169,6 +175,7 @@ def test_thousands_of_sessions_with_faults_keep_every_invariant(make_kiosk, camp
         "walked_away": tally.walked_away, "refused": tally.refused, "handed_back":
         tally.handed_back, "cart_refused": tally.cart_refused, "faults":
         sum(tally.faults.values()), "out_of_service": tally.out_of_service,
+        "books_taken_off_the_picker": tally.picker_cleared,
         "rescans": tally.rescans, "checks": len(samples),
         "invariant_violations": 0, "faults_by_kind": ", ".join(
             f"{kind} {count}" for kind, count in sorted(tally.faults.items())),
