@@ -265,6 +265,7 @@ def _build(path: Path, raw: dict[str, Any]) -> KioskConfig:
     for name, value in raw.items():
         if not isinstance(value, dict):
             raise DriverConfigError(f"{name} must be a [section], not a single value")
+    _refuse_nul(raw, "")
     base = Path(os.path.abspath(path)).parent
     sections = {name: dict(raw.get(name, {})) for name in SECTIONS}
     machine = SECTIONS["machine"](sections["machine"])
@@ -323,6 +324,16 @@ def _require_keys(sections: Mapping[str, Mapping[str, Any]]) -> None:
             raise DriverConfigError(f"[{name}] {', '.join(missing)}: required, has no default")
 
 
+def _refuse_nul(value: Any, where: str) -> None:
+    """No text in a config may hold a NUL (TOML allows "\\u0000"; no path or name can)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise DriverConfigError(f"{where}: a NUL character is not allowed")
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, inner in items:
+        _refuse_nul(inner, f"[{key}]" if not where else f"{where} {key}")
+
+
 def _check_credentials(library: HttpConnectorConfig | Sip2ConnectorConfig, given: Any) -> None:
     """The credentials file must exist and hold a token (http) or user:password (sip2)."""
     try:
@@ -352,8 +363,8 @@ def _fill_from_endpoints(endpoints_path: str, given: str, sections: dict[str, di
     except FileNotFoundError:
         raise DriverConfigError(f"{where}: {endpoints_path} does not exist "
                                 "(the simulator writes it while it runs: make demo)") from None
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DriverConfigError(f"{where}: cannot read {endpoints_path}: {exc}") from None
+    except (OSError, ValueError) as exc:  # also not JSON, not UTF-8, a NUL in the path
+        raise DriverConfigError(f"{where}: cannot read {endpoints_path!r}: {exc}") from None
     try:
         addresses = {
             "carousel": {"host": endpoints["modbus"]["host"], "port": endpoints["modbus"]["port"]},

@@ -253,3 +253,16 @@ def test_endpoints_give_sip2_its_host_and_port(tmp_path):
     text = edit(text, "library", 'kind = "sip2"', 'institution_id = "111001"', drop="base_url")
     config = load_config(write(tmp_path, text.replace('"library-token"', '"login"')))
     assert (config.library.host, config.library.port) == ("127.0.0.1", 40129)
+
+
+@pytest.mark.parametrize(("section", "line", "drop"), [
+    ("library", 'credentials_file = "library-\\u0000token"', "credentials_file"),
+    ("machine", 'state_dir = "st\\u0000ate"', "state_dir"),
+    ("machine", 'endpoints_file = "end\\u0000points.json"', None),
+])
+def test_a_nul_character_in_any_text_is_named(tmp_path, section, line, drop):
+    """Found by the fuzz campaign at 100,000 inputs: a credentials file path with a NUL
+    (TOML's "\\u0000") raised Python's ValueError "embedded null byte" out of load_config."""
+    message = error(write(tmp_path, edit(VALID, section, line, drop=drop)))
+    key = line.split(" =")[0]
+    assert f"[{section}] {key}: a NUL character is not allowed" in message, message

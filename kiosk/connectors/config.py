@@ -141,6 +141,8 @@ def _read(path: str) -> str:
         raise DriverConfigError(f"cannot read credentials file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise DriverConfigError(f"credentials file {path} is not UTF-8 text") from None
+    except ValueError:  # a path no file can have (a NUL character in it)
+        raise DriverConfigError(f"credentials file {path!r} is not a usable path") from None
 
 
 def _require_name(name: str, value: str) -> None:
