@@ -56,9 +56,9 @@ class Delivery:
 
 def _tally(exchange: Callable[[Any], Any], codes: Counter[str]) -> Callable[[Any], Any]:
     """`exchange` (the SIP2 client's, login included), counting each request by code."""
-    def counted(request: Any) -> Any:
+    def counted(request: Any, *args: Any, **kwargs: Any) -> Any:
         codes[request.code] += 1
-        return exchange(request)
+        return exchange(request, *args, **kwargs)
     return counted
 
 
