@@ -80,10 +80,13 @@ def inject_fault(rig: KioskRig, rng: random.Random) -> str:
     return kind
 
 
-def technician_takes_the_book_off_the_picker(rig: KioskRig) -> None:
+def technician_takes_the_book_off_the_picker(rig: KioskRig) -> bool:
     """A jam left a book on the picker: through the service door it goes by hand into its own
-    slot (the journal's) or else the lowest empty one; a reset, then an audit of that slot."""
+    slot (the journal's) or else the lowest empty one; a reset, then an audit of that slot.
+    False when no book lies there."""
     world = rig.sim.world_get()
+    if not world["picker"]:
+        return False
     reader = read_journal(rig.directory / "state" / "journal.db")
     try:
         item = reader.item(world["picker"]["item_id"])
@@ -102,6 +105,7 @@ def technician_takes_the_book_off_the_picker(rig: KioskRig) -> None:
     fixed = rig.ask("audit-fix", {"run_id": run["run_id"]}, pin=TECHNICIAN_PIN)
     assert fixed["ok"] or "already in the journal" in fixed["error"], fixed
     rig.wait_state("ready")
+    return True
 
 
 def back_in_service(rig: KioskRig, stream: StateStream, patrons: Patrons) -> None:
@@ -111,10 +115,13 @@ def back_in_service(rig: KioskRig, stream: StateStream, patrons: Patrons) -> Non
         state = stream.wait(lambda s: s["state"] in ("ready", "out_of_service", "closed"))
         if state["state"] != "out_of_service":
             return
+        # settled now (a reset's recovery may still be moving a book on the picker)
+        state = rig.wait_state(lambda s: s["state"] in ("ready", "out_of_service", "closed"))
+        if state["state"] != "out_of_service":
+            return
         patrons.tally.out_of_service += 1
         rig.sim.world_post("/faults/library/clear")
-        if rig.sim.world_get()["picker"]:
-            technician_takes_the_book_off_the_picker(rig)
+        if technician_takes_the_book_off_the_picker(rig):
             patrons.tally.picker_cleared += 1
             continue
         rig.control("reset")
