@@ -237,15 +237,29 @@ async def catch_up(journal: Journal, library: Library, config: SyncConfig, machi
     gate = _Gate(library)
     sync = Sync(journal, gate, config, machine_id, changed)
     task = asyncio.create_task(sync.run())
+    waiter = asyncio.create_task(done.wait())
     try:
-        await asyncio.wait_for(done.wait(), TIMEOUT)
+        await _first_of(waiter, task)
         seconds = time.perf_counter() - started
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for pending in (task, waiter):
+            pending.cancel()
+        await asyncio.gather(task, waiter, return_exceptions=True)
     if sync.status.conflicts or sync.status.backlog > stop_at:
         raise RuntimeError(f"catch-up incomplete: {sync.status}")
     return Drained(seconds, seen["delivered"], seen.get("mark"))
+
+
+async def _first_of(waiter: asyncio.Task[Any], worker: asyncio.Task[Any]) -> None:
+    """Wait for the waiter; a worker that ends first (the controller would restart it, this
+    bench has no supervisor) fails the run at once with its error instead of after TIMEOUT."""
+    finished, _ = await asyncio.wait({waiter, worker}, timeout=TIMEOUT,
+                                     return_when=asyncio.FIRST_COMPLETED)
+    if not finished:
+        raise TimeoutError(f"catch-up not done in {TIMEOUT} s")
+    if waiter not in finished:
+        worker.result()
+        raise RuntimeError("Sync's worker stopped before the catch-up was done")
 
 
 class _Gate:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench import fleet, sync_catchup
-from bench._sync_rig import MACHINE, Drained, Lending, Tally, journal_backlog, tally
+from bench._sync_rig import MACHINE, Drained, Lending, Tally, catch_up, journal_backlog, tally
+from kiosk.config import SyncConfig
 from kiosk.journal import EventKind, Journal
 
 SMALL = Lending(loans=30, days=7, books=12)
@@ -129,3 +132,17 @@ def test_percentiles_interpolate_between_ranks() -> None:
     assert fleet.percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.5
     assert fleet.percentile([1.0, 2.0], 0.95) == pytest.approx(1.95)
     assert fleet.percentile([7.0], 0.95) == 7.0
+
+
+def test_a_catch_up_whose_worker_dies_fails_at_once_with_its_error(tmp_path: Path) -> None:
+    class Broken:
+        """A library whose every call is a programming error, as a bad wrapper once was."""
+
+        async def call(self, method: str, *args: object) -> object:
+            raise TypeError(f"{method}() got an unexpected keyword argument")
+
+    with Journal.open(tmp_path / "journal.db", slot_count=SMALL.books) as journal:
+        journal_backlog(journal, SMALL, datetime.now(timezone.utc))
+        with pytest.raises(TypeError, match="unexpected keyword"):
+            broken: Any = Broken()
+            asyncio.run(catch_up(journal, broken, SyncConfig(), MACHINE))
